@@ -1,0 +1,375 @@
+"""One URL to one Result: sessions, timeouts, retries, politeness and error classification."""
+
+from __future__ import annotations
+
+import email.utils
+import errno
+import http.client
+import os
+import random
+import socket
+import ssl
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timezone
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from .inputs import InputLine
+from .options import Options
+from .results import Result
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A body this small is read to its end so the connection can carry the next
+# request; a larger one is cut off by closing the connection.
+DRAIN_LIMIT = 64 * 1024
+_CHUNK = 16 * 1024
+
+
+class _Failure(Exception):
+    """A request that produced no response: a short reason and whether a retry may help."""
+
+    def __init__(self, reason: str, transient: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
+def check_url(text: str) -> str | None:
+    """Why ``text`` cannot be fetched as an http(s) URL, or None when it can."""
+    if any(ch.isspace() for ch in text):
+        return "invalid URL: contains whitespace"
+    if "://" not in text:
+        scheme, colon, rest = text.partition(":")
+        if colon and rest[:1].isalpha() and "." not in scheme and scheme.isalnum():
+            return f"unsupported scheme {scheme.lower()!r}"
+        return f"missing scheme, did you mean https://{text.lstrip('/')}?"
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:
+        return f"invalid URL: {exc}"
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return f"unsupported scheme {scheme!r}" if scheme else "invalid URL: empty scheme"
+    if not parts.hostname:
+        return "invalid URL: no host"
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        port = parts.netloc.rpartition(":")[2]
+        return f"invalid URL: bad port {port!r}"
+    return None
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it wraps: causes, contexts, urllib3 reasons and arguments."""
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        linked.extend(current.args)
+        stack.extend(item for item in linked if isinstance(item, BaseException))
+
+
+def classify(exc: BaseException) -> tuple[str, bool]:
+    """A short human reason for a failed request, and whether retrying may help."""
+    chain = list(_causes(exc))
+
+    def has(*types: type[BaseException]) -> bool:
+        return any(isinstance(item, types) for item in chain)
+
+    if has(requests.exceptions.TooManyRedirects):
+        return "too many redirects", False
+    if has(ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return "TLS certificate verify failed", False
+    if has(requests.exceptions.SSLError, ssl.SSLError):
+        return "TLS error", False
+    if has(
+        requests.exceptions.InvalidURL,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+        urllib3.exceptions.LocationParseError,
+        UnicodeError,
+    ):
+        return "invalid URL", False
+    if has(urllib3.exceptions.NameResolutionError, socket.gaierror):
+        gai = next((item for item in chain if isinstance(item, socket.gaierror)), None)
+        # EAI_AGAIN is the resolver saying "try later"; other answers are final.
+        return "DNS lookup failed", gai is not None and gai.errno == socket.EAI_AGAIN
+    if has(ConnectionRefusedError):
+        return "connection refused", True
+    if has(ConnectionResetError):
+        return "connection reset", True
+    for item in chain:
+        if isinstance(item, OSError) and item.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return "network unreachable", True
+    # After the causes above: urllib3 files every failed connect under ConnectTimeoutError.
+    if has(
+        requests.exceptions.Timeout,
+        urllib3.exceptions.TimeoutError,
+        socket.timeout,
+        TimeoutError,
+    ):
+        return "timed out", True
+    if has(
+        http.client.RemoteDisconnected,
+        urllib3.exceptions.ProtocolError,
+        http.client.IncompleteRead,
+        requests.exceptions.ChunkedEncodingError,
+    ):
+        return "connection closed by server", True
+    if has(requests.exceptions.ContentDecodingError):
+        return "bad response", False
+    if has(requests.exceptions.ConnectionError):
+        return "connection failed", True
+    return f"request failed ({type(exc).__name__})", False
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    current = now if now is not None else time.time()
+    return max(0.0, when.timestamp() - current)
+
+
+class HostLimiter:
+    """Caps requests in flight per host and spaces each host's requests by a rate."""
+
+    def __init__(self, per_host: int | None, rate: float | None) -> None:
+        self._per_host = per_host
+        self._interval = 1.0 / rate if rate else 0.0
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    @property
+    def active(self) -> bool:
+        return bool(self._per_host or self._interval)
+
+    @contextmanager
+    def slot(self, host: str, stop: threading.Event) -> Iterator[None]:
+        """Hold one of ``host``'s slots, starting no sooner than its rate allows."""
+        semaphore = None
+        if self._per_host:
+            with self._lock:
+                semaphore = self._slots.setdefault(host, threading.Semaphore(self._per_host))
+            semaphore.acquire()
+        try:
+            if self._interval:
+                with self._lock:
+                    now = time.monotonic()
+                    start = max(now, self._next_start.get(host, now))
+                    self._next_start[host] = start + self._interval
+                stop.wait(start - now)
+            yield
+        finally:
+            if semaphore is not None:
+                semaphore.release()
+
+
+@lru_cache(maxsize=1)
+def _environment_proxies() -> dict[str, str]:
+    return urllib.request.getproxies()
+
+
+@lru_cache(maxsize=4096)
+def _proxies_for(scheme: str, host: str) -> dict[str, str] | None:
+    """The environment's proxies for one host, looked up once per host, not per request."""
+    proxies = _environment_proxies()
+    if not proxies:
+        return None
+    if urllib.request.proxy_bypass_environment(host, proxies):
+        return None
+    chosen = {key: proxies[key] for key in (scheme, "all") if key in proxies}
+    return chosen or None
+
+
+def _environment_ca_bundle() -> str | None:
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
+class Fetcher:
+    """Fetches one input line at a time into a Result; safe to call from many threads.
+
+    Each thread gets its own ``requests.Session``, so connections are kept alive
+    and reused without sharing a pool between threads.
+    """
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = options or Options()
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+        self._limiter = HostLimiter(self.options.per_host, self.options.rate)
+        self._stop = threading.Event()
+        verify = self.options.verify
+        if verify is True:
+            verify = _environment_ca_bundle() or True
+        self._verify = verify
+        self._timeout = (self.options.timeout, self.options.timeout)
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            # Proxies and CA bundle are resolved once in this module, not per request.
+            session.trust_env = False
+            session.max_redirects = self.options.max_redirects
+            session.verify = self._verify
+            adapter = HTTPAdapter(pool_connections=16, pool_maxsize=1, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers["User-Agent"] = self.options.user_agent
+            session.headers["Accept-Encoding"] = "identity"
+            session.headers.update(dict(self.options.headers))
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
+
+    def stop(self) -> None:
+        """Cut short every backoff and rate wait; requests under way finish on their own."""
+        self._stop.set()
+
+    def close(self) -> None:
+        """Stop, and close every session's connections."""
+        self.stop()
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+
+    def fetch(self, item: InputLine | str) -> Result:
+        """Check one URL; never raises for anything the network or the input does."""
+        if isinstance(item, str):
+            item = InputLine(item)
+        started = time.perf_counter()
+        problem = item.error or check_url(item.text)
+        if problem:
+            return Result(item.text, None, False, problem, 0.0, None, 0, item.source, item.line)
+        try:
+            status, final_url, error, attempts = self._fetch_with_retries(item.text)
+        except Exception as exc:  # a bug or an odd library error must not cost a result
+            status, final_url, error, attempts = None, None, classify(exc)[0], 1
+        ok = error is None and status in self.options.accept
+        return Result(
+            item.text,
+            status,
+            ok,
+            error,
+            time.perf_counter() - started,
+            final_url,
+            attempts,
+            item.source,
+            item.line,
+        )
+
+    def _fetch_with_retries(self, url: str) -> tuple[int | None, str | None, str | None, int]:
+        options = self.options
+        method = options.method
+        attempts = 0
+        retries_left = options.retries
+        while True:
+            attempts += 1
+            try:
+                status, final_url, retry_after = self._request(method, url)
+            except _Failure as failure:
+                if failure.transient and retries_left > 0 and not self._stop.is_set():
+                    retries_left -= 1
+                    self._backoff(attempts, None)
+                    continue
+                return None, None, failure.reason, attempts
+            if status in RETRY_STATUSES and retries_left > 0 and not self._stop.is_set():
+                retries_left -= 1
+                self._backoff(attempts, parse_retry_after(retry_after))
+                continue
+            if method == "HEAD" and status >= 400:
+                # Servers answer HEAD with 405, 403, 404 or 500 when they mean "not supported".
+                method = "GET"
+                continue
+            return status, final_url, None, attempts
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> None:
+        cap = self.options.max_retry_wait
+        if retry_after is not None:
+            delay = min(retry_after, cap)
+        else:
+            delay = min(cap, self.options.backoff * 2 ** (attempt - 1))
+            delay *= random.uniform(0.5, 1.0)  # jitter spreads retries of many threads apart
+        self._stop.wait(delay)
+
+    def _request(self, method: str, url: str) -> tuple[int, str, str | None]:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        session = self._session()
+        try:
+            with self._limiter.slot(host, self._stop):
+                response = session.request(
+                    method,
+                    url,
+                    timeout=self._timeout,
+                    allow_redirects=self.options.follow,
+                    stream=True,
+                    proxies=_proxies_for(parts.scheme.lower(), host),
+                )
+                try:
+                    if method != "HEAD":
+                        _discard_body(response)
+                finally:
+                    response.close()
+        except requests.exceptions.RequestException as exc:
+            raise _Failure(*classify(exc)) from exc
+        except (OSError, ValueError, urllib3.exceptions.HTTPError) as exc:
+            raise _Failure(*classify(exc)) from exc
+        return response.status_code, response.url, response.headers.get("Retry-After")
+
+
+def _discard_body(response: requests.Response) -> None:
+    """Read a small body to its end so the connection is reused; leave a big one unread.
+
+    Unread, it is dropped with its connection when the response closes, so no
+    body is ever held or downloaded past DRAIN_LIMIT.
+    """
+    length = response.headers.get("Content-Length")
+    if length is not None and (not length.isdigit() or int(length) > DRAIN_LIMIT):
+        return
+    raw = response.raw
+    read = 0
+    while read <= DRAIN_LIMIT:
+        chunk = raw.read(_CHUNK, decode_content=False)
+        if not chunk:
+            # Back to the pool before close(), which would otherwise drop the connection.
+            raw.release_conn()
+            return
+        read += len(chunk)
+
+
+def fetch_one(url: str, options: Options | None = None) -> Result:
+    """Check a single URL with a throwaway Fetcher."""
+    fetcher = Fetcher(options)
+    try:
+        return fetcher.fetch(url)
+    finally:
+        fetcher.close()

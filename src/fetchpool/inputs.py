@@ -1,0 +1,111 @@
+"""Reading URL lists lazily from files and standard input, one record per line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+# Longer lines are reported, not fetched: no server takes URLs this long, and a
+# line with no newline in sight must not grow without bound in memory.
+MAX_LINE_BYTES = 64 * 1024
+_BOM = b"\xef\xbb\xbf"
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class InputLine:
+    """One non-blank, non-comment line of input.
+
+    ``text`` is the line with surrounding whitespace removed; bytes that are not
+    UTF-8 and NUL bytes appear in it as backslash escapes. ``error`` is set when
+    the line cannot be a URL at all.
+    """
+
+    text: str
+    source: str = "-"
+    line: int = 0
+    error: str | None = None
+
+
+class InputError(Exception):
+    """A source could not be opened or read."""
+
+
+def read_sources(sources: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[InputLine]:
+    """Yield the URL lines of each source in turn; ``-`` names standard input.
+
+    Files are opened only when reached and read a line at a time, so a pipe
+    streams. Raises InputError when a file cannot be opened or read.
+    """
+    for source in sources:
+        if source == "-":
+            yield from read_lines(stdin if stdin is not None else sys.stdin.buffer, "-")
+            continue
+        try:
+            stream = open(source, "rb")  # noqa: SIM115 - closed in the finally below
+        except OSError as exc:
+            raise InputError(f"cannot open {source!r}: {exc.strerror or exc}") from exc
+        try:
+            yield from read_lines(stream, source)
+        finally:
+            stream.close()
+
+
+def read_lines(stream: BinaryIO, source: str = "-") -> Iterator[InputLine]:
+    """Yield an InputLine for each line of ``stream`` that is neither blank nor a comment."""
+    number = 0
+    while True:
+        try:
+            raw = stream.readline(MAX_LINE_BYTES + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read {source!r}: {exc.strerror or exc}") from exc
+        if not raw:
+            return
+        number += 1
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            size = len(raw) + _skip_rest_of_line(stream)
+            preview = _escape(raw[:60]).strip()
+            yield InputLine(
+                f"{preview}...",
+                source,
+                number,
+                f"line too long ({size:,} bytes; the limit is {MAX_LINE_BYTES:,})",
+            )
+            continue
+        record = parse_line(raw, source, number)
+        if record is not None:
+            yield record
+
+
+def parse_line(raw: bytes, source: str = "-", number: int = 0) -> InputLine | None:
+    """One line of bytes as an InputLine, or None when it is blank or a comment."""
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        text = _escape(raw).strip()
+        if not text or text.startswith("#"):
+            return None
+        return InputLine(text, source, number, f"not valid UTF-8 (byte {exc.start + 1})")
+    if not text or text.startswith("#"):
+        return None
+    if "\x00" in text:
+        return InputLine(text.replace("\x00", "\\x00"), source, number, "contains a NUL byte")
+    return InputLine(text, source, number)
+
+
+def _escape(raw: bytes) -> str:
+    return raw.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+
+
+def _skip_rest_of_line(stream: BinaryIO) -> int:
+    """Read and drop the rest of an overlong line; return how many bytes it had."""
+    skipped = 0
+    while True:
+        chunk = stream.readline(_CHUNK)
+        skipped += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            return skipped

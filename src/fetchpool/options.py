@@ -1,0 +1,93 @@
+"""How a run is configured, and parsing of the option values that have a syntax."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import __version__
+
+METHODS = ("GET", "HEAD")
+DEFAULT_USER_AGENT = f"fetchpool/{__version__}"
+MAX_WORKERS_LIMIT = 1024
+
+
+@dataclass(frozen=True)
+class Accept:
+    """A set of HTTP status codes, written like ``200-299,401``."""
+
+    ranges: tuple[tuple[int, int], ...] = ((200, 399),)
+
+    def __contains__(self, status: object) -> bool:
+        return isinstance(status, int) and any(lo <= status <= hi for lo, hi in self.ranges)
+
+    def __str__(self) -> str:
+        return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges)
+
+    @classmethod
+    def parse(cls, text: str) -> Accept:
+        """Parse ``200-299,401``; raises ValueError naming the bad part."""
+        ranges = []
+        for part in text.split(","):
+            part = part.strip()
+            match = re.fullmatch(r"(\d{3})(?:\s*-\s*(\d{3}))?", part)
+            if not match:
+                raise ValueError(f"{part!r} is not a status code or a range like 200-299")
+            lo = int(match.group(1))
+            hi = int(match.group(2) or lo)
+            if not (100 <= lo <= hi <= 999):
+                raise ValueError(f"{part!r} is not a range of status codes from 100 to 999")
+            ranges.append((lo, hi))
+        return cls(tuple(ranges))
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """Split ``Name: value``; raises ValueError when it is not a valid header."""
+    name, sep, value = text.partition(":")
+    name = name.strip()
+    if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
+        raise ValueError(f"{text!r} is not a header like 'Name: value'")
+    value = value.strip()
+    if any(ch in value for ch in "\r\n\x00"):
+        raise ValueError(f"header {name!r} has a line break or NUL in its value")
+    return name, value
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything that decides how URLs are fetched. Defaults match the CLI's."""
+
+    max_workers: int = 32
+    timeout: float = 10.0
+    retries: int = 2
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    user_agent: str = DEFAULT_USER_AGENT
+    follow: bool = True
+    max_redirects: int = 10
+    accept: Accept = field(default_factory=Accept)
+    max_retry_wait: float = 30.0
+    # Base of the exponential backoff between retries, in seconds.
+    backoff: float = 0.5
+    per_host: int | None = None
+    rate: float | None = None
+    # True, False (--insecure) or the path of a CA bundle.
+    verify: bool | str = True
+    # Items in flight at once; None means a multiple of max_workers.
+    window: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_workers <= MAX_WORKERS_LIMIT:
+            raise ValueError(f"max_workers must be from 1 to {MAX_WORKERS_LIMIT}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}")
+        if self.timeout <= 0:
+            raise ValueError("timeout must be more than 0")
+        if self.retries < 0:
+            raise ValueError("retries must be 0 or more")
+
+    @property
+    def effective_window(self) -> int:
+        # Slack beyond the worker count keeps every thread busy while a slow
+        # URL holds up the head of the output.
+        return self.window or self.max_workers * 4

@@ -1,0 +1,156 @@
+"""An ordered, bounded, streaming map over an executor.
+
+``Executor.map`` before Python 3.14 submits its whole input before yielding
+anything. ``OrderedMap`` has the semantics of 3.14's ``map(..., buffersize=N)``:
+results come out in input order, at most ``window`` items are submitted and not
+yet yielded, and input is pulled only as room frees up. Two things it adds,
+which the CLI needs and the standard ``map`` cannot give: input is read on a
+feeder thread, so a result is yielded as soon as it and every earlier one are
+done even while the next input line is still on its way; and ``finished()``
+hands over the results that completed out of order when the run is cut short.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_END = object()
+
+
+class _Raised:
+    """An exception from the input iterable, carried to the consumer in order."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+class OrderedMap(Generic[T, R], Iterator[R]):
+    """Iterate ``fn(item)`` for each item of ``items``, in input order.
+
+    At most ``window`` items are in flight (submitted and not yet yielded).
+    An exception raised by ``fn`` or by the input iterable is re-raised at its
+    place in the order. ``close()`` stops reading input and cancels what has
+    not started.
+    """
+
+    def __init__(
+        self,
+        executor: Executor,
+        fn: Callable[[T], R],
+        items: Iterable[T],
+        window: int,
+    ) -> None:
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        self._executor = executor
+        self._fn = fn
+        self._items = items
+        self._window = window
+        self._slots = threading.BoundedSemaphore(window)
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._closed = threading.Event()
+        self._done = False
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._feeder = threading.Thread(target=self._feed, name="fetchpool-feeder", daemon=True)
+        self._feeder.start()
+
+    @property
+    def window(self) -> int:
+        return self._window
+
+    @property
+    def in_flight(self) -> int:
+        """Items submitted and not yet yielded."""
+        return self._in_flight
+
+    def _feed(self) -> None:
+        try:
+            for item in self._items:
+                self._slots.acquire()
+                if self._closed.is_set():
+                    return
+                with self._lock:
+                    self._in_flight += 1
+                try:
+                    future = self._executor.submit(self._fn, item)
+                except RuntimeError:  # the executor was shut down under us
+                    return
+                self._queue.put(future)
+        except BaseException as exc:  # handed to the consumer, raised in order
+            self._queue.put(_Raised(exc))
+        finally:
+            self._queue.put(_END)
+
+    def __iter__(self) -> OrderedMap[T, R]:
+        return self
+
+    def __next__(self) -> R:
+        if self._done:
+            raise StopIteration
+        entry = self._queue.get()
+        if entry is _END:
+            self._done = True
+            raise StopIteration
+        if isinstance(entry, _Raised):
+            self.close()
+            raise entry.exc
+        assert isinstance(entry, Future)
+        try:
+            return entry.result()
+        finally:
+            if entry.done():
+                self._release()
+            else:  # interrupted while waiting: keep the future for finished()
+                self._requeue_front(entry)
+
+    def _release(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+        self._slots.release()
+
+    def _requeue_front(self, future: Future[R]) -> None:
+        with self._queue.mutex:
+            self._queue.queue.appendleft(future)
+
+    def finished(self) -> list[R]:
+        """Results completed but not yet yielded, in input order, skipping the unfinished.
+
+        Meant for a run cut short: call ``close()`` first so nothing new starts.
+        """
+        with self._queue.mutex:
+            pending = [entry for entry in self._queue.queue if isinstance(entry, Future)]
+        return [
+            future.result()
+            for future in pending
+            if future.done() and not future.cancelled() and future.exception() is None
+        ]
+
+    def close(self) -> None:
+        """Stop reading input and cancel every submitted item that has not started."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._done = True
+        # Wake the feeder if it waits for a slot, so it sees the flag and leaves.
+        with contextlib.suppress(ValueError):
+            self._slots.release()
+        with self._queue.mutex:
+            pending = [entry for entry in self._queue.queue if isinstance(entry, Future)]
+        for future in pending:
+            future.cancel()
+
+
+def ordered_map(
+    executor: Executor, fn: Callable[[T], R], items: Iterable[T], window: int
+) -> OrderedMap[T, R]:
+    """``executor.map(fn, items)`` in input order with at most ``window`` items in flight."""
+    return OrderedMap(executor, fn, items, window)

@@ -1,0 +1,38 @@
+"""Output formats: one writer per format, chosen by name."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TextIO
+
+from .base import Writer
+
+# format name -> (module, class); modules load only when their format is used.
+FORMATS: dict[str, tuple[str, str]] = {
+    "table": ("table", "TableWriter"),
+    "plain": ("plain", "PlainWriter"),
+    "jsonl": ("machine", "JsonLinesWriter"),
+    "json": ("machine", "JsonWriter"),
+    "csv": ("machine", "CsvWriter"),
+}
+
+# What `-o FILE` picks when no --format is given.
+FORMAT_BY_SUFFIX = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".txt": "plain",
+    ".tsv": "plain",
+}
+
+
+def make_writer(name: str, stream: TextIO) -> Writer:
+    """A writer for format ``name`` on ``stream``; raises KeyError for an unknown format."""
+    module_name, class_name = FORMATS[name]
+    module = importlib.import_module(f".{module_name}", __name__)
+    writer_class: type[Writer] = getattr(module, class_name)
+    return writer_class(stream)
+
+
+__all__ = ["FORMATS", "FORMAT_BY_SUFFIX", "Writer", "make_writer"]

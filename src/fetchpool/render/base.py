@@ -1,0 +1,28 @@
+"""What every output writer does."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from ..results import Result
+
+
+class Writer:
+    """Writes results one at a time as they arrive; ``finish`` closes the document.
+
+    Each result is flushed as it is written, so a reader at the other end of a
+    pipe sees it at once.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, result: Result) -> None:
+        self.stream.write(self.format(result))
+        self.stream.flush()
+
+    def format(self, result: Result) -> str:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        self.stream.flush()

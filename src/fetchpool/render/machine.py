@@ -1,0 +1,58 @@
+"""Formats for programs: JSON Lines, a JSON array and CSV, all with the same keys."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import TextIO
+
+from ..results import FIELDS, Result
+from .base import Writer
+
+
+class JsonLinesWriter(Writer):
+    def format(self, result: Result) -> str:
+        return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+
+
+class JsonWriter(Writer):
+    """A JSON array, streamed: ``[`` first, each object as it comes, ``]`` at the end."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._count = 0
+
+    def format(self, result: Result) -> str:
+        prefix = "[\n  " if self._count == 0 else ",\n  "
+        self._count += 1
+        return prefix + json.dumps(result.to_dict(), ensure_ascii=False)
+
+    def finish(self) -> None:
+        self.stream.write("\n]\n" if self._count else "[]\n")
+        super().finish()
+
+
+class CsvWriter(Writer):
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._buffer = io.StringIO()
+        self._csv = csv.writer(self._buffer, lineterminator="\n")
+        self._header_written = False
+
+    def format(self, result: Result) -> str:
+        if not self._header_written:
+            self._csv.writerow(FIELDS)
+            self._header_written = True
+        row = result.to_dict()
+        self._csv.writerow(["" if row[key] is None else row[key] for key in FIELDS])
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text
+
+    def finish(self) -> None:
+        if not self._header_written:
+            self._csv.writerow(FIELDS)
+            self.stream.write(self._buffer.getvalue())
+        super().finish()

@@ -1,0 +1,106 @@
+"""What goes to standard error: a live progress display and the closing summary."""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+from typing import TYPE_CHECKING, TextIO
+
+from ..results import Tally
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+
+def summary_line(tally: Tally, seconds: float, interrupted: bool = False) -> str:
+    """One line: the counts, the wall time and the rate."""
+    rate = tally.total / seconds if seconds > 0 else 0.0
+    noun = "URL" if tally.total == 1 else "URLs"
+    text = (
+        f"{tally.total} {noun}: {tally.ok} ok, {tally.failed} failed, {tally.error} errors"
+        f" in {seconds:.2f} s ({rate:.1f} URLs/s)"
+    )
+    return f"interrupted after {text}" if interrupted else text
+
+
+class StatusDisplay:
+    """A Rich progress display on ``stream`` while results come in, when it is a terminal.
+
+    With ``redirect_stdout``, anything written to ``sys.stdout`` meanwhile is
+    printed above the display instead of through it.
+    """
+
+    def __init__(self, stream: TextIO, enabled: bool, redirect_stdout: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self._redirect = redirect_stdout
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> StatusDisplay:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            console = Console(file=self.stream)
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("checked [bold]{task.completed}[/]"),
+                TextColumn(
+                    "[green]{task.fields[ok]} ok[/] [yellow]{task.fields[failed]} failed[/]"
+                    " [red]{task.fields[error]} errors[/]"
+                ),
+                TextColumn("{task.fields[in_flight]} in flight"),
+                TextColumn("[dim]{task.fields[rate]}[/]"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+                redirect_stdout=self._redirect,
+                redirect_stderr=False,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(
+                "", total=None, ok=0, failed=0, error=0, in_flight=0, rate=""
+            )
+        return self
+
+    def update(self, tally: Tally, in_flight: int) -> None:
+        if self._progress is None or self._task is None:
+            return
+        task = self._progress.tasks[0]
+        elapsed = task.elapsed or 0.0
+        rate = f"{tally.total / elapsed:.1f}/s" if elapsed > 0 else ""
+        self._progress.update(
+            self._task,
+            advance=1,
+            ok=tally.ok,
+            failed=tally.failed,
+            error=tally.error,
+            in_flight=in_flight,
+            rate=rate,
+        )
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def print_summary(line: str, stream: TextIO | None = None, all_ok: bool = True) -> None:
+    """Write the summary line, coloured when the stream is a terminal."""
+    stream = stream or sys.stderr
+    if stream.isatty():
+        from rich.console import Console
+
+        Console(file=stream, highlight=False).print(line, style="green" if all_ok else "yellow")
+    else:
+        stream.write(line + "\n")
+        stream.flush()

@@ -1,0 +1,73 @@
+"""A Rich table for people at a terminal, printed a row at a time as results arrive."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..results import Result
+from .base import Writer
+
+_STATUS_WIDTH = 6
+_TIME_WIDTH = 8
+_DETAIL_WIDTH = 30
+
+
+def status_style(result: Result) -> str:
+    """Colour by status class, bold where the result is not ok."""
+    if result.status is None:
+        return "bold red"
+    colour = {2: "green", 3: "cyan", 4: "yellow", 5: "red"}.get(result.status // 100, "magenta")
+    return colour if result.ok else f"bold {colour}"
+
+
+def format_elapsed(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+class TableWriter(Writer):
+    """Columns URL, Status, Time and Detail; widths fixed from the terminal's, so rows line up."""
+
+    def __init__(self, stream: TextIO, console: Console | None = None) -> None:
+        super().__init__(stream)
+        self.console = console or Console(file=stream, highlight=False)
+        self._header_done = False
+
+    def _table(self, header: bool) -> Table:
+        width = self.console.width
+        url_width = max(20, width - _STATUS_WIDTH - _TIME_WIDTH - _DETAIL_WIDTH - 3)
+        table = Table(
+            box=None,
+            padding=(0, 1, 0, 0),
+            show_header=header,
+            show_edge=False,
+            header_style="bold underline",
+        )
+        table.add_column("URL", width=url_width, overflow="fold", no_wrap=False)
+        table.add_column("Status", width=_STATUS_WIDTH, justify="right")
+        table.add_column("Time", width=_TIME_WIDTH, justify="right")
+        table.add_column("Detail", width=_DETAIL_WIDTH, overflow="fold")
+        return table
+
+    def write(self, result: Result) -> None:
+        table = self._table(header=not self._header_done)
+        self._header_done = True
+        status = "ERR" if result.status is None else str(result.status)
+        detail = result.error or ""
+        if not detail and result.final_url and result.final_url != result.url:
+            detail = f"-> {result.final_url}"
+        table.add_row(
+            Text(result.url),
+            Text(status, style=status_style(result)),
+            Text(format_elapsed(result.elapsed), style="dim"),
+            Text(detail, style="red" if result.error else "dim"),
+        )
+        self.console.print(table)
+
+    def finish(self) -> None:
+        if not self._header_done:
+            self.console.print(Text("No URLs in the input.", style="dim"))
+        super().finish()

@@ -1,0 +1,87 @@
+"""The library's entry point: URLs in, Results out, in input order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+
+from .fetch import Fetcher
+from .inputs import InputLine
+from .options import Options
+from .pool import OrderedMap
+from .results import Result
+
+
+def _as_lines(items: Iterable[str | InputLine]) -> Iterator[InputLine]:
+    for number, item in enumerate(items, 1):
+        yield item if isinstance(item, InputLine) else InputLine(item, "-", number)
+
+
+class Run(Iterator[Result]):
+    """Results of a run as they become available, in input order.
+
+    Iterating drives the run; ``close()`` (or leaving a ``with`` block) stops it,
+    cancelling what has not started. After an interruption, ``finished()`` gives
+    the results that completed but were not yet yielded.
+    """
+
+    def __init__(self, items: Iterable[str | InputLine], options: Options | None = None) -> None:
+        self.options = options or Options()
+        self.fetcher = Fetcher(self.options)
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.options.max_workers, thread_name_prefix="fetchpool"
+        )
+        self._map: OrderedMap[InputLine, Result] = OrderedMap(
+            self._executor, self.fetcher.fetch, _as_lines(items), self.options.effective_window
+        )
+
+    @property
+    def in_flight(self) -> int:
+        return self._map.in_flight
+
+    def __iter__(self) -> Run:
+        return self
+
+    def __next__(self) -> Result:
+        try:
+            return next(self._map)
+        except StopIteration:
+            self._finish()
+            raise
+
+    def finished(self) -> list[Result]:
+        """Results done but not yet yielded, in input order; stops the run first."""
+        self.close()
+        return self._map.finished()
+
+    def close(self) -> None:
+        """Stop reading input, cancel what has not started and cut short any waits."""
+        self._map.close()
+        self.fetcher.stop()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _finish(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.fetcher.close()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def fetch_all(items: Iterable[str | InputLine], options: Options | None = None) -> Run:
+    """Fetch every URL in ``items`` concurrently; iterate the result for Results in input order.
+
+    ``items`` is read lazily, so it may be a generator or a pipe that is still
+    being written. Each item yields exactly one Result; failures are Results
+    with ``error`` set, never exceptions. Raises ValueError for bad options.
+    """
+    return Run(items, options)
