@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .server import TestHTTPServer
+
+
+@pytest.fixture(scope="session")
+def _server() -> Iterator[TestHTTPServer]:
+    server = TestHTTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server(_server: TestHTTPServer) -> Iterator[TestHTTPServer]:
+    """The local HTTP server (see tests/server.py), with a fresh log for each test."""
+    _server.reset()
+    yield _server
+    _server.reset()
+
+
+@pytest.fixture(scope="session")
+def fetchpool_exe() -> str:
+    """The installed `fetchpool` console script, next to this Python or on PATH."""
+    beside = Path(sys.executable).with_name("fetchpool")
+    found = str(beside) if beside.exists() else shutil.which("fetchpool")
+    if not found:
+        pytest.fail("the fetchpool executable is not installed: pip install -e '.[test]'")
+    return found
+
+
+@pytest.fixture
+def run_fetchpool(fetchpool_exe: str):
+    """Run the installed executable to completion: run_fetchpool(*args, input=...)."""
+
+    def run(*args: str, input: str | bytes | None = None, timeout: float = 30, **kwargs):
+        data = input.encode() if isinstance(input, str) else input
+        env = {**os.environ, "NO_COLOR": "1", **kwargs.pop("env", {})}
+        return subprocess.run(
+            [fetchpool_exe, *args],
+            input=data,
+            capture_output=True,
+            timeout=timeout,
+            env=env,
+            **kwargs,
+        )
+
+    return run

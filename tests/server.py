@@ -1,0 +1,188 @@
+"""A real HTTP server on 127.0.0.1 for tests that need sockets.
+
+Paths choose the behaviour:
+
+- ``/status/CODE`` answers CODE (``?retry_after=V`` adds a Retry-After header)
+- ``/delay/SECONDS`` answers 200 after SECONDS (``/delay/S/anything`` too)
+- ``/redirect/N`` redirects N times, then 200; ``/redirect-loop`` never stops
+- ``/flaky/KEY/N/CODE`` answers CODE to the first N requests for KEY, then 200
+  (``?retry_after=V`` adds Retry-After to the failures)
+- ``/head-not-allowed`` answers HEAD with 405 and GET with 200
+- ``/big/MIB`` answers 200 with a body of MIB mebibytes, written as fast as it is read
+- ``/silent`` reads the request and never answers
+- ``/close`` closes the connection without answering
+- anything else answers 200 with a short body
+
+Every request is logged with its method, path, headers, client port and the
+times it started and ended; ``max_in_flight`` is the most handled at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    client_port: int
+    started: float
+    ended: float = 0.0
+
+
+@dataclass
+class ServerState:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    log: list[Seen] = field(default_factory=list)
+    hits: Counter[str] = field(default_factory=Counter)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    connections: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: TestHTTPServer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.state.lock:
+            self.server.state.connections += 1
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_HEAD(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        state = self.server.state
+        seen = Seen(
+            self.command,
+            self.path,
+            {key.lower(): value for key, value in self.headers.items()},
+            self.client_address[1],
+            time.monotonic(),
+        )
+        with state.lock:
+            state.log.append(seen)
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        try:
+            self._route()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        finally:
+            seen.ended = time.monotonic()
+            with state.lock:
+                state.in_flight -= 1
+
+    def _route(self) -> None:
+        state = self.server.state
+        parts = urlsplit(self.path)
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        segments = [segment for segment in parts.path.split("/") if segment]
+        head = segments[0] if segments else ""
+        extra = {"Retry-After": query["retry_after"]} if "retry_after" in query else {}
+        if head == "status":
+            self._answer(int(segments[1]), extra)
+        elif head == "delay":
+            state.stop.wait(float(segments[1]))
+            self._answer(200)
+        elif head == "redirect":
+            hops = int(segments[1])
+            if hops <= 0:
+                self._answer(200)
+            else:
+                self._answer(302, {"Location": f"/redirect/{hops - 1}"})
+        elif head == "redirect-loop":
+            self._answer(302, {"Location": "/redirect-loop"})
+        elif head == "flaky":
+            key, failures, code = segments[1], int(segments[2]), int(segments[3])
+            with state.lock:
+                state.hits[key] += 1
+                count = state.hits[key]
+            self._answer(code if count <= failures else 200, extra if count <= failures else {})
+        elif head == "head-not-allowed":
+            self._answer(405 if self.command == "HEAD" else 200)
+        elif head == "big":
+            self._big(int(segments[1]) * 1024 * 1024)
+        elif head == "silent":
+            state.stop.wait(60)
+            self.close_connection = True
+        elif head == "close":
+            self.close_connection = True
+        else:
+            self._answer(200)
+
+    def _answer(self, code: int, headers: dict[str, str] | None = None) -> None:
+        body = f"{code}\n".encode()
+        self.send_response(code)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _big(self, size: int) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        chunk = b"\0" * (1024 * 1024)
+        sent = 0
+        while sent < size and not self.server.state.stop.is_set():
+            self.wfile.write(chunk[: size - sent])
+            sent += len(chunk)
+
+
+class TestHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.state = ServerState()
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str = "/") -> str:
+        return self.base + path
+
+    @property
+    def log(self) -> list[Seen]:
+        with self.state.lock:
+            return list(self.state.log)
+
+    def reset(self) -> None:
+        self.state.stop.set()
+        self.state = ServerState()
+
+    def start(self) -> TestHTTPServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.state.stop.set()
+        self.shutdown()
+        self.server_close()
