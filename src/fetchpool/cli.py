@@ -220,18 +220,38 @@ def cli(
         verify=False if insecure else (ca_bundle or True),
     )
     format_name = _choose_format(format_name, output)
-    if output:
-        try:
-            stream: TextIO = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        except OSError as exc:
-            raise click.UsageError(f"cannot write {output!r}: {exc.strerror or exc}") from exc
-    else:
-        stream = sys.stdout
+    stream = _open_output(output)
     try:
         return _run(sources, options, format_name, stream, quiet)
     finally:
-        if output:
+        stream.flush()
+        if stream is not sys.stdout:
             stream.close()
+
+
+def _open_output(output: str | None) -> TextIO:
+    """Where results go: the file named, the terminal, or a buffered UTF-8 stdout.
+
+    A pipe or file on stdout gets its own buffer, whatever PYTHONUNBUFFERED or
+    the locale say: one system call per line would slow a fast run, and
+    machine-readable output is UTF-8.
+    """
+    if output:
+        try:
+            return open(output, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {output!r}: {exc.strerror or exc}") from exc
+    if sys.stdout.isatty():
+        return sys.stdout
+    return open(
+        sys.stdout.fileno(),
+        "w",
+        encoding="utf-8",
+        errors="backslashreplace",
+        newline="",
+        buffering=64 * 1024,
+        closefd=False,
+    )
 
 
 def _run(
@@ -245,59 +265,63 @@ def _run(
 
     started = time.perf_counter()
     tally = Tally()
-    to_stdout = stream is sys.stdout
+    terminal = stream is sys.stdout
     display = StatusDisplay(
-        sys.stderr,
-        enabled=not quiet and sys.stderr.isatty(),
-        redirect_stdout=to_stdout and sys.stdout.isatty(),
+        sys.stderr, enabled=not quiet and sys.stderr.isatty(), redirect_stdout=terminal
     )
     run = Run(read_sources(sources), options)
-    interrupted = False
+    unreported = 0
     try:
         with display:
-            # Made inside the display so that writes to a terminal stdout go above it.
-            writer = make_writer(format_name, sys.stdout if to_stdout else stream)
+            # Made inside the display, so that what goes to the terminal appears above it.
+            writer = make_writer(
+                format_name,
+                sys.stdout if terminal else stream,
+                display.console if terminal else None,
+            )
             try:
                 for result in run:
                     writer.write(result)
                     tally.add(result)
                     display.update(tally, run.in_flight)
+                    # Flush only when the next result is not in yet: a reader sees each
+                    # result promptly, and a fast run is not one write per line.
+                    if not run.ready():
+                        writer.flush()
             except KeyboardInterrupt:
-                interrupted = True
-                for result in run.finished():
+                finished = run.finished()
+                unreported = max(1, run.in_flight - len(finished))
+                for result in finished:
                     writer.write(result)
                     tally.add(result)
             writer.finish()
     except InputError as exc:
         run.close()
-        _stop_now(f"fetchpool: error: {exc}", EXIT_USAGE)
-    except BrokenPipeError:
-        _stop_now(None, EXIT_BROKEN_PIPE)
+        _stop_now(stream, EXIT_USAGE, f"fetchpool: error: {exc}")
     except OSError as exc:
-        if exc.errno == errno.EPIPE:
-            _stop_now(None, EXIT_BROKEN_PIPE)
+        if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+            _stop_now(stream, EXIT_BROKEN_PIPE)
         raise
     if not quiet:
-        print_summary(
-            summary_line(tally, time.perf_counter() - started, interrupted), all_ok=tally.all_ok
-        )
-    if interrupted:
-        _stop_now(None, EXIT_INTERRUPTED)
+        line = summary_line(tally, time.perf_counter() - started, unreported)
+        print_summary(line, all_ok=tally.all_ok and not unreported)
+    if unreported:
+        _stop_now(stream, EXIT_INTERRUPTED)
     run.close()
     return EXIT_OK if tally.all_ok else EXIT_NOT_OK
 
 
-def _stop_now(message: str | None, status: int) -> None:
+def _stop_now(stream: TextIO, status: int, message: str | None = None) -> None:
     """Leave at once, without waiting for requests still in flight on worker threads."""
-    if message:
-        sys.stderr.write(message + "\n")
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError):
-            stream.flush()
     if status == EXIT_BROKEN_PIPE:
-        # Nothing more can reach the reader; keep the interpreter from trying.
+        # Nothing more can reach the reader: drop what is buffered for it.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+    if message:
+        sys.stderr.write(message + "\n")
+    for each in (stream, sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            each.flush()
     os._exit(status)
 
 

@@ -261,14 +261,21 @@ class Fetcher:
         for session in sessions:
             session.close()
 
+    def reject(self, item: InputLine) -> Result | None:
+        """The error Result for a line that cannot be fetched at all, or None when it can."""
+        problem = item.error or check_url(item.text)
+        if problem:
+            return Result(item.text, None, False, problem, 0.0, None, 0, item.source, item.line)
+        return None
+
     def fetch(self, item: InputLine | str) -> Result:
         """Check one URL; never raises for anything the network or the input does."""
         if isinstance(item, str):
             item = InputLine(item)
         started = time.perf_counter()
-        problem = item.error or check_url(item.text)
-        if problem:
-            return Result(item.text, None, False, problem, 0.0, None, 0, item.source, item.line)
+        rejected = self.reject(item)
+        if rejected is not None:
+            return rejected
         try:
             status, final_url, error, attempts = self._fetch_with_retries(item.text)
         except Exception as exc:  # a bug or an odd library error must not cost a result

@@ -25,6 +25,33 @@ R = TypeVar("R")
 _END = object()
 
 
+class _Done(Generic[R]):
+    """A result known on the spot, in a Future's place in the queue (a Future costs more)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: R) -> None:
+        self._value = value
+
+    def done(self) -> bool:
+        return True
+
+    def cancelled(self) -> bool:
+        return False
+
+    def cancel(self) -> bool:
+        return False
+
+    def exception(self) -> None:
+        return None
+
+    def result(self) -> R:
+        return self._value
+
+
+_Pending = (Future, _Done)
+
+
 class _Raised:
     """An exception from the input iterable, carried to the consumer in order."""
 
@@ -37,8 +64,10 @@ class OrderedMap(Generic[T, R], Iterator[R]):
 
     At most ``window`` items are in flight (submitted and not yet yielded).
     An exception raised by ``fn`` or by the input iterable is re-raised at its
-    place in the order. ``close()`` stops reading input and cancels what has
-    not started.
+    place in the order. ``shortcut(item)``, when given, is tried first on the
+    feeder thread: a result other than None is used as is, with no trip
+    through the executor (for items that need no I/O). ``close()`` stops
+    reading input and cancels what has not started.
     """
 
     def __init__(
@@ -47,11 +76,13 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         fn: Callable[[T], R],
         items: Iterable[T],
         window: int,
+        shortcut: Callable[[T], R | None] | None = None,
     ) -> None:
         if window < 1:
             raise ValueError("window must be at least 1")
         self._executor = executor
         self._fn = fn
+        self._shortcut = shortcut
         self._items = items
         self._window = window
         self._slots = threading.BoundedSemaphore(window)
@@ -80,10 +111,14 @@ class OrderedMap(Generic[T, R], Iterator[R]):
                     return
                 with self._lock:
                     self._in_flight += 1
-                try:
-                    future = self._executor.submit(self._fn, item)
-                except RuntimeError:  # the executor was shut down under us
-                    return
+                known = self._shortcut(item) if self._shortcut is not None else None
+                if known is not None:
+                    future: Future[R] | _Done[R] = _Done(known)
+                else:
+                    try:
+                        future = self._executor.submit(self._fn, item)
+                    except RuntimeError:  # the executor was shut down under us
+                        return
                 self._queue.put(future)
         except BaseException as exc:  # handed to the consumer, raised in order
             self._queue.put(_Raised(exc))
@@ -103,7 +138,7 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         if isinstance(entry, _Raised):
             self.close()
             raise entry.exc
-        assert isinstance(entry, Future)
+        assert isinstance(entry, _Pending)
         try:
             return entry.result()
         finally:
@@ -112,12 +147,18 @@ class OrderedMap(Generic[T, R], Iterator[R]):
             else:  # interrupted while waiting: keep the future for finished()
                 self._requeue_front(entry)
 
+    def ready(self) -> bool:
+        """Whether the next result is already available, so ``next()`` will not wait."""
+        with self._queue.mutex:
+            head = self._queue.queue[0] if self._queue.queue else None
+        return head is _END or (isinstance(head, _Pending) and head.done())
+
     def _release(self) -> None:
         with self._lock:
             self._in_flight -= 1
         self._slots.release()
 
-    def _requeue_front(self, future: Future[R]) -> None:
+    def _requeue_front(self, future: Future[R] | _Done[R]) -> None:
         with self._queue.mutex:
             self._queue.queue.appendleft(future)
 
@@ -127,7 +168,7 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         Meant for a run cut short: call ``close()`` first so nothing new starts.
         """
         with self._queue.mutex:
-            pending = [entry for entry in self._queue.queue if isinstance(entry, Future)]
+            pending = [entry for entry in self._queue.queue if isinstance(entry, _Pending)]
         return [
             future.result()
             for future in pending
@@ -144,13 +185,17 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         with contextlib.suppress(ValueError):
             self._slots.release()
         with self._queue.mutex:
-            pending = [entry for entry in self._queue.queue if isinstance(entry, Future)]
+            pending = [entry for entry in self._queue.queue if isinstance(entry, _Pending)]
         for future in pending:
             future.cancel()
 
 
 def ordered_map(
-    executor: Executor, fn: Callable[[T], R], items: Iterable[T], window: int
+    executor: Executor,
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    window: int,
+    shortcut: Callable[[T], R | None] | None = None,
 ) -> OrderedMap[T, R]:
     """``executor.map(fn, items)`` in input order with at most ``window`` items in flight."""
-    return OrderedMap(executor, fn, items, window)
+    return OrderedMap(executor, fn, items, window, shortcut)

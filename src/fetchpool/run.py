@@ -33,12 +33,20 @@ class Run(Iterator[Result]):
             max_workers=self.options.max_workers, thread_name_prefix="fetchpool"
         )
         self._map: OrderedMap[InputLine, Result] = OrderedMap(
-            self._executor, self.fetcher.fetch, _as_lines(items), self.options.effective_window
+            self._executor,
+            self.fetcher.fetch,
+            _as_lines(items),
+            self.options.effective_window,
+            shortcut=self.fetcher.reject,
         )
 
     @property
     def in_flight(self) -> int:
         return self._map.in_flight
+
+    def ready(self) -> bool:
+        """Whether the next result is available without waiting."""
+        return self._map.ready()
 
     def __iter__(self) -> Run:
         return self

@@ -9,18 +9,21 @@ from typing import TYPE_CHECKING, TextIO
 from ..results import Tally
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress, TaskID
 
 
-def summary_line(tally: Tally, seconds: float, interrupted: bool = False) -> str:
-    """One line: the counts, the wall time and the rate."""
+def summary_line(tally: Tally, seconds: float, unreported: int = 0) -> str:
+    """One line: the counts, the wall time and the rate; ``unreported`` marks an interrupted run."""
     rate = tally.total / seconds if seconds > 0 else 0.0
     noun = "URL" if tally.total == 1 else "URLs"
     text = (
         f"{tally.total} {noun}: {tally.ok} ok, {tally.failed} failed, {tally.error} errors"
         f" in {seconds:.2f} s ({rate:.1f} URLs/s)"
     )
-    return f"interrupted after {text}" if interrupted else text
+    if unreported:
+        return f"interrupted after {text}; {unreported} in flight not reported"
+    return text
 
 
 class StatusDisplay:
@@ -37,6 +40,11 @@ class StatusDisplay:
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
+    @property
+    def console(self) -> Console | None:
+        """The console the live display runs on, while it runs."""
+        return self._progress.console if self._progress is not None else None
+
     def __enter__(self) -> StatusDisplay:
         if self.enabled:
             from rich.console import Console
@@ -45,12 +53,12 @@ class StatusDisplay:
             console = Console(file=self.stream)
             self._progress = Progress(
                 SpinnerColumn(),
-                TextColumn("checked [bold]{task.completed}[/]"),
+                TextColumn("checked [bold]{task.completed}[/] ·"),
                 TextColumn(
                     "[green]{task.fields[ok]} ok[/] [yellow]{task.fields[failed]} failed[/]"
-                    " [red]{task.fields[error]} errors[/]"
+                    " [red]{task.fields[error]} errors[/] ·"
                 ),
-                TextColumn("{task.fields[in_flight]} in flight"),
+                TextColumn("{task.fields[in_flight]} in flight ·"),
                 TextColumn("[dim]{task.fields[rate]}[/]"),
                 TimeElapsedColumn(),
                 console=console,

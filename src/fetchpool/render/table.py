@@ -13,7 +13,7 @@ from .base import Writer
 
 _STATUS_WIDTH = 6
 _TIME_WIDTH = 8
-_DETAIL_WIDTH = 30
+_DETAIL_SHARE = 3  # the detail column takes up to a third of the width
 
 
 def status_style(result: Result) -> str:
@@ -38,7 +38,8 @@ class TableWriter(Writer):
 
     def _table(self, header: bool) -> Table:
         width = self.console.width
-        url_width = max(20, width - _STATUS_WIDTH - _TIME_WIDTH - _DETAIL_WIDTH - 3)
+        detail_width = max(20, width // _DETAIL_SHARE)
+        url_width = max(20, width - _STATUS_WIDTH - _TIME_WIDTH - detail_width - 3)
         table = Table(
             box=None,
             padding=(0, 1, 0, 0),
@@ -49,7 +50,7 @@ class TableWriter(Writer):
         table.add_column("URL", width=url_width, overflow="fold", no_wrap=False)
         table.add_column("Status", width=_STATUS_WIDTH, justify="right")
         table.add_column("Time", width=_TIME_WIDTH, justify="right")
-        table.add_column("Detail", width=_DETAIL_WIDTH, overflow="fold")
+        table.add_column("Detail", width=detail_width, overflow="fold")
         return table
 
     def write(self, result: Result) -> None:
