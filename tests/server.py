@@ -19,6 +19,7 @@ times it started and ended; ``max_in_flight`` is the most handled at once.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections import Counter
@@ -152,19 +153,22 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class TestHTTPServer(ThreadingHTTPServer):
+    __test__ = False  # a fixture, not a test class
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 1024
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        if ":" in host:
+            self.address_family = socket.AF_INET6
+        super().__init__((host, 0), Handler)
         self.state = ServerState()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
     def base(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in str(host) else f"http://{host}:{port}"
 
     def url(self, path: str = "/") -> str:
         return self.base + path

@@ -219,6 +219,13 @@ def cli(
         rate=rate,
         verify=False if insecure else (ca_bundle or True),
     )
+    if insecure:
+        import warnings
+
+        from urllib3.exceptions import InsecureRequestWarning
+
+        # The user asked for it: one warning per request would bury the results.
+        warnings.simplefilter("ignore", InsecureRequestWarning)
     format_name = _choose_format(format_name, output)
     stream = _open_output(output)
     try:

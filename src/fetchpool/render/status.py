@@ -13,13 +13,16 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def summary_line(tally: Tally, seconds: float, unreported: int = 0) -> str:
     """One line: the counts, the wall time and the rate; ``unreported`` marks an interrupted run."""
     rate = tally.total / seconds if seconds > 0 else 0.0
-    noun = "URL" if tally.total == 1 else "URLs"
     text = (
-        f"{tally.total} {noun}: {tally.ok} ok, {tally.failed} failed, {tally.error} errors"
-        f" in {seconds:.2f} s ({rate:.1f} URLs/s)"
+        f"{_count(tally.total, 'URL')}: {tally.ok} ok, {tally.failed} failed,"
+        f" {_count(tally.error, 'error')} in {seconds:.2f} s ({rate:.1f} URLs/s)"
     )
     if unreported:
         return f"interrupted after {text}; {unreported} in flight not reported"

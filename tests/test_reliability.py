@@ -1,0 +1,410 @@
+"""Flaky servers, rate limits, politeness, big bodies, huge inputs, hostile bytes, TLS, shutdown.
+
+Everything here runs against real sockets: the local server and the installed executable.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.utils import formatdate
+
+import pytest
+
+from fetchpool import Options, fetch_all
+from fetchpool.fetch import parse_retry_after
+
+from .server import TestHTTPServer
+
+
+def jsonl(output: bytes) -> list[dict]:
+    return [json.loads(line) for line in output.decode().splitlines()]
+
+
+@dataclass
+class Measured:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    seconds: float
+    peak_rss_mb: float
+
+
+def run_measured(exe: str, args: list[str], stdin: bytes | str = b"") -> Measured:
+    """Run the executable with input from a file; its own peak RSS comes from wait4."""
+    with (
+        tempfile.TemporaryFile() as source,
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
+        source.write(stdin.encode() if isinstance(stdin, str) else stdin)
+        source.seek(0)
+        started = time.monotonic()
+        process = subprocess.Popen([exe, *args], stdin=source, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Measured(process.returncode, out.read(), err.read(), seconds, usage.ru_maxrss / 1024)
+
+
+def interruptible(*args: str, **kwargs) -> subprocess.Popen:
+    """Start the executable with SIGINT at its default, as a shell's foreground job has it."""
+    return subprocess.Popen(
+        list(args),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **kwargs,
+    )
+
+
+# --- retries --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "retries", "status", "attempts"),
+    [
+        (503, 2, 200, 3),
+        (502, 2, 200, 3),
+        (504, 2, 200, 3),
+        (429, 2, 200, 3),
+        (503, 1, 503, 2),
+        (503, 0, 503, 1),
+        (500, 2, 500, 1),  # not transient: no retry
+        (404, 2, 404, 1),
+    ],
+)
+def test_transient_statuses_are_retried_and_attempts_recorded(
+    server: TestHTTPServer, run_fetchpool, code: int, retries: int, status: int, attempts: int
+) -> None:
+    url = server.url(f"/flaky/k{code}-{retries}/2/{code}")
+    done = run_fetchpool("-f", "jsonl", "-r", str(retries), "--max-retry-wait", "0.05", input=url)
+    (result,) = jsonl(done.stdout)
+    assert (result["status"], result["attempts"]) == (status, attempts)
+    assert len(server.log) == attempts
+
+
+def test_connection_errors_are_retried_then_reported(server: TestHTTPServer, run_fetchpool):
+    done = run_fetchpool(
+        "-f", "jsonl", "-r", "2", "--max-retry-wait", "0.05", input=server.url("/close")
+    )
+    (result,) = jsonl(done.stdout)
+    # The server hangs up without answering: a clean close or a reset, by timing.
+    assert result["error"] in ("connection closed by server", "connection reset")
+    assert result["attempts"] == 3
+    assert done.returncode == 1
+
+
+def test_retry_after_seconds_is_honoured(server: TestHTTPServer, run_fetchpool) -> None:
+    url = server.url("/flaky/ra/1/429?retry_after=1")
+    done = run_fetchpool("-f", "jsonl", input=url)
+    (result,) = jsonl(done.stdout)
+    assert result["status"] == 200
+    first, second = server.log
+    assert second.started - first.started >= 0.95
+
+
+def test_retry_after_is_capped_by_max_retry_wait(server: TestHTTPServer, run_fetchpool) -> None:
+    url = server.url("/flaky/cap/1/503?retry_after=120")
+    started = time.monotonic()
+    done = run_fetchpool("-f", "jsonl", "--max-retry-wait", "0.2", input=url)
+    assert jsonl(done.stdout)[0]["status"] == 200
+    assert time.monotonic() - started < 5
+
+
+def test_retry_after_http_date_is_parsed() -> None:
+    now = 1_700_000_000.0
+    assert parse_retry_after(formatdate(now + 30, usegmt=True), now=now) == pytest.approx(30)
+    assert parse_retry_after(formatdate(now - 30, usegmt=True), now=now) == 0
+    assert parse_retry_after("7") == 7
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+def test_backoff_grows_between_retries(server: TestHTTPServer) -> None:
+    options = Options(retries=2, backoff=0.2, max_retry_wait=5)
+    (result,) = fetch_all([server.url("/flaky/bo/2/503")], options)
+    assert result.status == 200
+    starts = [seen.started for seen in server.log]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    # Jitter keeps each wait between half and all of 0.2 s, then 0.4 s.
+    assert 0.09 <= gaps[0] <= 0.35
+    assert 0.19 <= gaps[1] <= 0.6
+
+
+# --- HEAD -------------------------------------------------------------------------------------
+
+
+def test_head_refused_by_the_server_is_rechecked_with_get(
+    server: TestHTTPServer, run_fetchpool
+) -> None:
+    done = run_fetchpool("-X", "HEAD", "-f", "jsonl", input=server.url("/head-not-allowed"))
+    (result,) = jsonl(done.stdout)
+    assert result["status"] == 200
+    assert [seen.method for seen in server.log] == ["HEAD", "GET"]
+    assert done.returncode == 0
+
+
+def test_head_that_works_sends_no_get(server: TestHTTPServer, run_fetchpool) -> None:
+    run_fetchpool("-X", "HEAD", input=server.url("/status/200"))
+    assert [seen.method for seen in server.log] == ["HEAD"]
+
+
+# --- politeness -------------------------------------------------------------------------------
+
+
+def test_per_host_caps_requests_in_flight(server: TestHTTPServer, run_fetchpool) -> None:
+    urls = "\n".join(server.url(f"/delay/0.15/{n}") for n in range(12))
+    done = run_fetchpool("-w", "12", "--per-host", "3", input=urls)
+    assert done.returncode == 0
+    assert server.state.max_in_flight == 3
+
+
+def test_per_host_holds_across_retries(server: TestHTTPServer, run_fetchpool) -> None:
+    urls = "\n".join(server.url(f"/flaky/ph{n}/1/503") for n in range(8))
+    done = run_fetchpool("-w", "8", "--per-host", "2", "--max-retry-wait", "0.01", input=urls)
+    assert done.returncode == 0
+    assert len(server.log) == 16
+    assert server.state.max_in_flight <= 2
+
+
+def test_rate_spaces_requests_to_a_host(server: TestHTTPServer, run_fetchpool) -> None:
+    urls = "\n".join(server.url(f"/status/200?n={n}") for n in range(10))
+    done = run_fetchpool("-w", "10", "--rate", "20", input=urls)
+    assert done.returncode == 0
+    starts = sorted(seen.started for seen in server.log)
+    # 10 requests at 20 per second: the last starts about 0.45 s after the first.
+    assert starts[-1] - starts[0] >= 0.4
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert min(gaps) >= 0.03
+
+
+def test_without_politeness_requests_run_together(server: TestHTTPServer, run_fetchpool) -> None:
+    urls = "\n".join(server.url(f"/delay/0.2/{n}") for n in range(8))
+    run_fetchpool("-w", "8", input=urls)
+    assert server.state.max_in_flight == 8
+
+
+# --- bodies and scale -------------------------------------------------------------------------
+
+
+def test_big_bodies_are_not_downloaded(server: TestHTTPServer, fetchpool_exe: str) -> None:
+    urls = "\n".join(server.url(f"/big/200?n={n}") for n in range(6))
+    measured = run_measured(fetchpool_exe, ["-w", "6", "-f", "jsonl", "-"], urls)
+    results = jsonl(measured.stdout)
+    assert [result["status"] for result in results] == [200] * 6
+    assert measured.peak_rss_mb < 150
+    # 1.2 GB read would take far longer than this over loopback in Python.
+    assert measured.seconds < 5
+
+
+def test_a_million_lines_stream_in_flat_memory(fetchpool_exe: str) -> None:
+    """A million lines through a pipe: the first results arrive while input is still being
+    written, and peak memory stays under 100 MB."""
+    process = subprocess.Popen(
+        [fetchpool_exe, "-q", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin and process.stdout
+    process.stdin.write(b"".join(b"example%d.com/\n" % n for n in range(100)))
+    process.stdin.flush()
+    first = process.stdout.readline()
+    assert first.startswith(b"example0.com/\tERR\tmissing scheme")
+
+    lines_read = [1]
+
+    def drain() -> None:
+        assert process.stdout
+        lines_read[0] += sum(1 for _ in process.stdout)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    block = b"".join(b"http://example%d.com:bad/\n" % n for n in range(10_000))
+    for _ in range(100):
+        process.stdin.write(block)
+    process.stdin.close()
+    _, status, usage = os.wait4(process.pid, 0)
+    reader.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 1
+    assert lines_read[0] == 1_000_100
+    assert usage.ru_maxrss / 1024 < 100
+
+
+# --- hostile input ----------------------------------------------------------------------------
+
+HOSTILE = [
+    (b"\xff\xfehttp://example.com/", "not valid UTF-8"),
+    (b"http://exa\x00mple.com/", "contains a NUL byte"),
+    (b"http://example.com/" + b"a" * 200_000, "line too long"),
+    (b"http://example.com/a page", "invalid URL: contains whitespace"),
+    (b"example.com", "missing scheme, did you mean https://example.com?"),
+    (b"ftp://example.com/file", "unsupported scheme 'ftp'"),
+    (b"javascript:alert(1)", "unsupported scheme 'javascript'"),
+    (b"http://", "invalid URL: no host"),
+    (b"http://:8080/", "invalid URL: no host"),
+    (b"http://example.com:99999/", "invalid URL: bad port '99999'"),
+    (b"http://example.com:port/", "invalid URL: bad port 'port'"),
+    (b"http://[::1/", "invalid URL"),
+]
+
+
+@pytest.mark.parametrize(("line", "reason"), HOSTILE, ids=[r for _, r in HOSTILE])
+def test_hostile_lines_each_get_a_clear_error(run_fetchpool, line: bytes, reason: str) -> None:
+    done = run_fetchpool("-f", "jsonl", input=line + b"\n")
+    (result,) = jsonl(done.stdout)
+    assert result["status"] is None
+    assert result["error"].startswith(reason)
+    assert done.returncode == 1
+    assert b"Traceback" not in done.stderr
+
+
+def test_hostile_lines_lose_nothing_among_good_ones(server: TestHTTPServer, run_fetchpool):
+    good = server.url("/status/200").encode()
+    lines = [good]
+    for line, _ in HOSTILE:
+        lines += [line, good]
+    done = run_fetchpool("-f", "jsonl", input=b"\n".join(lines) + b"\n")
+    results = jsonl(done.stdout)
+    assert len(results) == len(lines)
+    assert [result["line"] for result in results] == list(range(1, len(lines) + 1))
+    assert [r["status"] for r in results[::2]] == [200] * (len(HOSTILE) + 1)
+    assert all(r["error"] for r in results[1::2])
+
+
+@pytest.fixture
+def ipv6_server() -> Iterator[TestHTTPServer]:
+    server = TestHTTPServer("::1").start()
+    yield server
+    server.stop()
+
+
+def test_ipv6_literals_work(ipv6_server: TestHTTPServer, run_fetchpool) -> None:
+    url = ipv6_server.url("/status/204")
+    assert url.startswith("http://[::1]:")
+    done = run_fetchpool("-f", "jsonl", input=url)
+    (result,) = jsonl(done.stdout)
+    assert (result["url"], result["status"]) == (url, 204)
+
+
+def test_internationalised_host_names_are_encoded(run_fetchpool) -> None:
+    """The IDNA form is looked up, so the answer is about DNS, not about the name's syntax."""
+    done = run_fetchpool("-f", "jsonl", "-r", "0", input="http://bücher.invalid/\n")
+    (result,) = jsonl(done.stdout)
+    assert result["url"] == "http://bücher.invalid/"
+    assert result["error"] == "DNS lookup failed"
+
+
+# --- TLS --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_server() -> Iterator[tuple[TestHTTPServer, str]]:
+    trustme = pytest.importorskip("trustme")
+    authority = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    server = TestHTTPServer()
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.start()
+    with tempfile.NamedTemporaryFile(suffix=".pem", delete=False) as bundle:
+        bundle.write(authority.cert_pem.bytes())
+    yield server, bundle.name
+    server.stop()
+    os.unlink(bundle.name)
+
+
+@pytest.mark.parametrize(
+    ("extra", "status", "error"),
+    [
+        ([], None, "TLS certificate verify failed"),
+        (["--insecure"], 200, None),
+        (["--ca-bundle", "{bundle}"], 200, None),
+    ],
+)
+def test_tls_verification(tls_server, run_fetchpool, extra, status, error) -> None:
+    server, bundle = tls_server
+    url = server.base.replace("http://", "https://") + "/status/200"
+    args = [arg.format(bundle=bundle) for arg in extra]
+    done = run_fetchpool("-f", "jsonl", "-r", "0", *args, input=url)
+    (result,) = jsonl(done.stdout)
+    assert (result["status"], result["error"]) == (status, error)
+    assert b"Warning" not in done.stderr
+
+
+# --- shutdown under fire ----------------------------------------------------------------------
+
+
+def test_ctrl_c_with_requests_hanging_exits_promptly(
+    server: TestHTTPServer, fetchpool_exe: str
+) -> None:
+    urls = [server.url("/status/200"), *[server.url(f"/silent?{n}") for n in range(8)]]
+    urls.append(server.url("/status/201"))
+    with tempfile.TemporaryFile() as source:
+        source.write("\n".join(urls).encode() + b"\n")
+        source.seek(0)
+        process = interruptible(
+            fetchpool_exe,
+            "-w",
+            "10",
+            "-f",
+            "plain",
+            "-",
+            stdin=source,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    deadline = time.monotonic() + 5
+    while sum(seen.path.startswith("/silent") for seen in server.log) < 8:
+        assert time.monotonic() < deadline, "the silent requests never reached the server"
+        time.sleep(0.02)
+    time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    out, err = process.communicate(timeout=10)
+    assert time.monotonic() - sent < 1.5
+    assert process.returncode == 130
+    assert out.decode().splitlines() == [f"{urls[0]}\t200", f"{urls[-1]}\t201"]
+    assert b"Traceback" not in err
+    assert b"interrupted" in err
+
+
+def test_closed_stdout_ends_the_run_promptly(server: TestHTTPServer, fetchpool_exe: str):
+    urls = "\n".join(server.url(f"/delay/0.05/{n}") for n in range(2000)) + "\n"
+    process = subprocess.Popen(
+        [fetchpool_exe, "-w", "4", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin and process.stdout and process.stderr
+    writer = threading.Thread(target=lambda: _write_and_close(process.stdin, urls.encode()))
+    writer.start()
+    assert process.stdout.readline().endswith(b"\t200\n")
+    process.stdout.close()
+    started = time.monotonic()
+    process.wait(timeout=10)
+    writer.join()
+    assert time.monotonic() - started < 2
+    assert b"Traceback" not in process.stderr.read()
+    # 2000 URLs at 4 at a time would take 25 s: the run stopped early.
+    assert len(server.log) < 500
+
+
+def _write_and_close(stream, data: bytes) -> None:
+    try:
+        stream.write(data)
+        stream.close()
+    except BrokenPipeError:
+        pass
