@@ -33,6 +33,15 @@ class JsonWriter(Writer):
         super().finish()
 
 
+def _cell(value: object) -> object:
+    """CSV spelling of a value: empty for null, and booleans as JSON spells them."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
 class CsvWriter(Writer):
     def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
@@ -44,8 +53,7 @@ class CsvWriter(Writer):
         if not self._header_written:
             self._csv.writerow(FIELDS)
             self._header_written = True
-        row = result.to_dict()
-        self._csv.writerow(["" if row[key] is None else row[key] for key in FIELDS])
+        self._csv.writerow([_cell(value) for value in result.to_dict().values()])
         text = self._buffer.getvalue()
         self._buffer.seek(0)
         self._buffer.truncate()
