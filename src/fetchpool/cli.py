@@ -48,8 +48,7 @@ def _check_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
         if sys.stdin is None or sys.stdin.isatty():
             click.echo("Usage: fetchpool [OPTIONS] [SOURCE]...", err=True)
             raise click.UsageError(
-                "no SOURCE given and standard input is a terminal:"
-                " name a file of URLs, or pipe URLs in"
+                "no SOURCE given and standard input is a terminal: name a file or pipe URLs in"
             )
         return ("-",)
     for source in sources:

@@ -1,0 +1,46 @@
+"""Proxy settings from the environment are honoured, NO_PROXY included."""
+
+from __future__ import annotations
+
+import json
+
+from .server import TestHTTPServer
+
+
+def proxy_env(proxy: str, no_proxy: str) -> dict[str, str]:
+    # Both spellings: the lower-case one wins where both are set.
+    return {
+        "HTTP_PROXY": proxy,
+        "http_proxy": proxy,
+        "NO_PROXY": no_proxy,
+        "no_proxy": no_proxy,
+    }
+
+
+def test_http_proxy_from_the_environment_is_used(server: TestHTTPServer, run_fetchpool) -> None:
+    done = run_fetchpool(
+        "-f",
+        "jsonl",
+        input="http://fetchpool-proxied.test/status/203\n",
+        env=proxy_env(server.base, ""),
+    )
+    result = json.loads(done.stdout)
+    assert result["status"] == 203
+    (seen,) = server.log
+    # A proxy is sent the whole URL as the request target.
+    assert seen.path == "http://fetchpool-proxied.test/status/203"
+
+
+def test_no_proxy_hosts_go_direct(server: TestHTTPServer, run_fetchpool) -> None:
+    done = run_fetchpool(
+        "-f",
+        "jsonl",
+        "-r",
+        "0",
+        input="http://fetchpool-proxied.test/\n" + server.url("/status/200") + "\n",
+        env=proxy_env("http://127.0.0.1:9", "127.0.0.1"),
+    )
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["error"] == "connection refused"  # the proxy at port 9 is not there
+    assert second["status"] == 200
+    assert [seen.path for seen in server.log] == ["/status/200"]
