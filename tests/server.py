@@ -152,6 +152,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class TestHTTPServer(ThreadingHTTPServer):
+    __test__ = False  # not a test class, whatever pytest makes of its name
+
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 1024
