@@ -107,7 +107,7 @@ def seen_options(monkeypatch: pytest.MonkeyPatch) -> list[Options]:
         (["-a", "200-299,401"], {"accept": Accept(((200, 299), (401, 401)))}),
         (["--accept", "200,404"], {"accept": Accept(((200, 200), (404, 404)))}),
         (["--per-host", "2"], {"per_host": 2}),
-        (["--rate", "0.5"], {"rate": 0.5}),
+        (["--rate", "50.5"], {"rate": 50.5}),
         (["-k"], {"verify": False}),
         (["--insecure"], {"verify": False}),
     ],
