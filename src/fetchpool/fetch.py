@@ -110,6 +110,9 @@ def classify(exc: BaseException) -> tuple[str, bool]:
         return "DNS lookup failed", gai is not None and gai.errno == socket.EAI_AGAIN
     if has(ConnectionRefusedError):
         return "connection refused", True
+    # Before ConnectionResetError, of which RemoteDisconnected is a subclass.
+    if has(http.client.RemoteDisconnected):
+        return "connection closed by server", True
     if has(ConnectionResetError):
         return "connection reset", True
     for item in chain:
@@ -124,7 +127,6 @@ def classify(exc: BaseException) -> tuple[str, bool]:
     ):
         return "timed out", True
     if has(
-        http.client.RemoteDisconnected,
         urllib3.exceptions.ProtocolError,
         http.client.IncompleteRead,
         requests.exceptions.ChunkedEncodingError,

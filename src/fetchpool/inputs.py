@@ -58,7 +58,8 @@ def read_lines(stream: BinaryIO, source: str = "-") -> Iterator[InputLine]:
     number = 0
     while True:
         try:
-            raw = stream.readline(MAX_LINE_BYTES + 1)
+            # Room for a BOM and a CRLF beyond the limit, which count against no line.
+            raw = stream.readline(MAX_LINE_BYTES + len(_BOM) + 2)
         except OSError as exc:
             raise InputError(f"cannot read {source!r}: {exc.strerror or exc}") from exc
         if not raw:
@@ -66,8 +67,10 @@ def read_lines(stream: BinaryIO, source: str = "-") -> Iterator[InputLine]:
         number += 1
         if number == 1 and raw.startswith(_BOM):
             raw = raw[len(_BOM) :]
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            size = len(raw) + _skip_rest_of_line(stream)
+        size = len(_without_line_ending(raw))
+        if size > MAX_LINE_BYTES:
+            if not raw.endswith(b"\n"):
+                size += _skip_rest_of_line(stream)
             preview = _escape(raw[:60]).strip()
             yield InputLine(
                 f"{preview}...",
@@ -101,11 +104,17 @@ def _escape(raw: bytes) -> str:
     return raw.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
 
 
+def _without_line_ending(raw: bytes) -> bytes:
+    if raw.endswith(b"\r\n"):
+        return raw[:-2]
+    return raw[:-1] if raw.endswith(b"\n") else raw
+
+
 def _skip_rest_of_line(stream: BinaryIO) -> int:
-    """Read and drop the rest of an overlong line; return how many bytes it had."""
+    """Read and drop the rest of an overlong line; return how many bytes it had, ending aside."""
     skipped = 0
     while True:
         chunk = stream.readline(_CHUNK)
-        skipped += len(chunk)
+        skipped += len(_without_line_ending(chunk))
         if not chunk or chunk.endswith(b"\n"):
             return skipped

@@ -66,9 +66,18 @@ class TableWriter(Writer):
             Text(format_elapsed(result.elapsed), style="dim"),
             Text(detail, style="red" if result.error else "dim"),
         )
-        self.console.print(table)
+        self._print(table)
+
+    def _print(self, renderable: Table | Text) -> None:
+        # Rendered to text and written to the stream, not printed to it: a Console
+        # unwraps the stdout proxy of a live progress display and would write under
+        # the display instead of above it.
+        with self.console.capture() as capture:
+            self.console.print(renderable)
+        self.stream.write(capture.get())
+        self.stream.flush()
 
     def finish(self) -> None:
         if not self._header_done:
-            self.console.print(Text("No URLs in the input.", style="dim"))
+            self._print(Text("No URLs in the input.", style="dim"))
         super().finish()

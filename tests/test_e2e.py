@@ -1,0 +1,311 @@
+"""The installed executable against the local server: order, concurrency, streaming, signals."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fetchpool import Options, fetch_all
+
+from .server import TestHTTPServer
+
+
+def start(exe: str, *args: str, **kwargs) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "NO_COLOR": "1", **kwargs.pop("env", {})}
+    return subprocess.Popen(
+        [exe, *args],
+        stdin=kwargs.pop("stdin", subprocess.PIPE),
+        stdout=kwargs.pop("stdout", subprocess.PIPE),
+        stderr=kwargs.pop("stderr", subprocess.PIPE),
+        env=env,
+        **kwargs,
+    )
+
+
+def read_line(fd: int, timeout: float, pending: bytearray) -> bytes | None:
+    """One line from ``fd`` within ``timeout`` seconds, or None; ``pending`` keeps the rest."""
+    deadline = time.monotonic() + timeout
+    while b"\n" not in pending:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return None
+        pending.extend(chunk)
+    line, _, rest = bytes(pending).partition(b"\n")
+    pending[:] = rest
+    return line + b"\n"
+
+
+def lines(output: bytes) -> list[list[str]]:
+    return [line.split("\t") for line in output.decode().splitlines()]
+
+
+def test_results_come_out_in_input_order_when_later_urls_finish_first(
+    server: TestHTTPServer, run_fetchpool
+) -> None:
+    urls = [server.url(path) for path in ("/delay/0.4", "/delay/0.2", "/status/404", "/delay/0")]
+    done = run_fetchpool("-q", "-w", "4", "-", input="\n".join(urls) + "\n")
+    assert done.returncode == 1
+    assert lines(done.stdout) == [
+        [urls[0], "200"],
+        [urls[1], "200"],
+        [urls[2], "404"],
+        [urls[3], "200"],
+    ]
+    finish_order = [seen.path for seen in sorted(server.log, key=lambda seen: seen.ended)]
+    assert finish_order[-1] == "/delay/0.4", "the server must finish the first URL last"
+
+
+def test_every_line_gets_exactly_one_result_duplicates_and_invalid_included(
+    server: TestHTTPServer, run_fetchpool
+) -> None:
+    ok = server.url("/status/200")
+    text = f"{ok}\n\n# comment\n{ok}\nexample.com\nftp://x/\n{server.url('/status/500')}\n"
+    done = run_fetchpool("-q", "-r", "0", input=text.encode() + b"\xff\xfe\n")
+    assert [row[:2] for row in lines(done.stdout)] == [
+        [ok, "200"],
+        [ok, "200"],
+        ["example.com", "ERR"],
+        ["ftp://x/", "ERR"],
+        [server.url("/status/500"), "500"],
+        ["\\xff\\xfe", "ERR"],
+    ]
+    assert len(server.log) == 3
+
+
+def test_ten_workers_are_much_faster_than_one_on_slow_urls(
+    server: TestHTTPServer, run_fetchpool
+) -> None:
+    text = "".join(server.url(f"/delay/0.2/{i}") + "\n" for i in range(8))
+
+    started = time.monotonic()
+    serial = run_fetchpool("-q", "-w", "1", input=text)
+    serial_time = time.monotonic() - started
+    serial_peak = server.state.max_in_flight
+    server.reset()
+
+    started = time.monotonic()
+    parallel = run_fetchpool("-q", "-w", "10", input=text)
+    parallel_time = time.monotonic() - started
+    parallel_peak = server.state.max_in_flight
+
+    assert serial.returncode == parallel.returncode == 0
+    assert serial.stdout == parallel.stdout
+    assert serial_peak == 1
+    assert parallel_peak >= 6
+    assert serial_time >= 8 * 0.2
+    assert serial_time / parallel_time > 2.5, (serial_time, parallel_time)
+
+
+def test_a_slow_server_times_out_with_the_timeout_given(
+    server: TestHTTPServer, run_fetchpool
+) -> None:
+    started = time.monotonic()
+    done = run_fetchpool("-q", "-t", "0.3", "-r", "0", input=server.url("/delay/2") + "\n")
+    assert time.monotonic() - started < 1.8
+    assert lines(done.stdout) == [[server.url("/delay/2"), "ERR", "timed out"]]
+    assert done.returncode == 1
+
+
+def test_results_stream_while_the_producer_is_still_writing(
+    server: TestHTTPServer, fetchpool_exe: str
+) -> None:
+    process = start(fetchpool_exe, "-q", "-")
+    assert process.stdin is not None and process.stdout is not None
+    pending = bytearray()
+    try:
+        process.stdin.write((server.url("/status/200") + "\n").encode())
+        process.stdin.flush()
+        # The producer has not finished (stdin is open), yet the first result arrives.
+        first = read_line(process.stdout.fileno(), 5, pending)
+        assert first == (server.url("/status/200") + "\t200\n").encode()
+        process.stdin.write((server.url("/status/404") + "\n").encode())
+        process.stdin.flush()
+        second = read_line(process.stdout.fileno(), 5, pending)
+        assert second == (server.url("/status/404") + "\t404\n").encode()
+        assert process.poll() is None
+    finally:
+        process.stdin.close()
+    assert process.wait(5) == 1
+
+
+def test_a_slow_producer_process_gets_its_first_result_early(
+    server: TestHTTPServer, fetchpool_exe: str
+) -> None:
+    producer_code = (
+        "import sys, time\n"
+        "for i in range(2):\n"
+        f"    print('{server.base}/status/200?' + str(i), flush=True)\n"
+        "    time.sleep(0.5)\n"
+    )
+    producer = subprocess.Popen([sys.executable, "-c", producer_code], stdout=subprocess.PIPE)
+    assert producer.stdout is not None
+    started = time.monotonic()
+    process = start(fetchpool_exe, "-q", stdin=producer.stdout)
+    producer.stdout.close()
+    assert process.stdout is not None
+    pending = bytearray()
+    first = read_line(process.stdout.fileno(), 5, pending)
+    first_at = time.monotonic() - started
+    assert first is not None and first.endswith(b"\t200\n")
+    assert producer.poll() is None, "the producer should still be running"
+    assert first_at < 1.2
+    rest = process.communicate(timeout=10)[0]
+    producer.wait(5)
+    assert len((bytes(pending) + rest).splitlines()) == 1
+
+
+def test_ctrl_c_writes_finished_results_in_order_and_exits_130_promptly(
+    server: TestHTTPServer, fetchpool_exe: str, tmp_path: Path
+) -> None:
+    paths = ["/status/200", "/status/404", "/silent", "/status/201", "/silent", "/status/202"]
+    paths += ["/silent"] * 6
+    urls = [server.url(path) for path in paths]
+    source = tmp_path / "urls.txt"
+    source.write_text("\n".join(urls) + "\n")
+    process = start(fetchpool_exe, "-w", "8", "-t", "30", str(source), stdin=subprocess.DEVNULL)
+    assert process.stdout is not None
+    pending = bytearray()
+    early = [read_line(process.stdout.fileno(), 5, pending) for _ in range(2)]
+    assert None not in early
+    # Let the URLs behind the first /silent finish, unyielded.
+    deadline = time.monotonic() + 5
+    while sum(seen.path == "/silent" for seen in server.log) < 8:
+        assert time.monotonic() < deadline, "requests never reached the server"
+        time.sleep(0.02)
+    time.sleep(0.2)
+
+    process.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    stdout, stderr = process.communicate(timeout=5)
+    took = time.monotonic() - sent
+
+    assert process.returncode == 130
+    assert took < 1.5, f"took {took:.2f} s to stop"
+    output = b"".join([*early, bytes(pending), stdout]).decode().splitlines()
+    assert output == [
+        f"{urls[0]}\t200",
+        f"{urls[1]}\t404",
+        f"{urls[3]}\t201",
+        f"{urls[5]}\t202",
+    ]
+    assert b"Traceback" not in stderr
+    assert b"KeyboardInterrupt" not in stderr
+    assert stderr.decode().startswith("interrupted after 4 URLs")
+
+
+def test_a_closed_stdout_ends_the_run_promptly_and_quietly(
+    server: TestHTTPServer, fetchpool_exe: str, tmp_path: Path
+) -> None:
+    text = "".join(server.url(f"/delay/0.05/{i}") + "\n" for i in range(200))
+    source = tmp_path / "urls.txt"
+    source.write_text(text)
+    process = start(fetchpool_exe, "-w", "4", str(source), stdin=subprocess.DEVNULL)
+    assert process.stdout is not None
+    # `| head -1`: read one line, then close our end of the pipe.
+    first = read_line(process.stdout.fileno(), 5, bytearray())
+    assert first is not None
+    process.stdout.close()
+    closed = time.monotonic()
+    stderr = process.stderr.read() if process.stderr else b""
+    process.wait(5)
+    assert time.monotonic() - closed < 1.5
+    assert process.returncode == 141
+    assert b"Traceback" not in stderr
+    assert b"BrokenPipeError" not in stderr
+    assert b"Exception ignored" not in stderr
+    assert len(server.log) < 60, "it went on fetching after the reader left"
+
+
+def test_a_real_head_pipeline_ends_quietly(server: TestHTTPServer, fetchpool_exe: str) -> None:
+    urls_file = "".join(server.url(f"/delay/0.02/{i}") + "\n" for i in range(300))
+    script = f'printf %s "$URLS" | "{fetchpool_exe}" -w 4 | head -1'
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", script],
+        capture_output=True,
+        env={**os.environ, "URLS": urls_file},
+        timeout=20,
+    )
+    assert done.stdout.decode().splitlines() == [server.url("/delay/0.02/0") + "\t200"]
+    assert b"Traceback" not in done.stderr
+    assert b"BrokenPipe" not in done.stderr
+    assert done.returncode == 141
+    assert len(server.log) < 100
+
+
+def test_standard_input_is_read_when_no_source_is_given(
+    server: TestHTTPServer, run_fetchpool
+) -> None:
+    done = run_fetchpool("-q", input=server.url("/status/200") + "\n")
+    assert (done.returncode, done.stdout.decode()) == (0, server.url("/status/200") + "\t200\n")
+
+
+def test_no_source_with_a_terminal_on_stdin_is_a_usage_error_not_a_wait(
+    fetchpool_exe: str,
+) -> None:
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [fetchpool_exe],
+            stdin=terminal,
+            capture_output=True,
+            timeout=10,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert done.returncode == 2
+    assert b"Usage: fetchpool" in done.stderr
+    assert b"standard input is a terminal" in done.stderr
+    assert done.stdout == b""
+
+
+def test_a_missing_file_exits_2_naming_it(run_fetchpool, tmp_path) -> None:
+    missing = tmp_path / "missing.txt"
+    done = run_fetchpool(str(missing))
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines() == [
+        f"fetchpool: error: cannot read '{missing}': No such file or directory"
+        " (see 'fetchpool --help')"
+    ]
+
+
+def test_python_dash_m_runs_the_same_command(run_fetchpool) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "fetchpool", "--version"], capture_output=True, timeout=10
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith(b"fetchpool, version ")
+
+
+def test_connections_are_reused_across_many_urls(server: TestHTTPServer, run_fetchpool) -> None:
+    text = "".join(server.url(f"/status/200?{i}") + "\n" for i in range(40))
+    done = run_fetchpool("-w", "2", input=text)
+    assert done.returncode == 0
+    assert len(done.stdout.splitlines()) == 40
+    assert len(server.log) == 40
+    assert server.state.connections <= 4, server.state.connections
+    assert b"Connection pool is full" not in done.stderr
+
+
+def test_no_connection_pool_is_full_warnings(
+    server: TestHTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    urls = [server.url(f"/delay/0.01/{i}") for i in range(60)]
+    with caplog.at_level(logging.WARNING, logger="urllib3"):
+        results = list(fetch_all(urls, Options(max_workers=8)))
+    assert [result.status for result in results] == [200] * 60
+    assert [r.getMessage() for r in caplog.records if "pool is full" in r.getMessage()] == []
+    assert server.state.connections <= 16

@@ -1,0 +1,607 @@
+"""One URL to one Result: statuses, headers, redirects, and a short reason for every failure."""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import socket
+import ssl
+from collections.abc import Iterator
+
+import pytest
+import requests
+import responses
+import urllib3
+
+from fetchpool import __version__
+from fetchpool.fetch import Fetcher, check_url, classify, fetch_one
+from fetchpool.inputs import InputLine
+from fetchpool.options import Accept, Options, parse_header
+
+from .server import TestHTTPServer
+
+URL = "http://example.test/page"
+
+
+@pytest.fixture
+def mocked() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def fetch(url: str, **options: object):
+    options.setdefault("retries", 0)
+    fetcher = Fetcher(Options(**options))  # type: ignore[arg-type]
+    try:
+        return fetcher.fetch(url)
+    finally:
+        fetcher.close()
+
+
+# -- statuses ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "ok"),
+    [
+        (200, True),
+        (201, True),
+        (204, True),
+        (299, True),
+        (304, True),
+        (399, True),
+        (400, False),
+        (401, False),
+        (404, False),
+        (418, False),
+        (500, False),
+        (503, False),
+        (199, False),
+        (100 + 99, False),
+    ],
+)
+def test_the_status_is_reported_and_ok_follows_the_default_accept(
+    mocked: responses.RequestsMock, status: int, ok: bool
+) -> None:
+    mocked.add(responses.GET, URL, status=status)
+    result = fetch(URL)
+    assert (result.url, result.status, result.ok, result.error) == (URL, status, ok, None)
+    assert result.final_url == URL
+    assert result.attempts == 1
+    assert isinstance(result.elapsed, float)
+    assert result.elapsed >= 0
+
+
+@pytest.mark.parametrize(
+    ("accept", "status", "ok"),
+    [
+        ("200-299,401", 200, True),
+        ("200-299,401", 401, True),
+        ("200-299,401", 302, False),
+        ("200-299,401", 404, False),
+        ("404", 404, True),
+        ("404", 200, False),
+        ("100-999", 599, True),
+        ("500-599", 503, True),
+    ],
+)
+def test_accept_decides_which_statuses_are_ok(
+    mocked: responses.RequestsMock, accept: str, status: int, ok: bool
+) -> None:
+    mocked.add(responses.GET, URL, status=status)
+    result = fetch(URL, accept=Accept.parse(accept), follow=False)
+    assert (result.status, result.ok, result.error) == (status, ok, None)
+
+
+def test_the_result_carries_the_input_line_source_and_number(
+    mocked: responses.RequestsMock,
+) -> None:
+    mocked.add(responses.GET, URL, status=200)
+    fetcher = Fetcher(Options(retries=0))
+    result = fetcher.fetch(InputLine(URL, "urls.txt", 7))
+    fetcher.close()
+    assert (result.source, result.line) == ("urls.txt", 7)
+
+
+def test_fetch_one_checks_a_single_url(mocked: responses.RequestsMock) -> None:
+    mocked.add(responses.GET, URL, status=204)
+    assert fetch_one(URL).status == 204
+
+
+# -- what is sent ----------------------------------------------------------------
+
+
+def test_the_default_user_agent_names_fetchpool_and_its_version(
+    mocked: responses.RequestsMock,
+) -> None:
+    mocked.add(responses.GET, URL)
+    fetch(URL)
+    assert mocked.calls[0].request.headers["User-Agent"] == f"fetchpool/{__version__}"
+
+
+def test_headers_and_user_agent_are_sent(mocked: responses.RequestsMock) -> None:
+    mocked.add(responses.GET, URL)
+    fetch(
+        URL,
+        headers=(("X-Token", "abc def"), ("Accept", "text/html")),
+        user_agent="probe/9",
+    )
+    sent = mocked.calls[0].request.headers
+    assert sent["X-Token"] == "abc def"
+    assert sent["Accept"] == "text/html"
+    assert sent["User-Agent"] == "probe/9"
+
+
+def test_a_header_option_can_override_the_user_agent(mocked: responses.RequestsMock) -> None:
+    mocked.add(responses.GET, URL)
+    fetch(URL, headers=(("User-Agent", "from-header"),))
+    assert mocked.calls[0].request.headers["User-Agent"] == "from-header"
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_the_method_is_the_one_asked_for(mocked: responses.RequestsMock, method: str) -> None:
+    mocked.add(method, URL, status=200)
+    assert fetch(URL, method=method).status == 200
+    assert [call.request.method for call in mocked.calls] == [method]
+
+
+def test_a_head_refused_by_the_server_is_checked_again_with_get(
+    mocked: responses.RequestsMock,
+) -> None:
+    mocked.add(responses.HEAD, URL, status=405)
+    mocked.add(responses.GET, URL, status=200)
+    result = fetch(URL, method="HEAD")
+    assert (result.status, result.ok) == (200, True)
+    assert [call.request.method for call in mocked.calls] == ["HEAD", "GET"]
+
+
+# -- redirects -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+def test_redirects_are_followed_to_the_final_url(mocked: responses.RequestsMock, code: int) -> None:
+    mocked.add(responses.GET, URL, status=code, headers={"Location": "/moved"})
+    mocked.add(responses.GET, "http://example.test/moved", status=200)
+    result = fetch(URL)
+    assert (result.url, result.status, result.final_url) == (
+        URL,
+        200,
+        "http://example.test/moved",
+    )
+
+
+def test_redirects_are_not_followed_with_follow_off(mocked: responses.RequestsMock) -> None:
+    mocked.add(responses.GET, URL, status=301, headers={"Location": "http://other.test/"})
+    result = fetch(URL, follow=False)
+    assert (result.status, result.ok, result.final_url) == (301, True, URL)
+    assert len(mocked.calls) == 1
+
+
+def test_a_redirect_to_a_broken_page_reports_the_final_status(
+    mocked: responses.RequestsMock,
+) -> None:
+    mocked.add(responses.GET, URL, status=302, headers={"Location": "http://other.test/gone"})
+    mocked.add(responses.GET, "http://other.test/gone", status=404)
+    result = fetch(URL)
+    assert (result.status, result.ok, result.final_url) == (404, False, "http://other.test/gone")
+
+
+def test_a_redirect_loop_is_too_many_redirects(mocked: responses.RequestsMock) -> None:
+    mocked.add(responses.GET, URL, status=302, headers={"Location": URL})
+    result = fetch(URL)
+    assert (result.status, result.ok, result.error, result.final_url) == (
+        None,
+        False,
+        "too many redirects",
+        None,
+    )
+    assert len(mocked.calls) == 11  # the first request and ten hops
+
+
+# -- every failure has a short reason ----------------------------------------------
+
+
+def _connection_error(cause: BaseException) -> requests.exceptions.ConnectionError:
+    """What requests raises when urllib3 could not connect: the same chain of causes."""
+    new = urllib3.exceptions.NewConnectionError(
+        None, f"Failed to establish a new connection: {cause}"
+    )  # type: ignore[arg-type]
+    new.__cause__ = cause
+    return requests.exceptions.ConnectionError(
+        urllib3.exceptions.MaxRetryError(None, URL, reason=new)  # type: ignore[arg-type]
+    )
+
+
+def _dns_error() -> requests.exceptions.ConnectionError:
+    gai = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    resolution = urllib3.exceptions.NameResolutionError("example.test", None, gai)  # type: ignore[arg-type]
+    return requests.exceptions.ConnectionError(
+        urllib3.exceptions.MaxRetryError(None, URL, reason=resolution)  # type: ignore[arg-type]
+    )
+
+
+def _cert_error() -> requests.exceptions.SSLError:
+    verify = ssl.SSLCertVerificationError(
+        1,
+        "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed:"
+        " self-signed certificate (_ssl.c:1006)",
+    )
+    wrapped = urllib3.exceptions.SSLError(verify)
+    return requests.exceptions.SSLError(
+        urllib3.exceptions.MaxRetryError(None, URL, reason=wrapped)  # type: ignore[arg-type]
+    )
+
+
+FAILURES = [
+    pytest.param(
+        _connection_error(ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")),
+        "connection refused",
+        id="refused",
+    ),
+    pytest.param(
+        requests.exceptions.ConnectTimeout(
+            urllib3.exceptions.MaxRetryError(
+                None,  # type: ignore[arg-type]
+                URL,
+                reason=urllib3.exceptions.ConnectTimeoutError(None, "timed out"),
+            )
+        ),
+        "timed out",
+        id="connect-timeout",
+    ),
+    pytest.param(
+        requests.exceptions.ReadTimeout(
+            urllib3.exceptions.ReadTimeoutError(None, URL, "Read timed out. (read timeout=1)")  # type: ignore[arg-type]
+        ),
+        "timed out",
+        id="read-timeout",
+    ),
+    pytest.param(_dns_error(), "DNS lookup failed", id="dns"),
+    pytest.param(_cert_error(), "TLS certificate verify failed", id="tls-verify"),
+    pytest.param(
+        requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+        "TLS certificate verify failed",
+        id="tls-verify-text-only",
+    ),
+    pytest.param(
+        requests.exceptions.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number"),
+        "TLS error",
+        id="tls-other",
+    ),
+    pytest.param(
+        requests.exceptions.TooManyRedirects("Exceeded 10 redirects."),
+        "too many redirects",
+        id="redirects",
+    ),
+    pytest.param(requests.exceptions.InvalidURL("Failed to parse"), "invalid URL", id="invalid"),
+    pytest.param(
+        requests.exceptions.ConnectionError(
+            urllib3.exceptions.ProtocolError(
+                "Connection aborted.",
+                http.client.RemoteDisconnected("Remote end closed connection without response"),
+            )
+        ),
+        "connection closed by server",
+        id="remote-disconnected",
+    ),
+    pytest.param(
+        requests.exceptions.ConnectionError(
+            urllib3.exceptions.ProtocolError(
+                "Connection aborted.", ConnectionResetError(errno.ECONNRESET, "reset by peer")
+            )
+        ),
+        "connection reset",
+        id="reset",
+    ),
+    pytest.param(
+        _connection_error(OSError(errno.ENETUNREACH, "Network is unreachable")),
+        "network unreachable",
+        id="net-unreachable",
+    ),
+    pytest.param(
+        _connection_error(OSError(errno.EHOSTUNREACH, "No route to host")),
+        "network unreachable",
+        id="host-unreachable",
+    ),
+    pytest.param(
+        requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
+        "connection closed by server",
+        id="chunked",
+    ),
+    pytest.param(
+        requests.exceptions.ContentDecodingError("bad gzip"), "bad response", id="decoding"
+    ),
+    pytest.param(
+        requests.exceptions.ConnectionError("odd"), "connection failed", id="other-connection"
+    ),
+    pytest.param(RuntimeError("a bug"), "request failed (RuntimeError)", id="unexpected"),
+]
+
+
+@pytest.mark.parametrize(("exc", "reason"), FAILURES)
+def test_each_failure_becomes_a_result_with_a_short_reason(
+    mocked: responses.RequestsMock, exc: BaseException, reason: str
+) -> None:
+    mocked.add(responses.GET, URL, body=exc)
+    result = fetch(URL)
+    assert (result.url, result.status, result.ok, result.error, result.final_url) == (
+        URL,
+        None,
+        False,
+        reason,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("exc", "transient"),
+    [
+        (_connection_error(ConnectionRefusedError(errno.ECONNREFUSED, "refused")), True),
+        (requests.exceptions.ReadTimeout("read timed out"), True),
+        (_dns_error(), False),
+        (_cert_error(), False),
+        (requests.exceptions.TooManyRedirects(), False),
+        (requests.exceptions.InvalidURL(), False),
+    ],
+)
+def test_only_transient_failures_are_retried(
+    mocked: responses.RequestsMock, exc: BaseException, transient: bool
+) -> None:
+    mocked.add(responses.GET, URL, body=exc)
+    result = fetch(URL, retries=2, backoff=0.0)
+    assert len(mocked.calls) == (3 if transient else 1)
+    assert result.attempts == len(mocked.calls)
+    assert classify(exc)[1] is transient
+
+
+def test_a_transient_failure_then_success_is_ok(mocked: responses.RequestsMock) -> None:
+    mocked.add(responses.GET, URL, status=503)
+    mocked.add(responses.GET, URL, status=200)
+    result = fetch(URL, retries=2, backoff=0.0)
+    assert (result.status, result.ok, result.attempts) == (200, True, 2)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("example.com", "missing scheme, did you mean https://example.com?"),
+        ("example.com/path?q=1", "missing scheme, did you mean https://example.com/path?q=1?"),
+        ("//example.com/x", "missing scheme, did you mean https://example.com/x?"),
+        ("localhost:8080/x", "missing scheme, did you mean https://localhost:8080/x?"),
+        ("ftp://example.com/file", "unsupported scheme 'ftp'"),
+        ("FTP://example.com/file", "unsupported scheme 'ftp'"),
+        ("file:///etc/passwd", "unsupported scheme 'file'"),
+        ("mailto:someone@example.com", "unsupported scheme 'mailto'"),
+        ("javascript:alert(1)", "unsupported scheme 'javascript'"),
+        ("://example.com", "invalid URL: empty scheme"),
+        ("http://", "invalid URL: no host"),
+        ("http:///path", "invalid URL: no host"),
+        ("https://:443/", "invalid URL: no host"),
+        ("http://example.com:99999/", "invalid URL: bad port '99999'"),
+        ("http://example.com:http/", "invalid URL: bad port 'http'"),
+        ("http://example.com:-1/", "invalid URL: bad port '-1'"),
+        ("http://exa mple.com/", "invalid URL: contains whitespace"),
+        ("http://example.com/a b", "invalid URL: contains whitespace"),
+        ("http://example.com/a\tb", "invalid URL: contains whitespace"),
+        ("http://[::1/", "invalid URL: Invalid IPv6 URL"),
+    ],
+)
+def test_check_url_names_what_is_wrong(url: str, reason: str) -> None:
+    assert check_url(url) == reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com",
+        "https://example.com/path?q=1#frag",
+        "HTTP://EXAMPLE.COM/",
+        "http://127.0.0.1:8080/",
+        "http://[::1]:8080/",
+        "http://[2001:db8::1]/",
+        "https://bücher.example/",
+        "https://xn--bcher-kva.example/",
+        "http://user:pass@example.com/",
+        "http://example.com:65535/",
+        "http://localhost/",
+    ],
+)
+def test_check_url_accepts_fetchable_urls(url: str) -> None:
+    assert check_url(url) is None
+
+
+@pytest.mark.parametrize("url", ["example.com", "ftp://x/", "http://", "http://a b/"])
+def test_a_url_that_cannot_be_fetched_makes_no_request(
+    mocked: responses.RequestsMock, url: str
+) -> None:
+    result = fetch(url)
+    assert result.url == url
+    assert (result.status, result.ok, result.attempts) == (None, False, 0)
+    assert result.error == check_url(url)
+    assert len(mocked.calls) == 0
+
+
+def test_an_input_line_error_is_reported_without_a_request(
+    mocked: responses.RequestsMock,
+) -> None:
+    fetcher = Fetcher(Options())
+    result = fetcher.fetch(InputLine("http://a/\\xff", "f", 3, "not valid UTF-8 (byte 10)"))
+    fetcher.close()
+    assert (result.error, result.status, result.line) == ("not valid UTF-8 (byte 10)", None, 3)
+    assert len(mocked.calls) == 0
+
+
+def test_an_internationalised_host_is_fetched_by_its_ascii_name(
+    mocked: responses.RequestsMock,
+) -> None:
+    mocked.add(responses.GET, "https://xn--bcher-kva.example/", status=200)
+    result = fetch("https://bücher.example/")
+    assert (result.url, result.status, result.error) == ("https://bücher.example/", 200, None)
+
+
+def test_an_ipv6_literal_is_fetched(mocked: responses.RequestsMock) -> None:
+    mocked.add(responses.GET, "http://[::1]:8080/", status=200)
+    result = fetch("http://[::1]:8080/")
+    assert (result.status, result.error) == (200, None)
+
+
+# -- the same reasons from real sockets --------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_closed_port_is_connection_refused() -> None:
+    result = fetch(f"http://127.0.0.1:{_closed_port()}/")
+    assert (result.status, result.error) == (None, "connection refused")
+
+
+def test_a_slow_answer_is_timed_out(server: TestHTTPServer) -> None:
+    result = fetch(server.url("/delay/2"), timeout=0.2)
+    assert (result.status, result.error) == (None, "timed out")
+    assert result.elapsed < 1.5
+
+
+def test_a_connection_closed_without_answer_is_reported(server: TestHTTPServer) -> None:
+    assert fetch(server.url("/close")).error == "connection closed by server"
+
+
+def test_a_real_redirect_loop_is_too_many_redirects(server: TestHTTPServer) -> None:
+    assert fetch(server.url("/redirect-loop")).error == "too many redirects"
+
+
+def test_real_redirects_end_at_the_final_url(server: TestHTTPServer) -> None:
+    result = fetch(server.url("/redirect/3"))
+    assert (result.status, result.final_url) == (200, server.url("/redirect/0"))
+
+
+def test_a_name_that_does_not_resolve_is_dns_lookup_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_such_name(*args: object, **kwargs: object) -> list[object]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    result = fetch("http://no-such-host.test/")
+    assert (result.status, result.error) == (None, "DNS lookup failed")
+
+
+def test_headers_reach_a_real_server(server: TestHTTPServer) -> None:
+    fetch(server.url("/status/200"), headers=(("X-Probe", "1"),), user_agent="probe/2")
+    [seen] = server.log
+    assert seen.headers["x-probe"] == "1"
+    assert seen.headers["user-agent"] == "probe/2"
+
+
+# -- option values with a syntax ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "ranges", "canonical"),
+    [
+        ("200-399", ((200, 399),), "200-399"),
+        ("200", ((200, 200),), "200"),
+        ("200-299,401", ((200, 299), (401, 401)), "200-299,401"),
+        (" 200 - 299 , 404 ", ((200, 299), (404, 404)), "200-299,404"),
+        ("100-999", ((100, 999),), "100-999"),
+        ("404,200", ((404, 404), (200, 200)), "404,200"),
+    ],
+)
+def test_accept_parses_codes_and_ranges(
+    text: str, ranges: tuple[tuple[int, int], ...], canonical: str
+) -> None:
+    accept = Accept.parse(text)
+    assert accept.ranges == ranges
+    assert str(accept) == canonical
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "'' is not a status code"),
+        ("abc", "'abc' is not a status code"),
+        ("2xx", "'2xx' is not a status code"),
+        ("20", "'20' is not a status code"),
+        ("2000", "'2000' is not a status code"),
+        ("200-", "'200-' is not a status code"),
+        ("-200", "'-200' is not a status code"),
+        ("200,,300", "'' is not a status code"),
+        ("200-299-399", "'200-299-399' is not a status code"),
+        ("299-200", "'299-200' is not a range of status codes from 100 to 999"),
+        ("099", "'099' is not a range of status codes from 100 to 999"),
+        ("000-200", "'000-200' is not a range"),
+    ],
+)
+def test_accept_rejects_bad_values_naming_the_bad_part(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        Accept.parse(text)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "inside"),
+    [
+        (200, True),
+        (299, True),
+        (401, True),
+        (300, False),
+        (404, False),
+        (None, False),
+        ("200", False),
+    ],
+)
+def test_accept_membership(status: object, inside: bool) -> None:
+    assert (status in Accept.parse("200-299,401")) is inside
+
+
+@pytest.mark.parametrize(
+    ("text", "header"),
+    [
+        ("X-Token: abc", ("X-Token", "abc")),
+        ("X-Token:abc", ("X-Token", "abc")),
+        ("  X-Token  :   abc  ", ("X-Token", "abc")),
+        ("X-Empty:", ("X-Empty", "")),
+        ("Authorization: Bearer a:b:c", ("Authorization", "Bearer a:b:c")),
+        ("x_odd.name~!: v", ("x_odd.name~!", "v")),
+        ("Accept: text/html, */*", ("Accept", "text/html, */*")),
+    ],
+)
+def test_parse_header_splits_name_and_value(text: str, header: tuple[str, str]) -> None:
+    assert parse_header(text) == header
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("NoColon", "is not a header like 'Name: value'"),
+        ("", "is not a header like 'Name: value'"),
+        (": value", "is not a header like 'Name: value'"),
+        ("Bad Name: v", "is not a header like 'Name: value'"),
+        ("Bad(Name): v", "is not a header like 'Name: value'"),
+        ("Naïve: v", "is not a header like 'Name: value'"),
+        ("X-A: one\r\nX-B: two", "has a line break or NUL in its value"),
+        ("X-A: one\ntwo", "has a line break or NUL in its value"),
+        ("X-A: a\x00b", "has a line break or NUL in its value"),
+    ],
+)
+def test_parse_header_rejects_bad_headers(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_header(text)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_workers": 0}, "max_workers"),
+        ({"max_workers": 1025}, "max_workers"),
+        ({"method": "POST"}, "method"),
+        ({"timeout": 0}, "timeout"),
+        ({"retries": -1}, "retries"),
+    ],
+)
+def test_options_refuse_values_out_of_range(options: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Options(**options)  # type: ignore[arg-type]

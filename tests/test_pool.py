@@ -1,0 +1,360 @@
+"""The ordered, bounded, streaming map: order, every item once, a window, laziness, shutdown."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fetchpool.pool import OrderedMap, ordered_map
+
+
+class Probe:
+    """Wraps a function to record calls and the most running at once."""
+
+    def __init__(self, delays: dict[int, float] | None = None) -> None:
+        self.delays = delays or {}
+        self.lock = threading.Lock()
+        self.calls: list[int] = []
+        self.running = 0
+        self.max_running = 0
+        self.finished: list[int] = []
+
+    def __call__(self, item: int) -> int:
+        with self.lock:
+            self.calls.append(item)
+            self.running += 1
+            self.max_running = max(self.max_running, self.running)
+        try:
+            time.sleep(self.delays.get(item, 0.0))
+            return item * 10
+        finally:
+            with self.lock:
+                self.running -= 1
+                self.finished.append(item)
+
+
+class CountingInput:
+    """An input iterable that counts how many items have been pulled from it."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.pulled = 0
+
+    def __iter__(self) -> Iterator[int]:
+        for item in range(self.count):
+            self.pulled += 1
+            yield item
+
+
+def wait_until(condition, timeout: float = 2.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.005)
+    return condition()
+
+
+@pytest.fixture
+def executor() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        yield pool
+
+
+def test_results_come_out_in_input_order_when_later_items_finish_first(
+    executor: ThreadPoolExecutor,
+) -> None:
+    # Earlier items take longer, so the work finishes in reverse.
+    probe = Probe({0: 0.15, 1: 0.1, 2: 0.05})
+    results = list(OrderedMap(executor, probe, range(5), window=5))
+    assert results == [0, 10, 20, 30, 40]
+    assert probe.finished[0] != 0, "the test needs out-of-order completion to mean anything"
+
+
+def test_every_item_is_processed_exactly_once(executor: ThreadPoolExecutor) -> None:
+    probe = Probe()
+    results = list(OrderedMap(executor, probe, range(300), window=7))
+    assert results == [item * 10 for item in range(300)]
+    assert sorted(probe.calls) == list(range(300))
+
+
+def test_duplicate_items_each_give_a_result(executor: ThreadPoolExecutor) -> None:
+    assert list(OrderedMap(executor, lambda x: x, [3, 3, 1, 3], window=2)) == [3, 3, 1, 3]
+
+
+def test_empty_input_gives_no_results(executor: ThreadPoolExecutor) -> None:
+    assert list(OrderedMap(executor, lambda x: x, [], window=3)) == []
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 5])
+def test_work_running_at_once_never_exceeds_the_window(
+    executor: ThreadPoolExecutor, window: int
+) -> None:
+    probe = Probe({item: 0.01 for item in range(24)})
+    assert list(OrderedMap(executor, probe, range(24), window=window)) == [
+        item * 10 for item in range(24)
+    ]
+    # Eight workers are free, so only the window can hold the count down.
+    assert probe.max_running == window
+
+
+@pytest.mark.parametrize("window", [1, 3, 6])
+def test_submitted_work_stays_within_the_window_of_the_consumer(
+    executor: ThreadPoolExecutor, window: int
+) -> None:
+    lock = threading.Lock()
+    started = 0
+    yielded = 0
+    worst = 0
+
+    def fn(item: int) -> int:
+        nonlocal started, worst
+        with lock:
+            started += 1
+            worst = max(worst, started - yielded)
+        return item
+
+    mapped = OrderedMap(executor, fn, range(60), window=window)
+    for _ in mapped:
+        time.sleep(0.002)  # a slow consumer: the pool must wait for it
+        with lock:
+            yielded += 1
+    # One more may start in the instant between a slot freeing and the consumer counting it.
+    assert worst <= window + 1
+
+
+@pytest.mark.parametrize("window", [1, 4])
+def test_input_is_pulled_lazily(executor: ThreadPoolExecutor, window: int) -> None:
+    source = CountingInput(1000)
+    mapped = OrderedMap(executor, lambda x: x, source, window=window)
+    assert wait_until(lambda: source.pulled >= window)
+    time.sleep(0.1)
+    # The feeder holds at most one item beyond the window while it waits for room.
+    assert source.pulled <= window + 1
+    assert next(mapped) == 0
+    time.sleep(0.05)
+    assert source.pulled <= window + 2
+    mapped.close()
+
+
+def test_in_flight_reports_submitted_and_not_yielded(executor: ThreadPoolExecutor) -> None:
+    gate = threading.Event()
+    mapped = OrderedMap(executor, lambda x: gate.wait(2) and x, range(10), window=3)
+    assert wait_until(lambda: mapped.in_flight == 3)
+    gate.set()
+    assert list(mapped) == list(range(10))
+    assert mapped.in_flight == 0
+    assert mapped.window == 3
+
+
+def test_a_result_is_yielded_while_the_next_input_is_still_on_its_way(
+    executor: ThreadPoolExecutor,
+) -> None:
+    more = threading.Event()
+
+    def slow_input() -> Iterator[int]:
+        yield 1
+        more.wait(5)  # a producer that has not written its next line yet
+        yield 2
+
+    mapped = OrderedMap(executor, lambda x: x, slow_input(), window=4)
+    started = time.monotonic()
+    assert next(mapped) == 1
+    assert time.monotonic() - started < 1
+    more.set()
+    assert list(mapped) == [2]
+
+
+def test_an_exception_in_fn_is_raised_at_its_place_in_the_order(
+    executor: ThreadPoolExecutor,
+) -> None:
+    def fn(item: int) -> int:
+        if item == 3:
+            raise ValueError("item 3")
+        time.sleep(0.02 if item < 3 else 0)
+        return item
+
+    mapped = OrderedMap(executor, fn, range(6), window=4)
+    assert [next(mapped) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(ValueError, match="item 3"):
+        next(mapped)
+
+
+def test_an_exception_in_the_input_is_raised_after_the_items_before_it(
+    executor: ThreadPoolExecutor,
+) -> None:
+    def broken_input() -> Iterator[int]:
+        yield from range(3)
+        raise OSError("input went away")
+
+    mapped = OrderedMap(executor, lambda x: x, broken_input(), window=8)
+    assert [next(mapped) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(OSError, match="input went away"):
+        next(mapped)
+    with pytest.raises(StopIteration):
+        next(mapped)
+
+
+def test_close_cancels_what_has_not_started_and_stops_reading_input() -> None:
+    gate = threading.Event()
+    probe_calls: list[int] = []
+
+    def fn(item: int) -> int:
+        probe_calls.append(item)
+        gate.wait(2)
+        return item
+
+    source = CountingInput(100)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        mapped = OrderedMap(pool, fn, source, window=5)
+        assert wait_until(lambda: source.pulled >= 5)
+        mapped.close()
+        pulled = source.pulled
+        gate.set()
+    assert probe_calls == [0]
+    time.sleep(0.05)
+    assert source.pulled == pulled
+    with pytest.raises(StopIteration):
+        next(mapped)
+
+
+def test_close_twice_is_harmless(executor: ThreadPoolExecutor) -> None:
+    mapped = OrderedMap(executor, lambda x: x, range(3), window=2)
+    mapped.close()
+    mapped.close()
+    assert list(mapped) == []
+
+
+def test_finished_returns_completed_unyielded_results_in_order() -> None:
+    gate = threading.Event()
+
+    def fn(item: int) -> int:
+        if item == 1:
+            gate.wait(5)
+        return item
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        mapped = OrderedMap(pool, fn, range(4), window=4)
+        assert next(mapped) == 0
+        time.sleep(0.1)  # items 2 and 3 finish; item 1 hangs
+        mapped.close()
+        assert mapped.finished() == [2, 3]
+        gate.set()
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_results_done_while_the_consumer_was_interrupted_are_kept() -> None:
+    """An interrupt while waiting on the head item leaves that item for finished()."""
+    gate = threading.Event()
+
+    def fn(item: int) -> int:
+        if item == 0:
+            gate.wait(5)
+        return item
+
+    def interrupt(signum, frame):
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            mapped = OrderedMap(pool, fn, range(3), window=3)
+            signal.setitimer(signal.ITIMER_REAL, 0.2)
+            with pytest.raises(Interrupted):
+                next(mapped)
+            gate.set()
+            time.sleep(0.05)
+            mapped.close()
+            assert mapped.finished() == [0, 1, 2]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_finished_skips_failed_and_unfinished_items() -> None:
+    gate = threading.Event()
+
+    def fn(item: int) -> int:
+        if item == 0:
+            gate.wait(5)
+        if item == 2:
+            raise ValueError
+        return item
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        mapped = OrderedMap(pool, fn, range(4), window=4)
+        time.sleep(0.1)
+        mapped.close()
+        assert mapped.finished() == [1, 3]
+        gate.set()
+
+
+def test_a_window_below_one_is_refused(executor: ThreadPoolExecutor) -> None:
+    with pytest.raises(ValueError, match="window"):
+        OrderedMap(executor, lambda x: x, [1], window=0)
+
+
+def test_ordered_map_is_the_functional_spelling(executor: ThreadPoolExecutor) -> None:
+    assert list(ordered_map(executor, str, [1, 2, 3], 2)) == ["1", "2", "3"]
+
+
+# -- properties --------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    delays=st.lists(st.sampled_from([0.0, 0.0, 0.001, 0.003]), max_size=30),
+    window=st.integers(1, 6),
+    workers=st.integers(1, 6),
+)
+def test_order_once_and_window_hold_for_any_input(
+    delays: list[float], window: int, workers: int
+) -> None:
+    probe = Probe(dict(enumerate(delays)))
+    source = CountingInput(len(delays))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = []
+        for result in OrderedMap(pool, probe, source, window=window):
+            results.append(result)
+            assert source.pulled <= len(results) + window + 1
+    assert results == [item * 10 for item in range(len(delays))]
+    assert Counter(probe.calls) == Counter(range(len(delays)))
+    assert probe.max_running <= min(window, workers)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    items=st.lists(st.integers(), max_size=20),
+    fail_at=st.integers(0, 20),
+    window=st.integers(1, 5),
+)
+def test_an_input_failure_keeps_everything_before_it_for_any_input(
+    items: list[int], fail_at: int, window: int
+) -> None:
+    def source() -> Iterator[int]:
+        for index, item in enumerate(items):
+            if index == fail_at:
+                raise KeyError("boom")
+            yield item
+
+    got = []
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        mapped = OrderedMap(pool, lambda x: x, source(), window=window)
+        if fail_at < len(items):
+            with pytest.raises(KeyError):
+                for item in mapped:
+                    got.append(item)
+            assert got == items[:fail_at]
+        else:
+            assert list(mapped) == items

@@ -1,0 +1,272 @@
+"""Output formats: the same results as plain lines, JSON Lines, JSON, CSV and a Rich table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from rich.console import Console
+
+from fetchpool.render import FORMAT_BY_SUFFIX, FORMATS, make_writer
+from fetchpool.render.status import print_summary, summary_line
+from fetchpool.render.table import TableWriter, format_elapsed
+from fetchpool.results import FIELDS, Result, Tally
+
+OK = Result("http://a.test/", 200, True, None, 0.123456789, "http://a.test/", 1, "urls.txt", 1)
+REDIRECTED = Result(
+    "http://b.test/old", 200, True, None, 1.5, "http://b.test/new", 1, "urls.txt", 2
+)
+FAILED = Result("http://c.test/gone", 404, False, None, 0.02, "http://c.test/gone", 1, "-", 3)
+ERROR = Result("http://d.test/", None, False, "connection refused", 0.01, None, 3, "-", 4)
+INVALID = Result("example.com", None, False, "missing scheme, did you mean https://example.com?")
+ALL = [OK, REDIRECTED, FAILED, ERROR, INVALID]
+ESCAPE = "\x1b"
+
+
+def render(name: str, results: list[Result]) -> str:
+    stream = io.StringIO()
+    writer = make_writer(name, stream)
+    for result in results:
+        writer.write(result)
+    writer.finish()
+    return stream.getvalue()
+
+
+def test_plain_is_url_tab_status_with_the_reason_on_errors() -> None:
+    assert render("plain", ALL).splitlines() == [
+        "http://a.test/\t200",
+        "http://b.test/old\t200",
+        "http://c.test/gone\t404",
+        "http://d.test/\tERR\tconnection refused",
+        "example.com\tERR\tmissing scheme, did you mean https://example.com?",
+    ]
+
+
+def test_plain_has_no_escape_codes() -> None:
+    assert ESCAPE not in render("plain", ALL)
+
+
+def test_plain_keeps_one_line_per_result_whatever_the_url_holds() -> None:
+    odd = Result("http://a/\tb\nc\rd", None, False, "invalid URL: contains whitespace")
+    assert render("plain", [odd]) == (
+        "http://a/\\tb\\nc\\rd\tERR\tinvalid URL: contains whitespace\n"
+    )
+
+
+def test_plain_with_no_results_is_empty() -> None:
+    assert render("plain", []) == ""
+
+
+def test_jsonl_is_one_object_per_result_with_every_field() -> None:
+    lines = render("jsonl", ALL).splitlines()
+    assert len(lines) == len(ALL)
+    records = [json.loads(line) for line in lines]
+    assert [list(record) for record in records] == [list(FIELDS)] * len(ALL)
+    assert records[0] == {
+        "url": "http://a.test/",
+        "status": 200,
+        "ok": True,
+        "error": None,
+        "elapsed": 0.123457,
+        "final_url": "http://a.test/",
+        "attempts": 1,
+        "source": "urls.txt",
+        "line": 1,
+    }
+    assert records[2]["ok"] is False
+    assert records[2]["status"] == 404
+    assert (records[3]["status"], records[3]["error"], records[3]["final_url"]) == (
+        None,
+        "connection refused",
+        None,
+    )
+
+
+def test_json_is_one_array_of_the_same_objects() -> None:
+    data = json.loads(render("json", ALL))
+    assert data == [result.to_dict() for result in ALL]
+
+
+@pytest.mark.parametrize("name", ["json", "jsonl"])
+def test_json_keeps_non_ascii_readable(name: str) -> None:
+    text = render(name, [Result("https://bücher.example/", 200, True)])
+    assert "bücher" in text
+
+
+def test_json_with_no_results_is_an_empty_array() -> None:
+    assert json.loads(render("json", [])) == []
+
+
+def test_jsonl_with_no_results_is_empty() -> None:
+    assert render("jsonl", []) == ""
+
+
+def test_csv_has_a_header_then_one_row_per_result() -> None:
+    rows = list(csv.DictReader(io.StringIO(render("csv", ALL))))
+    assert len(rows) == len(ALL)
+    assert rows[0] == {
+        "url": "http://a.test/",
+        "status": "200",
+        "ok": "True",
+        "error": "",
+        "elapsed": "0.123457",
+        "final_url": "http://a.test/",
+        "attempts": "1",
+        "source": "urls.txt",
+        "line": "1",
+    }
+    assert (rows[3]["status"], rows[3]["error"], rows[3]["final_url"]) == (
+        "",
+        "connection refused",
+        "",
+    )
+
+
+def test_csv_quotes_awkward_values() -> None:
+    odd = Result('http://a/?q="x",y', None, False, "invalid URL: a, b")
+    [row] = list(csv.DictReader(io.StringIO(render("csv", [odd]))))
+    assert (row["url"], row["error"]) == ('http://a/?q="x",y', "invalid URL: a, b")
+
+
+def test_csv_with_no_results_is_just_the_header() -> None:
+    text = render("csv", [])
+    assert list(csv.reader(io.StringIO(text))) == [list(FIELDS)]
+
+
+@pytest.mark.parametrize("name", ["plain", "jsonl", "json", "csv"])
+def test_each_result_is_flushed_as_it_is_written(name: str) -> None:
+    class Recording(io.StringIO):
+        flushed: list[str]
+
+        def flush(self) -> None:
+            self.flushed.append(self.getvalue())
+
+    stream = Recording()
+    stream.flushed = []
+    writer = make_writer(name, stream)
+    writer.write(OK)
+    assert stream.flushed, "nothing flushed after the first result"
+    assert "http://a.test/" in stream.flushed[-1]
+
+
+def test_every_format_has_a_writer_and_unknown_names_are_refused() -> None:
+    assert set(FORMATS) == {"table", "plain", "jsonl", "json", "csv"}
+    assert set(FORMAT_BY_SUFFIX.values()) <= set(FORMATS)
+    with pytest.raises(KeyError):
+        make_writer("xml", io.StringIO())
+
+
+# -- the table -----------------------------------------------------------------
+
+
+def render_table(results: list[Result], color: bool = True) -> str:
+    stream = io.StringIO()
+    console = Console(
+        file=stream,
+        force_terminal=color,
+        color_system="truecolor" if color else None,
+        width=100,
+        highlight=False,
+    )
+    writer = TableWriter(stream, console)
+    for result in results:
+        writer.write(result)
+    writer.finish()
+    return stream.getvalue()
+
+
+def test_the_table_has_a_header_once_and_a_row_per_result() -> None:
+    text = render_table(ALL, color=False)
+    # Continuation lines of a folded cell start blank; each row starts with its URL.
+    lines = [line for line in text.splitlines() if line[:1].strip()]
+    assert lines[0].split() == ["URL", "Status", "Time", "Detail"]
+    assert sum("Status" in line for line in lines) == 1
+    assert len(lines) == 1 + len(ALL)
+    assert lines[1].split()[:3] == ["http://a.test/", "200", "123"]
+    assert "-> http://b.test/new" in lines[2]
+    assert lines[3].split()[:2] == ["http://c.test/gone", "404"]
+    assert "ERR" in lines[4]
+    assert "connection refused" in lines[4]
+
+
+def test_the_table_colours_statuses_by_class() -> None:
+    text = render_table([OK, FAILED, ERROR])
+    assert ESCAPE in text
+    # green for 2xx, bold yellow for a failing 4xx, bold red for no response
+    assert re.search(r"\x1b\[32m *200\x1b\[0m", text)
+    assert re.search(r"\x1b\[1;33m *404\x1b\[0m", text)
+    assert re.search(r"\x1b\[1;31m *ERR\x1b\[0m", text)
+
+
+def test_the_table_columns_line_up_across_rows() -> None:
+    lines = [line for line in render_table(ALL, color=False).splitlines() if line[:1].strip()]
+    status_column = lines[0].index("Status") + len("Status")
+    for line, result in zip(lines[1:], ALL, strict=True):
+        status = "ERR" if result.status is None else str(result.status)
+        assert line[status_column - len(status) : status_column] == status
+
+
+def test_the_table_says_so_when_there_are_no_urls() -> None:
+    assert "No URLs in the input." in render_table([], color=False)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.0, "0 ms"), (0.1234, "123 ms"), (0.9994, "999 ms"), (1.0, "1.00 s"), (12.345, "12.35 s")],
+)
+def test_elapsed_time_is_shown_in_ms_below_a_second(seconds: float, text: str) -> None:
+    assert format_elapsed(seconds) == text
+
+
+# -- the summary ---------------------------------------------------------------
+
+
+def tally_of(results: list[Result]) -> Tally:
+    tally = Tally()
+    for result in results:
+        tally.add(result)
+    return tally
+
+
+def test_the_summary_counts_ok_failed_and_errors_with_time_and_rate() -> None:
+    line = summary_line(tally_of(ALL), 2.0)
+    assert line == "5 URLs: 2 ok, 1 failed, 2 errors in 2.00 s (2.5 URLs/s)"
+
+
+def test_the_summary_says_url_for_one() -> None:
+    assert summary_line(tally_of([OK]), 0.5).startswith("1 URL: 1 ok,")
+
+
+def test_the_summary_of_an_interrupted_run_says_so() -> None:
+    assert summary_line(tally_of([OK]), 1.0, interrupted=True).startswith("interrupted after 1 URL")
+
+
+def test_the_summary_of_nothing_in_no_time_does_not_divide_by_zero() -> None:
+    assert summary_line(Tally(), 0.0) == "0 URLs: 0 ok, 0 failed, 0 errors in 0.00 s (0.0 URLs/s)"
+
+
+def test_the_summary_is_plain_text_when_not_a_terminal() -> None:
+    stream = io.StringIO()
+    print_summary("3 URLs: 3 ok", stream, all_ok=True)
+    assert stream.getvalue() == "3 URLs: 3 ok\n"
+
+
+@pytest.mark.parametrize(
+    ("results", "counts", "all_ok"),
+    [
+        ([], (0, 0, 0), True),
+        ([OK, REDIRECTED], (2, 0, 0), True),
+        ([OK, FAILED], (1, 1, 0), False),
+        ([ERROR, INVALID], (0, 0, 2), False),
+    ],
+)
+def test_the_tally_sorts_results_into_ok_failed_and_error(
+    results: list[Result], counts: tuple[int, int, int], all_ok: bool
+) -> None:
+    tally = tally_of(results)
+    assert (tally.ok, tally.failed, tally.error) == counts
+    assert tally.total == len(results)
+    assert tally.all_ok is all_ok

@@ -1,0 +1,235 @@
+"""The installed executable on a real terminal (a pty): a coloured Rich table, plain in a pipe."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import pty
+import re
+import shlex
+import shutil
+import struct
+import subprocess
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from .server import TestHTTPServer
+
+COLUMNS = 120
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def terminal_env() -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES")
+    }
+    # CI=true must not matter on a real terminal.
+    return {**env, "TERM": "xterm-256color", "CI": "true"}
+
+
+def open_terminal() -> tuple[int, int]:
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, COLUMNS, 0, 0))
+    return controller, terminal
+
+
+def read_all(fd: int, process: subprocess.Popen[bytes], timeout: float = 15) -> bytes:
+    """Everything written to the terminal until the process is done with it."""
+    chunks = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError as exc:  # EIO: every writer on the terminal side has closed it
+            if exc.errno != errno.EIO:
+                raise
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+    return b"".join(chunks)
+
+
+def visible_lines(raw: str) -> list[str]:
+    """Lines as a terminal leaves them, roughly: a carriage return starts the line over."""
+    lines = []
+    for line in raw.split("\n"):
+        segments = [ANSI.sub("", part) for part in line.split("\r")]
+        shown = [part for part in segments if part.strip()]
+        if shown:
+            lines.append(shown[-1].rstrip())
+    return lines
+
+
+@pytest.fixture
+def urls(server: TestHTTPServer, tmp_path: Path) -> tuple[Path, list[str]]:
+    listed = [server.url("/status/200"), server.url("/status/404"), server.url("/redirect/1")]
+    path = tmp_path / "urls.txt"
+    path.write_text("\n".join([*listed, "example.com"]) + "\n")
+    return path, listed
+
+
+def test_a_terminal_gets_a_coloured_table_with_progress_and_summary(
+    fetchpool_exe: str, urls: tuple[Path, list[str]]
+) -> None:
+    path, listed = urls
+    controller, terminal = open_terminal()
+    try:
+        process = subprocess.Popen(
+            [fetchpool_exe, "-r", "0", str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=terminal,
+            env=terminal_env(),
+        )
+        os.close(terminal)
+        raw = read_all(controller, process)
+    finally:
+        os.close(controller)
+    assert process.returncode == 1
+    text = raw.decode("utf-8", "replace")
+    assert "\x1b[" in text, "no colour on a terminal"
+    plain = ANSI.sub("", text).replace("\r", "")
+    rows = visible_lines(text)
+    header = next(line for line in rows if "URL" in line and "Status" in line)
+    # Nothing else on the header's line: the progress display was cleared before it.
+    assert header.split() == ["URL", "Status", "Time", "Detail"]
+    body = rows[rows.index(header) + 1 :]
+    for url, status in zip(listed, ["200", "404", "200"], strict=True):
+        row = next(line for line in body if line.startswith(url + " "))
+        assert row.split()[1] == status
+    assert any(
+        line.startswith("example.com ") and "ERR" in line and "missing scheme" in line
+        for line in body
+    )
+    redirected = next(line for line in body if line.startswith(listed[2] + " "))
+    assert redirected.split()[-1] == "->"  # the final URL follows, folded into the column
+    # Statuses are coloured by class: green 2xx, bold yellow for a failing 4xx, bold red errors.
+    assert re.search(r"\x1b\[32m +200\x1b\[0m", text)
+    assert re.search(r"\x1b\[1;33m +404\x1b\[0m", text)
+    assert re.search(r"\x1b\[1;31m +ERR\x1b\[0m", text)
+    assert "4 URLs: 2 ok, 1 failed, 1 errors in " in plain
+    assert "Traceback" not in plain
+
+
+def test_table_rows_are_in_input_order_on_a_terminal(
+    fetchpool_exe: str, server: TestHTTPServer, tmp_path: Path
+) -> None:
+    listed = [server.url(f"/delay/{delay}") for delay in ("0.3", "0.1", "0")]
+    path = tmp_path / "urls.txt"
+    path.write_text("\n".join(listed) + "\n")
+    controller, terminal = open_terminal()
+    try:
+        process = subprocess.Popen(
+            [fetchpool_exe, "-q", str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=terminal,
+            env=terminal_env(),
+        )
+        os.close(terminal)
+        raw = read_all(controller, process)
+    finally:
+        os.close(controller)
+    plain = ANSI.sub("", raw.decode("utf-8", "replace"))
+    positions = [plain.index(url + " ") for url in listed]
+    assert positions == sorted(positions)
+    assert process.returncode == 0
+
+
+def test_piped_stdout_gets_plain_lines_even_with_stderr_on_a_terminal(
+    fetchpool_exe: str, urls: tuple[Path, list[str]]
+) -> None:
+    path, listed = urls
+    controller, terminal = open_terminal()
+    try:
+        process = subprocess.Popen(
+            [fetchpool_exe, "-r", "0", str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            env=terminal_env(),
+        )
+        os.close(terminal)
+        assert process.stdout is not None
+        stdout = process.stdout.read()
+        on_terminal = read_all(controller, process)
+    finally:
+        os.close(controller)
+    assert b"\x1b" not in stdout
+    assert stdout.decode().splitlines() == [
+        f"{listed[0]}\t200",
+        f"{listed[1]}\t404",
+        f"{listed[2]}\t200",
+        "example.com\tERR\tmissing scheme, did you mean https://example.com?",
+    ]
+    # The summary still reaches the person at the terminal.
+    assert "4 URLs: 2 ok, 1 failed, 1 errors" in ANSI.sub("", on_terminal.decode())
+
+
+def test_quiet_leaves_a_terminal_stderr_untouched(
+    fetchpool_exe: str, urls: tuple[Path, list[str]]
+) -> None:
+    path, _ = urls
+    controller, terminal = open_terminal()
+    try:
+        process = subprocess.Popen(
+            [fetchpool_exe, "-q", "-r", "0", str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            env=terminal_env(),
+        )
+        os.close(terminal)
+        assert process.stdout is not None
+        process.stdout.read()
+        on_terminal = read_all(controller, process)
+    finally:
+        os.close(controller)
+    assert on_terminal == b""
+
+
+def test_the_screen_shows_the_table_without_leftovers_of_the_progress_display(
+    fetchpool_exe: str, server: TestHTTPServer, tmp_path: Path
+) -> None:
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        pytest.skip("tmux is not installed")
+    listed = [server.url("/status/200"), server.url("/delay/0.3"), server.url("/status/503")]
+    path = tmp_path / "urls.txt"
+    path.write_text("\n".join(listed) + "\n")
+    socket_name = f"fetchpool-test-{os.getpid()}"
+    command = (
+        f"env -u NO_COLOR -u COLUMNS -u LINES {shlex.quote(fetchpool_exe)} -r 0"
+        f" {shlex.quote(str(path))}; tmux -L {socket_name} wait-for -S done; sleep 30"
+    )
+    base = [tmux, "-L", socket_name, "-f", os.devnull]
+    try:
+        subprocess.run(
+            [*base, "new-session", "-d", "-x", "120", "-y", "20", command],
+            check=True,
+            timeout=10,
+        )
+        subprocess.run([*base, "wait-for", "done"], check=True, timeout=15)
+        screen = subprocess.run(
+            [*base, "capture-pane", "-p"], check=True, capture_output=True, timeout=10
+        ).stdout.decode()
+    finally:
+        subprocess.run([*base, "kill-server"], capture_output=True, timeout=10)
+    shown = [line.rstrip() for line in screen.splitlines() if line.strip()]
+    assert shown[0].split() == ["URL", "Status", "Time", "Detail"]
+    assert [line.split()[:2] for line in shown[1:4]] == [
+        [listed[0], "200"],
+        [listed[1], "200"],
+        [listed[2], "503"],
+    ]
+    assert shown[4].startswith("3 URLs: 2 ok, 1 failed, 0 errors in ")
+    assert len(shown) == 5
+    assert not any("in flight" in line or "checked" in line for line in shown)
