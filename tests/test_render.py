@@ -110,7 +110,7 @@ def test_csv_has_a_header_then_one_row_per_result() -> None:
     assert rows[0] == {
         "url": "http://a.test/",
         "status": "200",
-        "ok": "True",
+        "ok": "true",
         "error": "",
         "elapsed": "0.123457",
         "final_url": "http://a.test/",
@@ -137,7 +137,7 @@ def test_csv_with_no_results_is_just_the_header() -> None:
 
 
 @pytest.mark.parametrize("name", ["plain", "jsonl", "json", "csv"])
-def test_each_result_is_flushed_as_it_is_written(name: str) -> None:
+def test_flush_pushes_every_written_result_to_the_stream(name: str) -> None:
     class Recording(io.StringIO):
         flushed: list[str]
 
@@ -148,7 +148,8 @@ def test_each_result_is_flushed_as_it_is_written(name: str) -> None:
     stream.flushed = []
     writer = make_writer(name, stream)
     writer.write(OK)
-    assert stream.flushed, "nothing flushed after the first result"
+    writer.flush()
+    assert stream.flushed, "nothing flushed"
     assert "http://a.test/" in stream.flushed[-1]
 
 
@@ -241,7 +242,13 @@ def test_the_summary_says_url_for_one() -> None:
 
 
 def test_the_summary_of_an_interrupted_run_says_so() -> None:
-    assert summary_line(tally_of([OK]), 1.0, interrupted=True).startswith("interrupted after 1 URL")
+    line = summary_line(tally_of([OK]), 1.0, unreported=3)
+    assert line.startswith("interrupted after 1 URL: 1 ok")
+    assert line.endswith("; 3 in flight not reported")
+
+
+def test_the_summary_counts_in_the_singular_where_it_should() -> None:
+    assert "1 URL: 0 ok, 0 failed, 1 error in" in summary_line(tally_of([ERROR]), 1.0)
 
 
 def test_the_summary_of_nothing_in_no_time_does_not_divide_by_zero() -> None:

@@ -110,7 +110,7 @@ def test_a_terminal_gets_a_coloured_table_with_progress_and_summary(
         for line in body
     )
     redirected = next(line for line in body if line.startswith(listed[2] + " "))
-    assert redirected.split()[-1] == "->"  # the final URL follows, folded into the column
+    assert redirected.split()[-2:] == ["->", f"{listed[2][: listed[2].rindex('/')]}/0"]
     # Statuses are coloured by class: green 2xx, bold yellow for a failing 4xx, bold red errors.
     assert re.search(r"\x1b\[32m +200\x1b\[0m", text)
     assert re.search(r"\x1b\[1;33m +404\x1b\[0m", text)
@@ -171,7 +171,7 @@ def test_piped_stdout_gets_plain_lines_even_with_stderr_on_a_terminal(
         "example.com\tERR\tmissing scheme, did you mean https://example.com?",
     ]
     # The summary still reaches the person at the terminal.
-    assert "4 URLs: 2 ok, 1 failed, 1 errors" in ANSI.sub("", on_terminal.decode())
+    assert "4 URLs: 2 ok, 1 failed, 1 error in" in ANSI.sub("", on_terminal.decode())
 
 
 def test_quiet_leaves_a_terminal_stderr_untouched(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import sys
 import time
@@ -247,10 +248,14 @@ def _open_output(output: str | None) -> TextIO:
             return open(output, "w", encoding="utf-8", newline="")
         except OSError as exc:
             raise click.UsageError(f"cannot write {output!r}: {exc.strerror or exc}") from exc
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        return sys.stdout  # not a real file: an embedding program's stream
     if sys.stdout.isatty():
         return sys.stdout
     return open(
-        sys.stdout.fileno(),
+        descriptor,
         "w",
         encoding="utf-8",
         errors="backslashreplace",
@@ -271,7 +276,7 @@ def _run(
 
     started = time.perf_counter()
     tally = Tally()
-    terminal = stream is sys.stdout
+    terminal = stream is sys.stdout and sys.stdout.isatty()
     display = StatusDisplay(
         sys.stderr, enabled=not quiet and sys.stderr.isatty(), redirect_stdout=terminal
     )
@@ -280,11 +285,7 @@ def _run(
     try:
         with display:
             # Made inside the display, so that what goes to the terminal appears above it.
-            writer = make_writer(
-                format_name,
-                sys.stdout if terminal else stream,
-                display.console if terminal else None,
-            )
+            writer = make_writer(format_name, sys.stdout if terminal else stream)
             try:
                 for result in run:
                     writer.write(result)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from .base import Writer
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 # format name -> (module, class); modules load only when their format is used.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -30,16 +27,10 @@ FORMAT_BY_SUFFIX = {
 }
 
 
-def make_writer(name: str, stream: TextIO, console: Console | None = None) -> Writer:
-    """A writer for format ``name`` on ``stream``; raises KeyError for an unknown format.
-
-    ``console``, when given, is the Rich console a live display runs on: the
-    table prints through it so that its rows appear above the display.
-    """
+def make_writer(name: str, stream: TextIO) -> Writer:
+    """A writer for format ``name`` on ``stream``; raises KeyError for an unknown format."""
     module_name, class_name = FORMATS[name]
     module = importlib.import_module(f".{module_name}", __name__)
-    if name == "table":
-        return module.TableWriter(stream, console)  # type: ignore[no-any-return]
     writer_class: type[Writer] = getattr(module, class_name)
     return writer_class(stream)
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, TextIO
 from ..results import Tally
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from rich.progress import Progress, TaskID
 
 
@@ -42,11 +41,6 @@ class StatusDisplay:
         self._redirect = redirect_stdout
         self._progress: Progress | None = None
         self._task: TaskID | None = None
-
-    @property
-    def console(self) -> Console | None:
-        """The console the live display runs on, while it runs."""
-        return self._progress.console if self._progress is not None else None
 
     def __enter__(self) -> StatusDisplay:
         if self.enabled:

@@ -33,6 +33,7 @@ class TableWriter(Writer):
 
     def __init__(self, stream: TextIO, console: Console | None = None) -> None:
         super().__init__(stream)
+        # A console of the caller's sets width and colours; rows still go to ``stream``.
         self.console = console or Console(file=stream, highlight=False)
         self._header_done = False
 
