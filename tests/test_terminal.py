@@ -115,7 +115,7 @@ def test_a_terminal_gets_a_coloured_table_with_progress_and_summary(
     assert re.search(r"\x1b\[32m +200\x1b\[0m", text)
     assert re.search(r"\x1b\[1;33m +404\x1b\[0m", text)
     assert re.search(r"\x1b\[1;31m +ERR\x1b\[0m", text)
-    assert "4 URLs: 2 ok, 1 failed, 1 errors in " in plain
+    assert "4 URLs: 2 ok, 1 failed, 1 error in " in plain
     assert "Traceback" not in plain
 
 
