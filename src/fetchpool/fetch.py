@@ -11,7 +11,6 @@ import socket
 import ssl
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timezone
@@ -191,19 +190,9 @@ class HostLimiter:
                 semaphore.release()
 
 
-@lru_cache(maxsize=1)
-def _environment_proxies() -> dict[str, str]:
-    return urllib.request.getproxies()
-
-
-@lru_cache(maxsize=4096)
-def _proxies_for(scheme: str, host: str) -> dict[str, str] | None:
-    """The environment's proxies for one host, looked up once per host, not per request."""
-    proxies = _environment_proxies()
-    if not proxies:
-        return None
-    if urllib.request.proxy_bypass_environment(host, proxies):
-        return None
+def proxies_from_environment(scheme: str, netloc: str) -> dict[str, str] | None:
+    """The proxies the environment names for one origin (NO_PROXY applied), or None."""
+    proxies = requests.utils.get_environ_proxies(f"{scheme}://{netloc}/")
     chosen = {key: proxies[key] for key in (scheme, "all") if key in proxies}
     return chosen or None
 
@@ -231,6 +220,8 @@ class Fetcher:
             verify = _environment_ca_bundle() or True
         self._verify = verify
         self._timeout = (self.options.timeout, self.options.timeout)
+        # Looked up once per origin, not on every request as requests itself would.
+        self._proxies_for = lru_cache(maxsize=4096)(proxies_from_environment)
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -341,7 +332,7 @@ class Fetcher:
                     timeout=self._timeout,
                     allow_redirects=self.options.follow,
                     stream=True,
-                    proxies=_proxies_for(parts.scheme.lower(), host),
+                    proxies=self._proxies_for(parts.scheme.lower(), parts.netloc.lower()),
                 )
                 try:
                     if method != "HEAD":

@@ -140,7 +140,8 @@ class OrderedMap(Generic[T, R], Iterator[R]):
             raise entry.exc
         assert isinstance(entry, _Pending)
         try:
-            return entry.result()
+            result: R = entry.result()
+            return result
         finally:
             if entry.done():
                 self._release()
