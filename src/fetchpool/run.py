@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
@@ -18,22 +18,41 @@ def _as_lines(items: Iterable[str | InputLine]) -> Iterator[InputLine]:
         yield item if isinstance(item, InputLine) else InputLine(item, "-", number)
 
 
+def _looked_up(
+    lookup: Callable[[InputLine], Result | None], fetch: Callable[[InputLine], Result]
+) -> Callable[[InputLine], Result]:
+    def answer(item: InputLine) -> Result:
+        known = lookup(item)
+        return fetch(item) if known is None else known
+
+    return answer
+
+
 class Run(Iterator[Result]):
     """Results of a run as they become available, in input order.
 
     Iterating drives the run; ``close()`` (or leaving a ``with`` block) stops it,
     cancelling what has not started. After an interruption, ``finished()`` gives
     the results that completed but were not yet yielded.
+
+    ``lookup``, when given, is asked first for each item; a Result it returns
+    (from a cache, say) stands in for fetching that item.
     """
 
-    def __init__(self, items: Iterable[str | InputLine], options: Options | None = None) -> None:
+    def __init__(
+        self,
+        items: Iterable[str | InputLine],
+        options: Options | None = None,
+        lookup: Callable[[InputLine], Result | None] | None = None,
+    ) -> None:
         self.options = options or Options()
         self.fetcher = Fetcher(self.options)
+        fetch = self.fetcher.fetch if lookup is None else _looked_up(lookup, self.fetcher.fetch)
         self._executor = ThreadPoolExecutor(
             max_workers=self.options.max_workers, thread_name_prefix="fetchpool"
         )
         self._map: OrderedMap[InputLine, Result] = OrderedMap(
-            self._executor, self.fetcher.fetch, _as_lines(items), self.options.effective_window
+            self._executor, fetch, _as_lines(items), self.options.effective_window
         )
 
     @property
