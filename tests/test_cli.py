@@ -14,6 +14,7 @@ import pytest
 import responses
 from click.testing import CliRunner
 
+import fetchpool.pipeline
 import fetchpool.run
 from fetchpool import __version__
 from fetchpool.cli import cli, main
@@ -75,11 +76,11 @@ def seen_options(monkeypatch: pytest.MonkeyPatch) -> list[Options]:
     real = fetchpool.run.Run
 
     class Spy(real):  # type: ignore[misc, valid-type]
-        def __init__(self, items, options=None):
+        def __init__(self, items, options=None, lookup=None):
             seen.append(options)
-            super().__init__(items, options)
+            super().__init__(items, options, lookup)
 
-    monkeypatch.setattr(fetchpool.run, "Run", Spy)
+    monkeypatch.setattr(fetchpool.pipeline, "Run", Spy)
     return seen
 
 
@@ -429,7 +430,7 @@ def test_without_quiet_a_summary_line_ends_stderr(web: responses.RequestsMock, u
     lines = outcome.stderr.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("2 URLs: 1 ok, 1 failed, 0 errors in ")
-    assert lines[0].endswith(" URLs/s)")
+    assert lines[0].endswith(" URLs/s); 1 broken, 0 inconclusive")
 
 
 def test_the_summary_goes_to_stderr_even_with_an_output_file(

@@ -75,6 +75,8 @@ def test_jsonl_is_one_object_per_result_with_every_field() -> None:
         "attempts": 1,
         "source": "urls.txt",
         "line": 1,
+        "category": "ok",
+        "cached": False,
     }
     assert records[2]["ok"] is False
     assert records[2]["status"] == 404
@@ -117,6 +119,8 @@ def test_csv_has_a_header_then_one_row_per_result() -> None:
         "attempts": "1",
         "source": "urls.txt",
         "line": "1",
+        "category": "ok",
+        "cached": "false",
     }
     assert (rows[3]["status"], rows[3]["error"], rows[3]["final_url"]) == (
         "",
@@ -154,7 +158,10 @@ def test_flush_pushes_every_written_result_to_the_stream(name: str) -> None:
 
 
 def test_every_format_has_a_writer_and_unknown_names_are_refused() -> None:
-    assert set(FORMATS) == {"table", "plain", "jsonl", "json", "csv"}
+    assert set(FORMATS) == {
+        *("table", "plain", "jsonl", "json", "csv"),
+        *("junit", "markdown", "github"),
+    }
     assert set(FORMAT_BY_SUFFIX.values()) <= set(FORMATS)
     with pytest.raises(KeyError):
         make_writer("xml", io.StringIO())
@@ -234,7 +241,9 @@ def tally_of(results: list[Result]) -> Tally:
 
 def test_the_summary_counts_ok_failed_and_errors_with_time_and_rate() -> None:
     line = summary_line(tally_of(ALL), 2.0)
-    assert line == "5 URLs: 2 ok, 1 failed, 2 errors in 2.00 s (2.5 URLs/s)"
+    assert line == (
+        "5 URLs: 2 ok, 1 failed, 2 errors in 2.00 s (2.5 URLs/s); 3 broken, 0 inconclusive"
+    )
 
 
 def test_the_summary_says_url_for_one() -> None:

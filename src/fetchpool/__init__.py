@@ -14,12 +14,19 @@ __version__ = "1.0.0"
 
 __all__ = [
     "Accept",
+    "Baseline",
+    "Cache",
+    "Checks",
     "Fetcher",
     "InputLine",
     "Options",
     "Result",
+    "Selection",
+    "Shard",
     "__version__",
     "fetch_all",
+    "merge_reports",
+    "read_results",
     "read_sources",
 ]
 
@@ -32,6 +39,13 @@ _LAZY = {
     "read_sources": "inputs",
     "Fetcher": "fetch",
     "fetch_all": "run",
+    "Checks": "pipeline",
+    "Selection": "selection",
+    "Shard": "selection",
+    "Cache": "cache",
+    "Baseline": "baseline",
+    "read_results": "reports",
+    "merge_reports": "merge",
 }
 
 

@@ -1,4 +1,9 @@
-"""The ``fetchpool`` command: options in, a run's results out, an exit status back."""
+"""The ``fetchpool`` command: options in, a run's results out, an exit status back.
+
+``fetchpool [OPTIONS] [SOURCE]...`` checks URLs; ``fetchpool merge REPORT...``
+combines shards' reports. Every option can also come from a FETCHPOOL_<OPTION>
+environment variable or a config file (see config.py); the command line wins.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,25 @@ import io
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
+from click.core import ParameterSource
+from click.shell_completion import CompletionItem
 
 from . import __version__
 from .options import DEFAULT_USER_AGENT, MAX_WORKERS_LIMIT, METHODS, Accept, parse_header
 
 if TYPE_CHECKING:
+    import re
+
+    from .baseline import Baseline
+    from .cache import Cache
     from .options import Options
+    from .results import Result, Tally
+    from .selection import Selection, Shard
 
 EXIT_OK = 0
 EXIT_NOT_OK = 1
@@ -24,7 +39,39 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # what a process killed by SIGPIPE reports, as `yes | head` does
 
-FORMAT_NAMES = ("table", "plain", "jsonl", "json", "csv")
+FORMAT_NAMES = ("table", "plain", "jsonl", "json", "csv", "junit", "markdown", "github")
+FAIL_ON = ("any", "broken", "new")
+MERGE = "merge"
+ENV_PREFIX = "FETCHPOOL_"
+_CONFIG_META = "fetchpool.config"
+_SUBCOMMAND_META = "fetchpool.subcommand"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Option(click.Option):
+    """An option that FETCHPOOL_<LONG NAME> and the config key <long-name> can also set."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.envvar is None and self.config_key:
+            self.envvar = ENV_PREFIX + self.config_key.upper().replace("-", "_")
+
+    @property
+    def config_key(self) -> str | None:
+        longs = [opt[2:] for opt in self.opts if opt.startswith("--")]
+        return longs[0] if longs else None
+
+
+class _LineList(click.types.StringParamType):
+    """Text that may hold spaces: one value per line when it comes from an environment
+    variable, not one per word."""
+
+    envvar_list_splitter = "\n"
+
+
+def option(*decls: str, **attrs: Any) -> Callable[[F], F]:
+    return click.option(*decls, cls=_Option, **attrs)
 
 
 def _accept(ctx: click.Context, param: click.Parameter, value: str) -> Accept:
@@ -38,9 +85,454 @@ def _headers(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> tuple[tuple[str, str], ...]:
     try:
-        return tuple(parse_header(value) for value in values)
+        return tuple(parse_header(value) for value in values if value.strip())
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
+
+
+def _patterns(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[re.Pattern[str], ...]:
+    from .selection import compile_pattern
+
+    try:
+        return tuple(compile_pattern(value) for value in values if value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Shard | None:
+    from .selection import Shard
+
+    if value is None:
+        return None
+    try:
+        return Shard.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from .cache import parse_duration
+
+    try:
+        return parse_duration(str(value))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _config(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Load the config file (named, or found upwards) into ``ctx.default_map``.
+
+    Eager, so it runs before the options whose defaults it sets.
+    """
+    from .config import ConfigError, find_config, load_config
+
+    if ctx.resilient_parsing:  # shell completion: never fail on a config file
+        return value
+    path = Path(value) if value else find_config(Path.cwd())
+    if path is None:
+        return None
+    try:
+        defaults = load_config(path, _config_settings(ctx.command))
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    ctx.meta[_CONFIG_META] = str(path)
+    subcommand = ctx.command.commands.get(MERGE) if isinstance(ctx.command, click.Group) else None
+    merge_names = {p.name for p in subcommand.params} if subcommand else set()
+    ctx.default_map = {
+        **(ctx.default_map or {}),
+        **defaults,
+        MERGE: {name: value for name, value in defaults.items() if name in merge_names},
+    }
+    return str(path)
+
+
+def _config_settings(command: click.Command) -> dict[str, Any]:
+    from .config import Setting
+
+    settings = {}
+    for param in command.params:
+        if isinstance(param, _Option) and param.config_key and param.name != "config":
+            settings[param.config_key] = Setting(
+                param=param.name or param.config_key,
+                multiple=param.multiple,
+                path=isinstance(param.type, click.Path),
+            )
+    return settings
+
+
+def _complete_sources(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Files, and the ``merge`` subcommand where it can go (first, with no file matching)."""
+    items: list[Any] = [CompletionItem(incomplete, type="file")]
+    if incomplete and MERGE.startswith(incomplete) and not ctx.params.get("sources"):
+        directory, prefix = os.path.split(incomplete)
+        with contextlib.suppress(OSError):
+            if not directory and not any(name.startswith(prefix) for name in os.listdir(".")):
+                items = [CompletionItem(MERGE)]
+    return items
+
+
+class _Main(click.Group):
+    """``fetchpool [OPTIONS] [SOURCE]...``, or ``fetchpool merge ...``.
+
+    Only an exact first argument ``merge`` names the subcommand; anything else
+    is the main command's options and SOURCEs, so a file called ``merge`` is
+    still read by ``fetchpool ./merge`` or ``fetchpool -- merge``.
+    """
+
+    allow_interspersed_args = True
+    allow_extra_args = False
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args[:1] == [MERGE]:
+            ctx.meta[_SUBCOMMAND_META] = True
+            ctx.allow_interspersed_args = False
+            ctx.allow_extra_args = True
+            return super().parse_args(ctx, args)
+        return click.Command.parse_args(self, ctx, args)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        if ctx.meta.get(_SUBCOMMAND_META):
+            # With a subcommand, SOURCE must not swallow its name and arguments.
+            return [param for param in params if not isinstance(param, click.Argument)]
+        return params
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return click.Command.collect_usage_pieces(self, ctx)
+
+
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+# Options the main command and `merge` share.
+_format_option = option(
+    "-f",
+    "--format",
+    "format_name",
+    type=click.Choice(FORMAT_NAMES),
+    default=None,
+    help="Output format.  [default: table on a terminal, else plain; with -o, by file suffix]",
+)
+_output_option = option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write results to this file instead of standard output (- is standard output).",
+)
+_quiet_option = option("-q", "--quiet", is_flag=True, help="No progress display and no summary.")
+_fail_on_option = option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="any",
+    show_default=True,
+    help="Exit 1 for any URL not ok, only for broken ones (not inconclusive),"
+    " or only for broken ones that were not broken in --baseline.",
+)
+_baseline_option = option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="An earlier run's -f jsonl report: list newly broken, fixed and still broken URLs.",
+)
+
+
+@click.group(
+    cls=_Main,
+    invoke_without_command=True,
+    context_settings=_CONTEXT,
+    epilog="Exit status: 0 all ok, 1 any not ok (see --fail-on), 2 usage or input error,"
+    " 130 interrupted.  Any option can also be set by FETCHPOOL_<OPTION> (e.g."
+    " FETCHPOOL_MAX_WORKERS=8) or in fetchpool.toml or pyproject.toml's [tool.fetchpool]"
+    " (e.g. max-workers = 8); the command line wins.",
+)
+@click.argument("sources", metavar="[SOURCE]...", nargs=-1, shell_complete=_complete_sources)
+@option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    default=None,
+    is_eager=True,
+    expose_value=False,
+    callback=_config,
+    metavar="FILE",
+    help="Read option defaults from this TOML file.  [default: fetchpool.toml, or"
+    " pyproject.toml with [tool.fetchpool], here or in a directory above]",
+)
+@option(
+    "-w",
+    "--max-workers",
+    type=click.IntRange(1, MAX_WORKERS_LIMIT),
+    default=32,
+    show_default=True,
+    help="Threads fetching at once.",
+)
+@option(
+    "-t",
+    "--timeout",
+    type=click.FloatRange(0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait to connect, and for each read.",
+)
+@option(
+    "-r",
+    "--retries",
+    type=click.IntRange(0, 100),
+    default=2,
+    show_default=True,
+    help="Retries of connection errors, timeouts, 429, 502, 503 and 504.",
+)
+@option(
+    "--max-retry-wait",
+    type=click.FloatRange(0),
+    default=30.0,
+    show_default=True,
+    help="Longest wait before a retry, Retry-After included (seconds).",
+)
+@option(
+    "-X",
+    "--method",
+    type=click.Choice(METHODS, case_sensitive=False),
+    default="GET",
+    show_default=True,
+    help="Request method; HEAD answers of 400 and up are re-checked with GET.",
+)
+@option(
+    "-H",
+    "--header",
+    "headers",
+    type=_LineList(),
+    multiple=True,
+    callback=_headers,
+    metavar="'NAME: VALUE'",
+    help="Extra request header; repeatable.",
+)
+@option(
+    "-A", "--user-agent", default=DEFAULT_USER_AGENT, show_default=True, help="User-Agent header."
+)
+@option(
+    "--follow/--no-follow", default=True, show_default=True, help="Follow redirects (10 at most)."
+)
+@option(
+    "-a",
+    "--accept",
+    default="200-399",
+    show_default=True,
+    callback=_accept,
+    metavar="CODES",
+    help="Status codes counted as ok, e.g. 200-299,401.",
+)
+@option(
+    "--per-host",
+    type=click.IntRange(1),
+    default=None,
+    help="Most requests in flight to any one host.  [default: no cap]",
+)
+@option(
+    "--rate",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    help="Most requests per second to any one host.  [default: no cap]",
+)
+@option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Verify TLS certificates against this CA bundle.",
+)
+@option(
+    "--include",
+    type=_LineList(),
+    multiple=True,
+    callback=_patterns,
+    metavar="REGEX",
+    help="Check only URLs this regular expression matches (searched anywhere in the URL);"
+    " repeatable: any may match.",
+)
+@option(
+    "--exclude",
+    type=_LineList(),
+    multiple=True,
+    callback=_patterns,
+    metavar="REGEX",
+    help="Skip URLs this regular expression matches; repeatable.",
+)
+@option(
+    "--dedupe",
+    is_flag=True,
+    help="Fetch each distinct URL once (ignoring #fragments); every line still gets a result.",
+)
+@option(
+    "--shard",
+    default=None,
+    callback=_shard,
+    metavar="K/N",
+    help="Check only the K-th of N shares of the input, split by host, e.g. 2/4.",
+)
+@option(
+    "--cache",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Skip URLs this cache file says were ok within --max-age; record this run's.",
+)
+@option(
+    "--max-age",
+    default="1d",
+    show_default=True,
+    callback=_duration,
+    metavar="DURATION",
+    help="How long an ok result stays in --cache: 30m, 12h, 1d, 1h30m ...",
+)
+@_fail_on_option
+@_baseline_option
+@_format_option
+@_output_option
+@_quiet_option
+@click.version_option(__version__, "-V", "--version", prog_name="fetchpool")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    max_workers: int,
+    timeout: float,
+    retries: int,
+    max_retry_wait: float,
+    method: str,
+    headers: tuple[tuple[str, str], ...],
+    user_agent: str,
+    follow: bool,
+    accept: Accept,
+    per_host: int | None,
+    rate: float | None,
+    insecure: bool,
+    ca_bundle: str | None,
+    include: tuple[re.Pattern[str], ...],
+    exclude: tuple[re.Pattern[str], ...],
+    dedupe: bool,
+    shard: Shard | None,
+    cache: str | None,
+    max_age: float,
+    fail_on: str,
+    baseline: str | None,
+    format_name: str | None,
+    output: str | None,
+    quiet: bool,
+    sources: tuple[str, ...] = (),
+) -> int | None:
+    """Fetch the URLs listed in each SOURCE concurrently and report each one's status in
+    input order.
+
+    SOURCE is a file with one URL per line, or - for standard input (the default
+    when input is piped). Blank lines and lines starting with # are skipped.
+    """
+    if ctx.invoked_subcommand:
+        return None
+    from .options import Options
+    from .selection import Selection
+
+    sources = _check_sources(sources)
+    _check_fail_on(fail_on, baseline)
+    if cache is None and ctx.get_parameter_source("max_age") == ParameterSource.COMMANDLINE:
+        raise click.UsageError("--max-age applies to --cache: give a --cache FILE too")
+    options = Options(
+        max_workers=max_workers,
+        timeout=timeout,
+        retries=retries,
+        max_retry_wait=max_retry_wait,
+        method=method.upper(),
+        headers=headers,
+        user_agent=user_agent,
+        follow=follow,
+        accept=accept,
+        per_host=per_host,
+        rate=rate,
+        verify=False if insecure else (ca_bundle or True),
+    )
+    if insecure:
+        import warnings
+
+        from urllib3.exceptions import InsecureRequestWarning
+
+        # The user asked for it: one warning per request would bury the results.
+        warnings.simplefilter("ignore", InsecureRequestWarning)
+    output = None if output == "-" else output
+    format_name = _choose_format(format_name, output)
+    _refuse_overwrite(output, [*sources, cache])
+    # Read before the output is opened: it may be last run's report, about to be replaced.
+    compare_with = _load_baseline(baseline)
+    cache_store = _load_cache(cache, max_age)
+    selection = Selection(include, exclude, shard)
+    with _open_output(output) as stream:
+        return _run(
+            sources,
+            options,
+            format_name,
+            stream,
+            quiet,
+            selection=selection,
+            dedupe=dedupe,
+            cache=cache_store,
+            baseline=compare_with,
+            fail_on=fail_on,
+        )
+
+
+@cli.command(
+    MERGE,
+    context_settings=_CONTEXT,
+    short_help="Combine shards' jsonl reports into one report, in input order.",
+    epilog="Exit status as for fetchpool: 0 all ok, 1 any not ok (see --fail-on),"
+    " 2 usage or input error.",
+)
+@click.argument(
+    "reports", metavar="REPORT...", nargs=-1, required=True, type=click.Path(dir_okay=False)
+)
+@_fail_on_option
+@_baseline_option
+@_format_option
+@_output_option
+@_quiet_option
+def merge(
+    reports: tuple[str, ...],
+    fail_on: str,
+    baseline: str | None,
+    format_name: str | None,
+    output: str | None,
+    quiet: bool,
+) -> int:
+    """Combine shards' reports (each written with -f jsonl) into one report in input order.
+
+    \b
+    fetchpool --shard 1/2 -f jsonl -o shard-1.jsonl urls.txt
+    fetchpool --shard 2/2 -f jsonl -o shard-2.jsonl urls.txt
+    fetchpool merge shard-*.jsonl -f junit -o links.xml
+    """
+    from .merge import merge_reports, source_order
+    from .reports import ReportError
+
+    _check_fail_on(fail_on, baseline)
+    output = None if output == "-" else output
+    format_name = _choose_format(format_name, output)
+    _refuse_overwrite(output, reports)
+    _refuse_repeats(reports)
+    compare_with = _load_baseline(baseline)
+    try:
+        source_order(reports)  # reads every report once, so a bad one fails before output
+    except ReportError as exc:
+        raise click.UsageError(str(exc)) from exc
+    with _open_output(output) as stream:
+        return _report(
+            merge_reports(reports),
+            format_name,
+            stream,
+            quiet,
+            baseline=compare_with,
+            fail_on=fail_on,
+            merged=len(reports),
+        )
 
 
 def _check_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
@@ -63,6 +555,55 @@ def _check_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
     return sources
 
 
+def _check_fail_on(fail_on: str, baseline: str | None) -> None:
+    if fail_on == "new" and not baseline:
+        raise click.UsageError("--fail-on new compares with a baseline: give --baseline FILE")
+
+
+def _refuse_overwrite(output: str | None, inputs: Iterable[str | None]) -> None:
+    """Fail when -o names a file the run reads as it goes, which opening it would empty.
+
+    (A --baseline is read whole first, so it may be the report this run replaces.)
+    """
+    if not output or not os.path.exists(output):
+        return
+    for name in inputs:
+        if name and name != "-" and os.path.exists(name) and os.path.samefile(output, name):
+            raise click.UsageError(f"-o {output!r} would overwrite {name!r}, which is read too")
+
+
+def _refuse_repeats(reports: tuple[str, ...]) -> None:
+    """Fail when one report is named twice, which would count its results twice."""
+    for index, later in enumerate(reports):
+        for earlier in reports[:index]:
+            with contextlib.suppress(OSError):
+                if os.path.samefile(earlier, later):
+                    raise click.UsageError(f"{later!r} is the same report as {earlier!r}")
+
+
+def _load_baseline(path: str | None) -> Baseline | None:
+    from .baseline import Baseline
+    from .reports import ReportError
+
+    if path is None:
+        return None
+    try:
+        return Baseline.load(path)
+    except ReportError as exc:
+        raise click.UsageError(f"--baseline: {exc}") from exc
+
+
+def _load_cache(path: str | None, max_age: float) -> Cache | None:
+    from .cache import Cache, CacheError
+
+    if path is None:
+        return None
+    try:
+        return Cache.load(path, max_age)
+    except CacheError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
 def _choose_format(name: str | None, output: str | None) -> str:
     from .render import FORMAT_BY_SUFFIX
 
@@ -73,170 +614,8 @@ def _choose_format(name: str | None, output: str | None) -> str:
     return "table" if sys.stdout.isatty() else "plain"
 
 
-@click.command(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Exit status: 0 all ok, 1 any not ok, 2 usage or input error, 130 interrupted.",
-)
-@click.argument("sources", metavar="[SOURCE]...", nargs=-1)
-@click.option(
-    "-w",
-    "--max-workers",
-    type=click.IntRange(1, MAX_WORKERS_LIMIT),
-    default=32,
-    show_default=True,
-    help="Threads fetching at once.",
-)
-@click.option(
-    "-t",
-    "--timeout",
-    type=click.FloatRange(0, min_open=True),
-    default=10.0,
-    show_default=True,
-    help="Seconds to wait to connect, and for each read.",
-)
-@click.option(
-    "-r",
-    "--retries",
-    type=click.IntRange(0, 100),
-    default=2,
-    show_default=True,
-    help="Retries of connection errors, timeouts, 429, 502, 503 and 504.",
-)
-@click.option(
-    "--max-retry-wait",
-    type=click.FloatRange(0),
-    default=30.0,
-    show_default=True,
-    help="Longest wait before a retry, Retry-After included (seconds).",
-)
-@click.option(
-    "-X",
-    "--method",
-    type=click.Choice(METHODS, case_sensitive=False),
-    default="GET",
-    show_default=True,
-    help="Request method; HEAD answers of 400 and up are re-checked with GET.",
-)
-@click.option(
-    "-H",
-    "--header",
-    "headers",
-    multiple=True,
-    callback=_headers,
-    metavar="'NAME: VALUE'",
-    help="Extra request header; repeatable.",
-)
-@click.option(
-    "-A", "--user-agent", default=DEFAULT_USER_AGENT, show_default=True, help="User-Agent header."
-)
-@click.option(
-    "--follow/--no-follow", default=True, show_default=True, help="Follow redirects (10 at most)."
-)
-@click.option(
-    "-a",
-    "--accept",
-    default="200-399",
-    show_default=True,
-    callback=_accept,
-    metavar="CODES",
-    help="Status codes counted as ok, e.g. 200-299,401.",
-)
-@click.option(
-    "--per-host",
-    type=click.IntRange(1),
-    default=None,
-    help="Most requests in flight to any one host.  [default: no cap]",
-)
-@click.option(
-    "--rate",
-    type=click.FloatRange(0, min_open=True),
-    default=None,
-    help="Most requests per second to any one host.  [default: no cap]",
-)
-@click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates.")
-@click.option(
-    "--ca-bundle",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Verify TLS certificates against this CA bundle.",
-)
-@click.option(
-    "-f",
-    "--format",
-    "format_name",
-    type=click.Choice(FORMAT_NAMES),
-    default=None,
-    help="Output format.  [default: table on a terminal, else plain; with -o, by file suffix]",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write results to this file instead of standard output.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress display and no summary.")
-@click.version_option(__version__, "-V", "--version", prog_name="fetchpool")
-def cli(
-    sources: tuple[str, ...],
-    max_workers: int,
-    timeout: float,
-    retries: int,
-    max_retry_wait: float,
-    method: str,
-    headers: tuple[tuple[str, str], ...],
-    user_agent: str,
-    follow: bool,
-    accept: Accept,
-    per_host: int | None,
-    rate: float | None,
-    insecure: bool,
-    ca_bundle: str | None,
-    format_name: str | None,
-    output: str | None,
-    quiet: bool,
-) -> int:
-    """Fetch the URLs listed in each SOURCE concurrently and report each one's status in
-    input order.
-
-    SOURCE is a file with one URL per line, or - for standard input (the default
-    when input is piped). Blank lines and lines starting with # are skipped.
-    """
-    from .options import Options
-
-    sources = _check_sources(sources)
-    options = Options(
-        max_workers=max_workers,
-        timeout=timeout,
-        retries=retries,
-        max_retry_wait=max_retry_wait,
-        method=method.upper(),
-        headers=headers,
-        user_agent=user_agent,
-        follow=follow,
-        accept=accept,
-        per_host=per_host,
-        rate=rate,
-        verify=False if insecure else (ca_bundle or True),
-    )
-    if insecure:
-        import warnings
-
-        from urllib3.exceptions import InsecureRequestWarning
-
-        # The user asked for it: one warning per request would bury the results.
-        warnings.simplefilter("ignore", InsecureRequestWarning)
-    format_name = _choose_format(format_name, output)
-    stream = _open_output(output)
-    try:
-        return _run(sources, options, format_name, stream, quiet)
-    finally:
-        stream.flush()
-        if stream is not sys.stdout:
-            stream.close()
-
-
-def _open_output(output: str | None) -> TextIO:
+@contextlib.contextmanager
+def _open_output(output: str | None) -> Iterator[TextIO]:
     """Where results go: the file named, the terminal, or a buffered UTF-8 stdout.
 
     A pipe or file on stdout gets its own buffer, whatever PYTHONUNBUFFERED or
@@ -245,16 +624,20 @@ def _open_output(output: str | None) -> TextIO:
     """
     if output:
         try:
-            return open(output, "w", encoding="utf-8", newline="")
+            stream: TextIO = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
         except OSError as exc:
             raise click.UsageError(f"cannot write {output!r}: {exc.strerror or exc}") from exc
+        with stream:
+            yield stream
+        return
     try:
         descriptor = sys.stdout.fileno()
     except (AttributeError, ValueError, io.UnsupportedOperation):
-        return sys.stdout  # not a real file: an embedding program's stream
-    if sys.stdout.isatty():
-        return sys.stdout
-    return open(
+        descriptor = None  # not a real file: an embedding program's stream
+    if descriptor is None or sys.stdout.isatty():
+        yield sys.stdout
+        return
+    buffered = open(  # noqa: SIM115 - fd 1 stays open: closefd=False
         descriptor,
         "w",
         encoding="utf-8",
@@ -263,59 +646,125 @@ def _open_output(output: str | None) -> TextIO:
         buffering=64 * 1024,
         closefd=False,
     )
+    with buffered:
+        yield buffered
 
 
 def _run(
-    sources: tuple[str, ...], options: Options, format_name: str, stream: TextIO, quiet: bool
+    sources: tuple[str, ...],
+    options: Options,
+    format_name: str,
+    stream: TextIO,
+    quiet: bool,
+    *,
+    selection: Selection | None = None,
+    dedupe: bool = False,
+    cache: Cache | None = None,
+    baseline: Baseline | None = None,
+    fail_on: str = "any",
 ) -> int:
-    from .inputs import InputError, read_sources
+    from .inputs import read_sources
+    from .pipeline import Checks
+
+    checks = Checks(read_sources(sources), options, selection, dedupe, cache)
+    return _report(
+        checks, format_name, stream, quiet, baseline=baseline, fail_on=fail_on, cache=cache
+    )
+
+
+def _report(
+    results: Iterator[Result],
+    format_name: str,
+    stream: TextIO,
+    quiet: bool,
+    *,
+    baseline: Baseline | None = None,
+    fail_on: str = "any",
+    cache: Cache | None = None,
+    merged: int | None = None,
+) -> int:
+    """Write ``results`` (a running Checks, or merged reports), then the summary;
+    return the exit status."""
+    from .inputs import InputError
+    from .pipeline import Checks
     from .render import make_writer
-    from .render.status import StatusDisplay, print_summary, summary_line
+    from .render.status import StatusDisplay, baseline_lines, print_summary, summary_line
+    from .reports import ReportError
     from .results import Tally
-    from .run import Run
 
     started = time.perf_counter()
     tally = Tally()
     terminal = stream is sys.stdout and sys.stdout.isatty()
+    checks = results if isinstance(results, Checks) else None
     display = StatusDisplay(
-        sys.stderr, enabled=not quiet and sys.stderr.isatty(), redirect_stdout=terminal
+        sys.stderr,
+        enabled=not quiet and checks is not None and sys.stderr.isatty(),
+        redirect_stdout=terminal,
     )
-    run = Run(read_sources(sources), options)
     unreported = 0
+
+    def take(result: Result) -> None:
+        writer.write(result)
+        tally.add(result)
+        if baseline is not None:
+            baseline.compare(result)
+
     try:
         with display:
             # Made inside the display, so that what goes to the terminal appears above it.
             writer = make_writer(format_name, sys.stdout if terminal else stream)
             try:
-                for result in run:
-                    writer.write(result)
-                    tally.add(result)
-                    display.update(tally, run.in_flight)
-                    # Flush only when the next result is not in yet: a reader sees each
-                    # result promptly, and a fast run is not one write per line.
-                    if not run.ready():
-                        writer.flush()
+                for result in results:
+                    take(result)
+                    if checks is not None:
+                        display.update(tally, checks.in_flight)
+                        # Flush only when the next result is not in yet: a reader sees
+                        # each result promptly, and a fast run is not one write per line.
+                        if not checks.ready():
+                            writer.flush()
             except KeyboardInterrupt:
-                finished = run.finished()
-                unreported = max(1, run.in_flight - len(finished))
+                if checks is None:
+                    raise
+                finished = checks.finished()
+                unreported = max(1, checks.in_flight - len(finished))
                 for result in finished:
-                    writer.write(result)
-                    tally.add(result)
+                    take(result)
             writer.finish()
-    except InputError as exc:
-        run.close()
+    except (InputError, ReportError) as exc:
+        if checks is not None:
+            checks.close()
         _stop_now(stream, EXIT_USAGE, f"fetchpool: error: {exc}")
     except OSError as exc:
         if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
             _stop_now(stream, EXIT_BROKEN_PIPE)
         raise
+    if cache is not None:
+        try:
+            cache.save()
+        except OSError as exc:
+            sys.stderr.write(f"fetchpool: warning: cannot write cache {cache.path!r}: {exc}\n")
     if not quiet:
-        line = summary_line(tally, time.perf_counter() - started, unreported)
+        skipped = checks.selection.skipped if checks else 0
+        seconds = None if merged is not None else time.perf_counter() - started
+        line = summary_line(tally, seconds, unreported, skipped=skipped, merged=merged)
         print_summary(line, all_ok=tally.all_ok and not unreported)
+        if baseline is not None and not unreported:
+            for text in baseline_lines(baseline):
+                sys.stderr.write(text + "\n")
+            sys.stderr.flush()
     if unreported:
         _stop_now(stream, EXIT_INTERRUPTED)
-    run.close()
-    return EXIT_OK if tally.all_ok else EXIT_NOT_OK
+    if checks is not None:
+        checks.close()
+    return EXIT_NOT_OK if _fails(fail_on, tally, baseline) else EXIT_OK
+
+
+def _fails(fail_on: str, tally: Tally, baseline: Baseline | None) -> bool:
+    if fail_on == "broken":
+        return tally.broken > 0
+    if fail_on == "new":
+        return baseline is not None and bool(baseline.comparison.newly_broken)
+    return not tally.all_ok
 
 
 def _stop_now(stream: TextIO, status: int, message: str | None = None) -> None:
@@ -332,13 +781,28 @@ def _stop_now(stream: TextIO, status: int, message: str | None = None) -> None:
     os._exit(status)
 
 
+def _where_from(exc: click.UsageError) -> str:
+    """For a bad value: which environment variable or config file it came from."""
+    param = getattr(exc, "param", None)
+    ctx = exc.ctx
+    if param is None or ctx is None or param.name is None:
+        return ""
+    source = ctx.get_parameter_source(param.name)
+    if source == ParameterSource.ENVIRONMENT and isinstance(param, _Option) and param.envvar:
+        return f" (from ${param.envvar})"
+    if source == ParameterSource.DEFAULT_MAP and _CONFIG_META in ctx.meta:
+        return f" (from {ctx.meta[_CONFIG_META]})"
+    return ""
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every usage error is one line on stderr and exit 2."""
     try:
         status = cli.main(args=argv, prog_name="fetchpool", standalone_mode=False)
     except click.UsageError as exc:
-        hint = "" if exc.ctx is None else " (see 'fetchpool --help')"
-        sys.stderr.write(f"fetchpool: error: {exc.format_message()}{hint}\n")
+        hint = "" if exc.ctx is None else f" (see '{exc.ctx.command_path} --help')"
+        message = " ".join(exc.format_message().splitlines())  # one line, whatever the source
+        sys.stderr.write(f"fetchpool: error: {message}{_where_from(exc)}{hint}\n")
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
         sys.stderr.write(f"fetchpool: error: {exc.format_message()}\n")

@@ -1,4 +1,4 @@
-"""The record each URL check produces, and the run's tally."""
+"""The record each URL check produces, how a failure is classed, and the run's tally."""
 
 from __future__ import annotations
 
@@ -16,7 +16,50 @@ FIELDS = (
     "attempts",
     "source",
     "line",
+    "category",
+    "cached",
 )
+
+# Failure classes. A *broken* link is one the checker is sure of: the server says it is gone,
+# or no server can ever answer it. An *inconclusive* one may work for a reader but not for
+# this check, now: rate limits, bot walls, logins, timeouts, server errors, TLS trouble.
+OK = "ok"
+BROKEN = "broken"
+INCONCLUSIVE = "inconclusive"
+CATEGORIES = (OK, BROKEN, INCONCLUSIVE)
+
+# Client errors that say more about the client (no login, a bot wall, too many requests,
+# the wrong country) than about the link. Every other status below 500 that is not
+# accepted is broken; 500 and up is inconclusive.
+INCONCLUSIVE_STATUSES = frozenset({401, 403, 407, 408, 425, 429, 451})
+
+# Reasons (as fetch and inputs word them) for which no retry or other client would do better.
+BROKEN_REASONS = (
+    "DNS lookup failed",
+    "connection refused",
+    "invalid URL",
+    "missing scheme",
+    "unsupported scheme",
+    "too many redirects",
+    "not valid UTF-8",
+    "contains a NUL byte",
+    "line too long",
+)
+
+
+def classify_failure(ok: bool, status: int | None, error: str | None) -> str:
+    """``ok``, ``broken`` or ``inconclusive`` for a result with these values.
+
+    A reason this module does not know is inconclusive: a run is failed for a
+    broken link only when the link is known to be broken.
+    """
+    if ok:
+        return OK
+    if error is not None or status is None:
+        return BROKEN if (error or "").startswith(BROKEN_REASONS) else INCONCLUSIVE
+    if status >= 500 or status in INCONCLUSIVE_STATUSES:
+        return INCONCLUSIVE
+    return BROKEN
 
 
 @dataclass(frozen=True)
@@ -24,6 +67,7 @@ class Result:
     """What happened to one input line.
 
     ``status`` is None when no response arrived; ``error`` then says why in a few words.
+    ``cached`` is True when the result was taken from ``--cache`` instead of fetched.
     """
 
     url: str
@@ -35,6 +79,7 @@ class Result:
     attempts: int = 0
     source: str = "-"
     line: int = 0
+    cached: bool = False
 
     @property
     def outcome(self) -> str:
@@ -43,23 +88,85 @@ class Result:
             return "ok"
         return "failed" if self.status is not None else "error"
 
+    @property
+    def category(self) -> str:
+        """``ok``, ``broken`` or ``inconclusive``: see classify_failure."""
+        return classify_failure(self.ok, self.status, self.error)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["elapsed"] = round(self.elapsed, 6)
+        data["category"] = self.category
         return {key: data[key] for key in FIELDS}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """The Result a ``to_dict`` (or a line of ``-f jsonl``) describes.
+
+        Keys other than the fields are ignored (``category`` is recomputed).
+        Raises ValueError when ``url`` is missing or a value has the wrong type.
+        """
+        url = data.get("url")
+        if not isinstance(url, str):
+            raise ValueError("no 'url' string")
+        status = data.get("status")
+        if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
+            raise ValueError("'status' is not an integer or null")
+        ok = data.get("ok", False)
+        error = data.get("error")
+        elapsed = data.get("elapsed", 0.0)
+        final_url = data.get("final_url")
+        attempts = data.get("attempts", 0)
+        source = data.get("source", "-")
+        line = data.get("line", 0)
+        cached = data.get("cached", False)
+        checks = (
+            (isinstance(ok, bool), "'ok' is not true or false"),
+            (error is None or isinstance(error, str), "'error' is not a string or null"),
+            (_is_number(elapsed), "'elapsed' is not a number"),
+            (final_url is None or isinstance(final_url, str), "'final_url' is not a string"),
+            (_is_int(attempts), "'attempts' is not an integer"),
+            (isinstance(source, str), "'source' is not a string"),
+            (_is_int(line), "'line' is not an integer"),
+            (isinstance(cached, bool), "'cached' is not true or false"),
+        )
+        for passed, problem in checks:
+            if not passed:
+                raise ValueError(problem)
+        return cls(
+            url, status, ok, error, float(elapsed), final_url, attempts, source, line, cached
+        )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass
 class Tally:
-    """Counts of outcomes, updated as results are written."""
+    """Counts of outcomes and failure classes, updated as results are written."""
 
     ok: int = 0
     failed: int = 0
     error: int = 0
+    broken: int = 0
+    inconclusive: int = 0
+    cached: int = 0
 
     def add(self, result: Result) -> None:
         outcome = result.outcome
         setattr(self, outcome, getattr(self, outcome) + 1)
+        category = result.category
+        if category == BROKEN:
+            self.broken += 1
+        elif category == INCONCLUSIVE:
+            self.inconclusive += 1
+        if result.cached:
+            self.cached += 1
 
     @property
     def total(self) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
@@ -24,11 +24,21 @@ class Run(Iterator[Result]):
     Iterating drives the run; ``close()`` (or leaving a ``with`` block) stops it,
     cancelling what has not started. After an interruption, ``finished()`` gives
     the results that completed but were not yet yielded.
+
+    ``lookup``, when given, is asked first for each item, in input order on the
+    thread that reads the input; a Result it returns (from a cache, say) stands
+    in for fetching that item.
     """
 
-    def __init__(self, items: Iterable[str | InputLine], options: Options | None = None) -> None:
+    def __init__(
+        self,
+        items: Iterable[str | InputLine],
+        options: Options | None = None,
+        lookup: Callable[[InputLine], Result | None] | None = None,
+    ) -> None:
         self.options = options or Options()
         self.fetcher = Fetcher(self.options)
+        self._lookup = lookup
         self._executor = ThreadPoolExecutor(
             max_workers=self.options.max_workers, thread_name_prefix="fetchpool"
         )
@@ -37,8 +47,15 @@ class Run(Iterator[Result]):
             self.fetcher.fetch,
             _as_lines(items),
             self.options.effective_window,
-            shortcut=self.fetcher.reject,
+            shortcut=self._shortcut,
         )
+
+    def _shortcut(self, item: InputLine) -> Result | None:
+        """A Result known without fetching: a rejected line, or what ``lookup`` knows."""
+        known = self.fetcher.reject(item)
+        if known is None and self._lookup is not None:
+            known = self._lookup(item)
+        return known
 
     @property
     def in_flight(self) -> int:

@@ -14,6 +14,9 @@ FORMATS: dict[str, tuple[str, str]] = {
     "jsonl": ("machine", "JsonLinesWriter"),
     "json": ("machine", "JsonWriter"),
     "csv": ("machine", "CsvWriter"),
+    "junit": ("junit", "JUnitWriter"),
+    "markdown": ("markdown", "MarkdownWriter"),
+    "github": ("github", "GitHubWriter"),
 }
 
 # What `-o FILE` picks when no --format is given.
@@ -24,6 +27,8 @@ FORMAT_BY_SUFFIX = {
     ".csv": "csv",
     ".txt": "plain",
     ".tsv": "plain",
+    ".xml": "junit",
+    ".md": "markdown",
 }
 
 

@@ -6,26 +6,77 @@ import sys
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
-from ..results import Tally
+from ..results import Result, Tally
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
+
+    from ..baseline import Baseline
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def summary_line(tally: Tally, seconds: float, unreported: int = 0) -> str:
-    """One line: the counts, the wall time and the rate; ``unreported`` marks an interrupted run."""
-    rate = tally.total / seconds if seconds > 0 else 0.0
+def summary_line(
+    tally: Tally,
+    seconds: float | None,
+    unreported: int = 0,
+    skipped: int = 0,
+    merged: int | None = None,
+) -> str:
+    """One line: the counts, the wall time and the rate; then the failure classes, the
+    cached results and the lines left out, when there are any.
+
+    ``unreported`` marks an interrupted run: how many URLs in flight went unreported.
+    ``seconds`` is None for merged reports, whose wall time says nothing; ``merged``
+    is then how many reports were merged.
+    """
     text = (
         f"{_count(tally.total, 'URL')}: {tally.ok} ok, {tally.failed} failed,"
-        f" {_count(tally.error, 'error')} in {seconds:.2f} s ({rate:.1f} URLs/s)"
+        f" {_count(tally.error, 'error')}"
     )
+    if merged is not None:
+        text = f"merged {_count(merged, 'report')}, {text}"
+    if seconds is not None:
+        rate = tally.total / seconds if seconds > 0 else 0.0
+        text += f" in {seconds:.2f} s ({rate:.1f} URLs/s)"
+    extras = []
+    if not tally.all_ok:
+        extras.append(f"{tally.broken} broken, {tally.inconclusive} inconclusive")
+    if tally.cached:
+        extras.append(f"{tally.cached} ok from cache")
+    if skipped:
+        extras.append(f"{_count(skipped, 'line')} not selected")
     if unreported:
-        return f"interrupted after {text}; {unreported} in flight not reported"
-    return text
+        extras.append(f"{unreported} in flight not reported")
+    if extras:
+        text += "; " + "; ".join(extras)
+    return f"interrupted after {text}" if unreported else text
+
+
+def baseline_lines(baseline: Baseline) -> list[str]:
+    """The comparison with --baseline: a count line, then each URL under its heading."""
+    comparison = baseline.comparison
+    groups = (
+        ("newly broken", comparison.newly_broken),
+        ("fixed", comparison.fixed),
+        ("still broken", comparison.still_broken),
+    )
+    counts = ", ".join(f"{len(results)} {name}" for name, results in groups)
+    lines = [f"compared with {baseline.path}: {counts}"]
+    for name, results in groups:
+        if results:
+            lines.append(f"{name}:")
+            lines.extend(f"  {_describe(result)}" for result in results)
+    return lines
+
+
+def _describe(result: Result) -> str:
+    place = f"{result.source}:{result.line}"
+    if result.ok:
+        return f"{place}  {result.url}"
+    return f"{place}  {result.url} -> {result.error or result.status}"
 
 
 class StatusDisplay:

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from ..results import Result
 from .base import Writer
+from .text import format_elapsed
 
 _STATUS_WIDTH = 6
 _TIME_WIDTH = 8
@@ -22,10 +23,6 @@ def status_style(result: Result) -> str:
         return "bold red"
     colour = {2: "green", 3: "cyan", 4: "yellow", 5: "red"}.get(result.status // 100, "magenta")
     return colour if result.ok else f"bold {colour}"
-
-
-def format_elapsed(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 class TableWriter(Writer):
@@ -58,14 +55,20 @@ class TableWriter(Writer):
         table = self._table(header=not self._header_done)
         self._header_done = True
         status = "ERR" if result.status is None else str(result.status)
-        detail = result.error or ""
-        if not detail and result.final_url and result.final_url != result.url:
+        if not result.ok:
+            # The failure class first: it is what decides whether the run fails.
+            detail = f"{result.category}: {result.error}" if result.error else result.category
+        elif result.final_url and result.final_url != result.url:
             detail = f"-> {result.final_url}"
+        else:
+            detail = ""
+        if result.cached:
+            detail = f"{detail} (cached)" if detail else "cached"
         table.add_row(
             Text(result.url),
             Text(status, style=status_style(result)),
             Text(format_elapsed(result.elapsed), style="dim"),
-            Text(detail, style="red" if result.error else "dim"),
+            Text(detail, style="dim" if result.ok else "red"),
         )
         self._print(table)
 

@@ -1,0 +1,187 @@
+"""``--cache FILE``: URLs that were ok recently are not fetched again.
+
+The file is JSON: ``{"fetchpool-cache": 1, "entries": {KEY: {"checked": EPOCH,
+"status": CODE, "final_url": URL}}}``. Only ok results are stored; a URL that
+fails is dropped from the cache, so it is fetched again next time. The file is
+replaced in one step (a temporary file renamed over it), so a run that dies
+midway leaves the old cache whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .inputs import InputLine
+from .results import Result
+from .urlkey import url_key
+
+FORMAT_KEY = "fetchpool-cache"
+FORMAT_VERSION = 1
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+
+
+class CacheError(Exception):
+    """The cache file exists but cannot be read as a fetchpool cache."""
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``30s``, ``30m``, ``12h``, ``1d``, ``2w`` or ``1h30m``; a bare number is seconds.
+
+    Raises ValueError naming the text when it is none of these.
+    """
+    cleaned = text.strip().lower()
+    try:
+        seconds = float(cleaned)
+    except ValueError:
+        parts = _DURATION.findall(cleaned)
+        if not parts or _DURATION.sub("", cleaned).strip():
+            raise ValueError(f"{text!r} is not a duration like 30m, 12h, 1d or 1h30m") from None
+        seconds = sum(float(number) * _UNITS[unit] for number, unit in parts)
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ValueError(f"{text!r} is not a duration of 0 or more")
+    return seconds
+
+
+@dataclass(frozen=True)
+class Entry:
+    checked: float
+    status: int
+    final_url: str | None
+
+
+class Cache:
+    """Ok results from earlier runs, by URL key (see urlkey.url_key)."""
+
+    def __init__(self, path: str, max_age: float, entries: dict[str, Entry] | None = None) -> None:
+        self.path = path
+        self.max_age = max_age
+        self._entries = entries or {}
+        self._fresh: dict[str, Entry] = {}
+        self._failed: set[str] = set()
+
+    @classmethod
+    def load(cls, path: str, max_age: float) -> Cache:
+        """The cache in ``path``, empty when there is no such file.
+
+        Raises CacheError when the file exists but is not a fetchpool cache, so
+        that a mistyped path never overwrites some other file.
+        """
+        try:
+            with open(path, encoding="utf-8") as stream:
+                data = json.load(stream)
+        except FileNotFoundError:
+            return cls(path, max_age)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CacheError(
+                f"{path!r} is not a fetchpool cache; name another --cache file"
+            ) from exc
+        except OSError as exc:
+            raise CacheError(f"cannot read cache {path!r}: {exc.strerror or exc}") from exc
+        if not isinstance(data, dict) or data.get(FORMAT_KEY) != FORMAT_VERSION:
+            raise CacheError(f"{path!r} is not a fetchpool cache; name another --cache file")
+        entries: dict[str, Entry] = {}
+        raw_entries = data.get("entries")
+        if not isinstance(raw_entries, dict):
+            raise CacheError(f"{path!r} is not a fetchpool cache: no entries")
+        for key, raw in raw_entries.items():
+            try:
+                entries[key] = Entry(
+                    float(raw["checked"]), int(raw["status"]), raw.get("final_url")
+                )
+            except (KeyError, TypeError, ValueError):
+                continue  # one bad entry costs a refetch, not the run
+        return cls(path, max_age, entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def lookup(self, item: InputLine, accepts: Callable[[int], bool]) -> Result | None:
+        """A Result for ``item`` from the cache when it was ok within max-age, else None.
+
+        ``accepts`` is checked again, so a narrower --accept than the cached run's
+        refetches what it no longer counts as ok.
+        """
+        if item.error:
+            return None
+        entry = self._entries.get(url_key(item.text))
+        if entry is None or time.time() - entry.checked > self.max_age:
+            return None
+        if not accepts(entry.status):
+            return None
+        return Result(
+            item.text,
+            entry.status,
+            True,
+            None,
+            0.0,
+            entry.final_url,
+            0,
+            item.source,
+            item.line,
+            cached=True,
+        )
+
+    def record(self, result: Result) -> None:
+        """Note a result of this run: ok ones are stored, failures removed."""
+        if result.cached:
+            return
+        key = url_key(result.url)
+        if result.ok and result.status is not None and key not in self._failed:
+            self._fresh.setdefault(key, Entry(time.time(), result.status, result.final_url))
+        elif not result.ok:
+            self._failed.add(key)
+            self._fresh.pop(key, None)
+
+    def save(self) -> None:
+        """Write the cache: this run's ok results, plus earlier ones still within
+        max-age that did not fail now. Raises OSError when it cannot be written."""
+        oldest = time.time() - self.max_age
+        kept = {
+            key: entry
+            for key, entry in self._entries.items()
+            if entry.checked >= oldest and key not in self._failed
+        }
+        kept.update(self._fresh)
+        data = {
+            FORMAT_KEY: FORMAT_VERSION,
+            "entries": {
+                key: {"checked": round(e.checked, 3), "status": e.status, "final_url": e.final_url}
+                for key, e in kept.items()
+            },
+        }
+        directory = os.path.dirname(os.path.abspath(self.path))
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=".fetchpool-cache-", suffix=".tmp", dir=directory
+        )
+        try:
+            os.chmod(temporary, _file_mode(self.path))  # mkstemp makes it private
+            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+                json.dump(data, stream, ensure_ascii=False, separators=(",", ":"))
+                stream.write("\n")
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        self._entries = kept
+        self._fresh = {}
+
+
+def _file_mode(path: str) -> int:
+    """The mode a replacement for ``path`` gets: the old file's, or what the umask allows."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

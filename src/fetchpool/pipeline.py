@@ -1,0 +1,115 @@
+"""A run with the CI features around it: selection, --dedupe and --cache, in input order.
+
+    lines -> Selection -> (mark repeats) -> Run(lookup: repeat or cache) -> (fill repeats)
+
+A repeated URL is marked as the input is read (on the feeder thread, in input
+order) and answered at once with a placeholder; since results come out in
+input order, the first line's result has always been yielded by the time its
+repeats come out, and they are filled in from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+from .cache import Cache
+from .inputs import InputLine
+from .options import Options
+from .results import Result
+from .run import Run
+from .selection import Selection
+from .urlkey import url_key
+
+
+@dataclass(frozen=True)
+class _Repeat(InputLine):
+    """A line whose URL an earlier line already fetches."""
+
+
+@dataclass(frozen=True)
+class _Placeholder(Result):
+    """Stands in for a repeat until the first line's result is at hand."""
+
+
+class Checks(Iterator[Result]):
+    """Results for the selected lines in input order, one per selected line.
+
+    ``dedupe`` fetches each distinct URL (see urlkey.url_key) once; ``cache``
+    answers URLs that were ok recently and records this run's results in it
+    (``cache.save()`` is left to the caller).
+    """
+
+    def __init__(
+        self,
+        lines: Iterable[InputLine],
+        options: Options,
+        selection: Selection | None = None,
+        dedupe: bool = False,
+        cache: Cache | None = None,
+    ) -> None:
+        self.options = options
+        self.selection = selection or Selection()
+        self.cache = cache
+        self.dedupe = dedupe
+        self._firsts: dict[str, Result] = {}
+        items = self.selection.select(lines) if self.selection.active else lines
+        if dedupe:
+            items = _mark_repeats(items)
+        needs_lookup = dedupe or cache is not None
+        self.run = Run(items, options, self._lookup if needs_lookup else None)
+
+    @property
+    def in_flight(self) -> int:
+        return self.run.in_flight
+
+    def ready(self) -> bool:
+        """Whether the next result is available without waiting."""
+        return self.run.ready()
+
+    def __iter__(self) -> Checks:
+        return self
+
+    def __next__(self) -> Result:
+        while True:
+            settled = self._settle(next(self.run))
+            if settled is not None:
+                return settled
+
+    def finished(self) -> list[Result]:
+        """After an interruption: results done but not yet yielded, in input order."""
+        settled = (self._settle(result) for result in self.run.finished())
+        return [result for result in settled if result is not None]
+
+    def close(self) -> None:
+        self.run.close()
+
+    def _lookup(self, item: InputLine) -> Result | None:
+        if isinstance(item, _Repeat):
+            return _Placeholder(item.text, None, False, None, 0.0, None, 0, item.source, item.line)
+        if self.cache is not None:
+            return self.cache.lookup(item, self.options.accept.__contains__)
+        return None
+
+    def _settle(self, result: Result) -> Result | None:
+        if isinstance(result, _Placeholder):
+            first = self._firsts.get(url_key(result.url))
+            if first is None:  # its first line never finished (an interrupted run)
+                return None
+            return replace(first, url=result.url, source=result.source, line=result.line)
+        if self.dedupe:
+            self._firsts.setdefault(url_key(result.url), result)
+        if self.cache is not None:
+            self.cache.record(result)
+        return result
+
+
+def _mark_repeats(lines: Iterable[InputLine]) -> Iterator[InputLine]:
+    seen: set[str] = set()
+    for line in lines:
+        key = url_key(line.text)
+        if key in seen:
+            yield _Repeat(line.text, line.source, line.line, line.error)
+        else:
+            seen.add(key)
+            yield line

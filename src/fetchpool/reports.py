@@ -1,0 +1,48 @@
+"""Reading results back from ``-f jsonl`` output: for --baseline and ``fetchpool merge``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from .results import Result
+
+
+class ReportError(Exception):
+    """A report file cannot be opened, or a line of it is not a fetchpool result."""
+
+
+def read_results(path: str) -> Iterator[Result]:
+    """The results in a jsonl report, lazily, in file order; blank lines are skipped.
+
+    Raises ReportError naming the file (and line) when it cannot be read or a
+    line is not a JSON object describing a result.
+    """
+    try:
+        stream = open(path, encoding="utf-8")  # noqa: SIM115 - closed in the finally below
+    except OSError as exc:
+        raise ReportError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
+    try:
+        number = 0
+        while True:
+            try:
+                text = stream.readline()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ReportError(f"cannot read {path!r}: {exc}") from exc
+            if not text:
+                return
+            number += 1
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text)
+                if not isinstance(data, dict):
+                    raise ValueError("not a JSON object")
+                yield Result.from_dict(data)
+            except ValueError as exc:
+                raise ReportError(
+                    f"{path}:{number}: not a fetchpool jsonl result ({exc});"
+                    " write reports with -f jsonl"
+                ) from exc
+    finally:
+        stream.close()
