@@ -800,7 +800,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         status = cli.main(args=argv, prog_name="fetchpool", standalone_mode=False)
     except click.UsageError as exc:
-        hint = "" if exc.ctx is None else f" (see '{exc.ctx.command_path} --help')"
+        command = exc.ctx.command_path if exc.ctx is not None else "fetchpool"
+        hint = f" (see '{command} --help')"
         message = " ".join(exc.format_message().splitlines())  # one line, whatever the source
         sys.stderr.write(f"fetchpool: error: {message}{_where_from(exc)}{hint}\n")
         sys.exit(EXIT_USAGE)
