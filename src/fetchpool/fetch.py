@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timezone
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
+from requests.adapters import DEFAULT_CA_BUNDLE_PATH, HTTPAdapter
 from requests.cookies import RequestsCookieJar, merge_cookies
 
 from .inputs import InputLine
@@ -213,6 +214,47 @@ def _environment_ca_bundle() -> str | None:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
 
 
+class _Adapter(HTTPAdapter):
+    """requests' HTTPAdapter, but looking at the CA bundle's path once rather than per request.
+
+    For every request requests asks the file system whether the bundle is a
+    directory (and for https whether it exists): each is a system call, and a
+    system call hands the GIL to another thread, which at thousands of
+    requests a second costs more than the call. A bundle that does not exist
+    when the adapter is made goes through requests' checks (and errors) as before.
+    """
+
+    def __init__(self, verify: bool | str) -> None:
+        super().__init__(pool_connections=16, pool_maxsize=1, max_retries=0)
+        # Path -> the urllib3 setting it belongs in, for each bundle that may be used.
+        self._ca_keys: dict[str, str] = {}
+        for path in {DEFAULT_CA_BUNDLE_PATH, verify}:
+            if isinstance(path, str) and os.path.exists(path):
+                self._ca_keys[path] = "ca_cert_dir" if os.path.isdir(path) else "ca_certs"
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        key = self._ca_keys.get(verify) if isinstance(verify, str) else None
+        if key is None:
+            return super().build_connection_pool_key_attributes(request, verify, cert)
+        # What a bundle path yields is what True yields plus the path.
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, True, cert)
+        pool_kwargs[key] = verify
+        return host_params, pool_kwargs
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        location = DEFAULT_CA_BUNDLE_PATH if verify is True else verify
+        key = self._ca_keys.get(location) if verify and isinstance(location, str) else None
+        if key is None or not url.lower().startswith("https"):
+            super().cert_verify(conn, url, verify, cert)
+            return
+        # requests' settings for an unverified connection, then those for the known bundle.
+        super().cert_verify(conn, url, False, cert)
+        conn.cert_reqs = "CERT_REQUIRED"
+        setattr(conn, key, location)
+
+
 class Fetcher:
     """Fetches one input line at a time into a Result; safe to call from many threads.
 
@@ -241,7 +283,7 @@ class Fetcher:
             session.trust_env = False
             session.max_redirects = self.options.max_redirects
             session.verify = self._verify
-            adapter = HTTPAdapter(pool_connections=16, pool_maxsize=1, max_retries=0)
+            adapter = _Adapter(self._verify)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers["User-Agent"] = self.options.user_agent
