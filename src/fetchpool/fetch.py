@@ -430,7 +430,8 @@ def _discard_body(response: requests.Response) -> None:
     read = 0
     while read <= DRAIN_LIMIT:
         chunk = raw.read(_CHUNK, decode_content=False)
-        if not chunk:
+        # With its length known, a body is at its end when none remains: no need to ask again.
+        if not chunk or getattr(raw, "length_remaining", None) == 0:
             # Back to the pool before close(), which would otherwise drop the connection.
             raw.release_conn()
             return
