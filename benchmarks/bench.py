@@ -321,13 +321,27 @@ def _count_ok(read: Callable[[int], bytes]) -> int:
     count = 0
     tail = b""
     while chunk := read(1 << 20):
-        count += (tail + chunk).count(b"200\n")
-        tail = chunk[-3:]
+        data = tail + chunk
+        count += data.count(b"200\n")
+        # A match needs four bytes, so three carried over can only start one.
+        tail = data[-3:]
     return count
 
 
-def run_interleaved(tools: list[Tool], repeats: int, env: dict[str, str], log: Log) -> None:
-    """Each repeat runs every tool once; the order rotates so none is always first."""
+def run_interleaved(
+    tools: list[Tool],
+    repeats: int,
+    env: dict[str, str],
+    log: Log,
+    warm_up: list[Tool] | None = None,
+) -> None:
+    """Each repeat runs every tool once; the order rotates so none is always first.
+
+    ``warm_up`` (or the tools themselves) run once first, unmeasured, so that no
+    measured run pays for a cold page cache or for compiling bytecode.
+    """
+    for tool in warm_up if warm_up is not None else tools:
+        run_once(tool.command, env, tool.stdin)
     for repeat in range(repeats):
         shift = repeat % len(tools)
         for tool in tools[shift:] + tools[:shift]:
@@ -336,14 +350,22 @@ def run_interleaved(tools: list[Tool], repeats: int, env: dict[str, str], log: L
             log(f"  {tool.name}: {sample.seconds:.3f} s, {sample.peak_rss_kib / 1024:.1f} MiB")
 
 
-def child_env() -> dict[str, str]:
+def child_env(workdir: Path) -> dict[str, str]:
+    """The environment every tool runs in: no proxies, and Python bytecode cached.
+
+    Some environments set PYTHONDONTWRITEBYTECODE, which would make an editable
+    install compile its modules on every start; a normal install has them
+    compiled. A cache directory of the benchmark's own keeps the source tree clean.
+    """
     env = {
         key: value
         for key, value in os.environ.items()
         if key.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+        and key != "PYTHONDONTWRITEBYTECODE"
     }
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env["NO_COLOR"] = "1"
+    env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
     return env
 
 
@@ -361,7 +383,11 @@ class Target:
 class Case:
     title: str
     tools: list[Tool]
+    # URLs each tool fetched; None where it varies (its name then says "N lines").
     urls: int | None
+    ratio_header: str = "time vs fetchpool"
+    # Compare time per URL rather than time (tools fetched different numbers of URLs).
+    per_url_ratio: bool = False
     notes: list[str] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
 
@@ -411,6 +437,7 @@ def fetch_case(
     server: Server,
     count: int,
     workers: int,
+    repeats: int,
     args: argparse.Namespace,
     exe: Exes,
     workdir: Path,
@@ -419,10 +446,12 @@ def fetch_case(
     name = re.sub(r"\W+", "-", title.lower()).strip("-")
     urls, config = write_url_files(workdir, name, server, count)
     tools = [tool for tool in fetch_tools(exe, urls, config, workers) if _wanted(tool, args)]
+    few, few_config = write_url_files(workdir, f"{name}-warm-up", server, min(count, 2 * workers))
+    warm_up = [tool for tool in fetch_tools(exe, few, few_config, workers) if _wanted(tool, args)]
     log(f"{title}: {count:,} URLs, {workers} workers, {server.name}")
-    run_interleaved(tools, args.repeats, child_env(), log)
+    run_interleaved(tools, repeats, child_env(workdir), log, warm_up)
     case = Case(
-        f"{title}: {count:,} URLs, {workers} workers, {server.name} (median of {args.repeats})",
+        f"{title}: {count:,} URLs, {workers} workers, {server.name} (median of {repeats})",
         tools,
         count,
     )
@@ -432,15 +461,17 @@ def fetch_case(
     return case
 
 
-def startup_case(args: argparse.Namespace, exe: Exes, log: Log) -> Case:
+def startup_case(args: argparse.Namespace, exe: Exes, workdir: Path, log: Log) -> Case:
     tools = [
         Tool(f"{FETCHPOOL} --version", [exe.fetchpool, "--version"]),
         Tool('python -c "import requests"', [exe.python, "-c", "import requests"]),
         Tool('python -c "pass"', [exe.python, "-c", "pass"]),
     ]
     log("Start-up")
-    run_interleaved(tools, args.startup_repeats, child_env(), log)
-    case = Case(f"Start-up (median of {args.startup_repeats})", tools, None)
+    run_interleaved(tools, args.startup_repeats, child_env(workdir), log)
+    case = Case(
+        f"Start-up (median of {args.startup_repeats})", tools, None, "time vs fetchpool --version"
+    )
     for tool in tools:
         case.notes.extend(f"{tool.name}: {problem}" for problem in tool.problems(None))
     ratio = tools[0].seconds / tools[1].seconds
@@ -464,13 +495,15 @@ def scale_case(
         command = [exe.fetchpool, "-q", "-f", "plain", "-w", str(args.workers), str(urls)]
         tools.append(Tool(f"{FETCHPOOL}, {count:,} lines", command))
     log(f"Input size: {args.scale_base:,} and {args.scale_lines:,} lines")
-    run_interleaved(tools, args.scale_repeats, child_env(), log)
+    run_interleaved(tools, args.scale_repeats, child_env(workdir), log, warm_up=[])
     small, big = tools
     case = Case(
         f"Input size: fetchpool, {args.workers} workers, {server.name}"
         f" (median of {args.scale_repeats})",
         tools,
         None,
+        "time per URL vs first row",
+        per_url_ratio=True,
     )
     for tool, count in zip(tools, (args.scale_base, args.scale_lines), strict=True):
         case.notes.extend(f"{tool.name}: {problem}" for problem in tool.problems(count))
@@ -527,25 +560,39 @@ class Exes:
     xargs: str | None
 
 
+def _count(case: Case, tool: Tool) -> int | None:
+    if case.urls is not None:
+        return case.urls
+    found = re.search(r"([\d,]+) lines", tool.name)
+    return int(found.group(1).replace(",", "")) if found else None
+
+
 def table_rows(case: Case) -> list[list[str]]:
-    base = case.tools[0].seconds if case.tools and case.tools[0].samples else None
+    measured = [tool for tool in case.tools if tool.samples]
+    if not measured:
+        return []
+    first = measured[0]
     rows = []
-    for tool in case.tools:
-        if not tool.samples:
-            continue
-        count = case.urls
-        if count is None:
-            found = re.search(r"([\d,]+) lines", tool.name)
-            count = int(found.group(1).replace(",", "")) if found else None
+    for tool in measured:
+        count = _count(case, tool)
         rate = f"{count / tool.seconds:,.0f}" if count else "-"
-        ratio = f"{tool.seconds / base:.2f}x" if base else "-"
+        ratio = tool.seconds / first.seconds
+        if case.per_url_ratio:
+            ratio *= (_count(case, first) or 1) / (count or 1)
         rows.append(
-            [tool.name, rate, _format_seconds(tool.seconds), f"{tool.peak_rss_mib:.1f} MiB", ratio]
+            [
+                tool.name,
+                rate,
+                _format_seconds(tool.seconds),
+                f"{tool.peak_rss_mib:.1f} MiB",
+                f"{ratio:.2f}x",
+            ]
         )
     return rows
 
 
-HEADERS = ["tool", "URLs/s", "time", "peak RSS", "time vs first row"]
+def headers(case: Case) -> list[str]:
+    return ["tool", "URLs/s", "time", "peak RSS", case.ratio_header]
 
 
 def _format_seconds(seconds: float) -> str:
@@ -555,8 +602,8 @@ def _format_seconds(seconds: float) -> str:
 def render_text(cases: list[Case], header: list[str]) -> str:
     out = [*header, ""]
     for case in cases:
-        rows = [HEADERS, *table_rows(case)]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
+        rows = [headers(case), *table_rows(case)]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         out.append(case.title)
         for number, row in enumerate(rows):
             cells = [
@@ -582,8 +629,8 @@ def render_markdown(cases: list[Case], header: list[str]) -> str:
     for case in cases:
         out.append(f"**{case.title}**")
         out.append("")
-        out.append("| " + " | ".join(HEADERS) + " |")
-        out.append("|" + "|".join(["---", *["---:"] * (len(HEADERS) - 1)]) + "|")
+        out.append("| " + " | ".join(headers(case)) + " |")
+        out.append("|" + "|".join(["---", *["---:"] * (len(headers(case)) - 1)]) + "|")
         for row in table_rows(case):
             out.append("| " + " | ".join([f"`{row[0]}`", *row[1:]]) + " |")
         out.append("")
@@ -669,7 +716,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--latency-workers", type=int, default=256, help="workers in the latency case"
     )
     size.add_argument("--delay", type=float, default=0.1, help="latency server's delay (s)")
-    size.add_argument("--repeats", type=int, default=3, help="runs of each tool per case")
+    size.add_argument(
+        "--repeats", type=int, default=3, help="runs of each tool in the zero-latency case"
+    )
+    size.add_argument(
+        "--latency-repeats", type=int, default=5, help="runs of each tool in the latency case"
+    )
     size.add_argument("--startup-repeats", type=int, default=15, help="runs of each start-up")
     size.add_argument(
         "--scale-lines",
@@ -761,7 +813,15 @@ def main(argv: list[str] | None = None) -> int:
             zero_case = latency_case = None
             if "zero" in cases_wanted and zero is not None:
                 zero_case = fetch_case(
-                    "Zero latency", zero, args.urls, args.workers, args, exe, workdir, log
+                    "Zero latency",
+                    zero,
+                    args.urls,
+                    args.workers,
+                    args.repeats,
+                    args,
+                    exe,
+                    workdir,
+                    log,
                 )
                 cases.append(zero_case)
             if "latency" in cases_wanted and latency is not None:
@@ -770,6 +830,7 @@ def main(argv: list[str] | None = None) -> int:
                     latency,
                     args.latency_urls,
                     args.latency_workers,
+                    args.latency_repeats,
                     args,
                     exe,
                     workdir,
@@ -777,7 +838,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 cases.append(latency_case)
             if "startup" in cases_wanted:
-                cases.append(startup_case(args, exe, log))
+                cases.append(startup_case(args, exe, workdir, log))
             if "scale" in cases_wanted and zero is not None:
                 cases.append(scale_case(zero, args, exe, workdir, log))
             add_fetch_targets(zero_case, latency_case)
