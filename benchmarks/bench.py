@@ -490,12 +490,13 @@ def scale_case(
 ) -> Case:
     """fetchpool alone on a long list and on a short one: memory and time per URL."""
     tools = []
-    for count in (args.scale_base, args.scale_lines):
+    for count in (min(args.scale_base, 2 * args.workers), args.scale_base, args.scale_lines):
         urls, _ = write_url_files(workdir, f"scale-{count}", server, count)
         command = [exe.fetchpool, "-q", "-f", "plain", "-w", str(args.workers), str(urls)]
         tools.append(Tool(f"{FETCHPOOL}, {count:,} lines", command))
+    warm_up = tools.pop(0)
     log(f"Input size: {args.scale_base:,} and {args.scale_lines:,} lines")
-    run_interleaved(tools, args.scale_repeats, child_env(workdir), log, warm_up=[])
+    run_interleaved(tools, args.scale_repeats, child_env(workdir), log, [warm_up])
     small, big = tools
     case = Case(
         f"Input size: fetchpool, {args.workers} workers, {server.name}"
