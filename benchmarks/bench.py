@@ -650,6 +650,16 @@ def render_markdown(cases: list[Case], header: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
+def cpu_check() -> float:
+    """Seconds this interpreter takes for a fixed loop: run at the start and the end, it
+    shows whether the machine's speed changed during the run (other load, throttling)."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(5_000_000):
+        total += number
+    return time.perf_counter() - started
+
+
 def describe_machine(exe: Exes, servers: list[str]) -> list[str]:
     version = subprocess.run(
         [exe.fetchpool, "--version"], capture_output=True, text=True, check=False
@@ -811,6 +821,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(name)
         with servers_for(args, cases_wanted, workdir, log) as (zero, latency, server_notes):
             header = describe_machine(exe, server_notes)
+            speed_before = cpu_check()
             zero_case = latency_case = None
             if "zero" in cases_wanted and zero is not None:
                 zero_case = fetch_case(
@@ -843,6 +854,10 @@ def main(argv: list[str] | None = None) -> int:
             if "scale" in cases_wanted and zero is not None:
                 cases.append(scale_case(zero, args, exe, workdir, log))
             add_fetch_targets(zero_case, latency_case)
+    header.append(
+        f"CPU check (a fixed Python loop): {speed_before * 1000:.0f} ms before the cases,"
+        f" {cpu_check() * 1000:.0f} ms after"
+    )
     print(render_text(cases, header), end="")
     if args.markdown:
         args.markdown.write_text(render_markdown(cases, header))
