@@ -214,23 +214,29 @@ def _environment_ca_bundle() -> str | None:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
 
 
+def _ca_bundle_keys(verify: bool | str) -> dict[str, str]:
+    """Each CA bundle a request may use that exists, mapped to the urllib3 setting it goes in."""
+    keys = {}
+    for path in {DEFAULT_CA_BUNDLE_PATH, verify}:
+        if isinstance(path, str) and os.path.exists(path):
+            keys[path] = "ca_cert_dir" if os.path.isdir(path) else "ca_certs"
+    return keys
+
+
 class _Adapter(HTTPAdapter):
     """requests' HTTPAdapter, but looking at the CA bundle's path once rather than per request.
 
     For every request requests asks the file system whether the bundle is a
     directory (and for https whether it exists): each is a system call, and a
     system call hands the GIL to another thread, which at thousands of
-    requests a second costs more than the call. A bundle that does not exist
-    when the adapter is made goes through requests' checks (and errors) as before.
+    requests a second costs more than the call. ``ca_keys`` (from
+    _ca_bundle_keys) says what was found; a bundle that did not exist then goes
+    through requests' checks (and errors) as before.
     """
 
-    def __init__(self, verify: bool | str) -> None:
+    def __init__(self, ca_keys: dict[str, str]) -> None:
         super().__init__(pool_connections=16, pool_maxsize=1, max_retries=0)
-        # Path -> the urllib3 setting it belongs in, for each bundle that may be used.
-        self._ca_keys: dict[str, str] = {}
-        for path in {DEFAULT_CA_BUNDLE_PATH, verify}:
-            if isinstance(path, str) and os.path.exists(path):
-                self._ca_keys[path] = "ca_cert_dir" if os.path.isdir(path) else "ca_certs"
+        self._ca_keys = ca_keys
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
@@ -273,6 +279,8 @@ class Fetcher:
         if verify is True:
             verify = _environment_ca_bundle() or True
         self._verify = verify
+        # Looked at once for the run, not by each thread's session.
+        self._ca_keys = _ca_bundle_keys(verify)
         self._timeout = (self.options.timeout, self.options.timeout)
 
     def _session(self) -> requests.Session:
@@ -283,7 +291,7 @@ class Fetcher:
             session.trust_env = False
             session.max_redirects = self.options.max_redirects
             session.verify = self._verify
-            adapter = _Adapter(self._verify)
+            adapter = _Adapter(self._ca_keys)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers["User-Agent"] = self.options.user_agent
