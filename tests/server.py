@@ -132,7 +132,8 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(200)
 
     def _answer(self, code: int, headers: dict[str, str] | None = None) -> None:
-        body = f"{code}\n".encode()
+        # 1xx, 204 and 304 answers have no body; sending one would corrupt the next answer.
+        body = b"" if code < 200 or code in (204, 304) else f"{code}\n".encode()
         self.send_response(code)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
