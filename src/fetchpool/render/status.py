@@ -96,7 +96,23 @@ class StatusDisplay:
     def __enter__(self) -> StatusDisplay:
         if self.enabled:
             from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                Progress,
+                ProgressColumn,
+                SpinnerColumn,
+                Task,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.text import Text
+
+            class RateColumn(ProgressColumn):
+                """Results per second so far, worked out at each refresh, not at each result."""
+
+                def render(self, task: Task) -> Text:
+                    elapsed = task.elapsed or 0.0
+                    rate = f"{task.completed / elapsed:.1f}/s" if elapsed > 0.5 else ""
+                    return Text(rate, style="dim")
 
             console = Console(file=self.stream)
             self._progress = Progress(
@@ -107,7 +123,7 @@ class StatusDisplay:
                     " [red]{task.fields[error]} errors[/] ·"
                 ),
                 TextColumn("{task.fields[in_flight]} in flight ·"),
-                TextColumn("[dim]{task.fields[rate]}[/]"),
+                RateColumn(),
                 TimeElapsedColumn(),
                 console=console,
                 transient=True,
@@ -116,16 +132,13 @@ class StatusDisplay:
             )
             self._progress.start()
             self._task = self._progress.add_task(
-                "", total=None, ok=0, failed=0, error=0, in_flight=0, rate=""
+                "", total=None, ok=0, failed=0, error=0, in_flight=0
             )
         return self
 
     def update(self, tally: Tally, in_flight: int) -> None:
         if self._progress is None or self._task is None:
             return
-        task = self._progress.tasks[0]
-        elapsed = task.elapsed or 0.0
-        rate = f"{tally.total / elapsed:.1f}/s" if elapsed > 0 else ""
         self._progress.update(
             self._task,
             advance=1,
@@ -133,7 +146,6 @@ class StatusDisplay:
             failed=tally.failed,
             error=tally.error,
             in_flight=in_flight,
-            rate=rate,
         )
 
     def __exit__(
