@@ -1,4 +1,4 @@
-"""Flaky servers, rate limits, politeness, big bodies, huge inputs, hostile bytes, TLS, shutdown.
+"""Flaky servers, rate limits, politeness, big bodies, huge inputs, hostile bytes and TLS.
 
 Everything here runs against real sockets: the local server and the installed executable.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import signal
 import ssl
 import subprocess
 import tempfile
@@ -56,15 +55,6 @@ def run_measured(exe: str, args: list[str], stdin: bytes | str = b"") -> Measure
         out.seek(0)
         err.seek(0)
         return Measured(process.returncode, out.read(), err.read(), seconds, usage.ru_maxrss / 1024)
-
-
-def interruptible(*args: str, **kwargs) -> subprocess.Popen:
-    """Start the executable with SIGINT at its default, as a shell's foreground job has it."""
-    return subprocess.Popen(
-        list(args),
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        **kwargs,
-    )
 
 
 # --- retries --------------------------------------------------------------------------------
@@ -343,70 +333,3 @@ def test_tls_verification(tls_server, run_fetchpool, extra, status, error) -> No
     (result,) = jsonl(done.stdout)
     assert (result["status"], result["error"]) == (status, error)
     assert b"Warning" not in done.stderr
-
-
-# --- shutdown under fire ----------------------------------------------------------------------
-
-
-def test_ctrl_c_with_requests_hanging_exits_promptly(
-    server: TestHTTPServer, fetchpool_exe: str
-) -> None:
-    urls = [server.url("/status/200"), *[server.url(f"/silent?{n}") for n in range(8)]]
-    urls.append(server.url("/status/201"))
-    with tempfile.TemporaryFile() as source:
-        source.write("\n".join(urls).encode() + b"\n")
-        source.seek(0)
-        process = interruptible(
-            fetchpool_exe,
-            "-w",
-            "10",
-            "-f",
-            "plain",
-            "-",
-            stdin=source,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-    deadline = time.monotonic() + 5
-    while sum(seen.path.startswith("/silent") for seen in server.log) < 8:
-        assert time.monotonic() < deadline, "the silent requests never reached the server"
-        time.sleep(0.02)
-    time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
-    sent = time.monotonic()
-    out, err = process.communicate(timeout=10)
-    assert time.monotonic() - sent < 1.5
-    assert process.returncode == 130
-    assert out.decode().splitlines() == [f"{urls[0]}\t200", f"{urls[-1]}\t201"]
-    assert b"Traceback" not in err
-    assert b"interrupted" in err
-
-
-def test_closed_stdout_ends_the_run_promptly(server: TestHTTPServer, fetchpool_exe: str):
-    urls = "\n".join(server.url(f"/delay/0.05/{n}") for n in range(2000)) + "\n"
-    process = subprocess.Popen(
-        [fetchpool_exe, "-w", "4", "-"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert process.stdin and process.stdout and process.stderr
-    writer = threading.Thread(target=lambda: _write_and_close(process.stdin, urls.encode()))
-    writer.start()
-    assert process.stdout.readline().endswith(b"\t200\n")
-    process.stdout.close()
-    started = time.monotonic()
-    process.wait(timeout=10)
-    writer.join()
-    assert time.monotonic() - started < 2
-    assert b"Traceback" not in process.stderr.read()
-    # 2000 URLs at 4 at a time would take 25 s: the run stopped early.
-    assert len(server.log) < 500
-
-
-def _write_and_close(stream, data: bytes) -> None:
-    try:
-        stream.write(data)
-        stream.close()
-    except BrokenPipeError:
-        pass
