@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from .processes import default_sigint
 from .server import TestHTTPServer
 
 
@@ -50,6 +51,7 @@ def run_fetchpool(fetchpool_exe: str):
             capture_output=True,
             timeout=timeout,
             env=env,
+            preexec_fn=default_sigint,
             **kwargs,
         )
 

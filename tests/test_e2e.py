@@ -16,6 +16,7 @@ import pytest
 
 from fetchpool import Options, fetch_all
 
+from .processes import default_sigint
 from .server import TestHTTPServer
 
 
@@ -27,6 +28,7 @@ def start(exe: str, *args: str, **kwargs) -> subprocess.Popen[bytes]:
         stdout=kwargs.pop("stdout", subprocess.PIPE),
         stderr=kwargs.pop("stderr", subprocess.PIPE),
         env=env,
+        preexec_fn=default_sigint,
         **kwargs,
     )
 
