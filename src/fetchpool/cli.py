@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .baseline import Baseline
     from .cache import Cache
     from .options import Options
-    from .results import Result, Tally
+    from .results import Result
     from .selection import Selection, Shard
 
 EXIT_OK = 0
@@ -687,49 +687,20 @@ def _report(
     return the exit status."""
     from .inputs import InputError
     from .pipeline import Checks
-    from .render import make_writer
-    from .render.status import StatusDisplay, baseline_lines, print_summary, summary_line
+    from .render.status import baseline_lines, print_summary, summary_line
+    from .report import write_report
     from .reports import ReportError
-    from .results import Tally
 
     started = time.perf_counter()
-    tally = Tally()
-    terminal = stream is sys.stdout and sys.stdout.isatty()
     checks = results if isinstance(results, Checks) else None
-    display = StatusDisplay(
-        sys.stderr,
-        enabled=not quiet and checks is not None and sys.stderr.isatty(),
-        redirect_stdout=terminal,
-    )
-    unreported = 0
-
-    def take(result: Result) -> None:
-        writer.write(result)
-        tally.add(result)
-        if baseline is not None:
-            baseline.compare(result)
-
     try:
-        with display:
-            # Made inside the display, so that what goes to the terminal appears above it.
-            writer = make_writer(format_name, sys.stdout if terminal else stream)
-            try:
-                for result in results:
-                    take(result)
-                    if checks is not None:
-                        display.update(tally, checks.in_flight)
-                        # Flush only when the next result is not in yet: a reader sees
-                        # each result promptly, and a fast run is not one write per line.
-                        if not checks.ready():
-                            writer.flush()
-            except KeyboardInterrupt:
-                if checks is None:
-                    raise
-                finished = checks.finished()
-                unreported = max(1, checks.in_flight - len(finished))
-                for result in finished:
-                    take(result)
-            writer.finish()
+        written = write_report(
+            results,
+            format_name,
+            stream,
+            progress=not quiet and sys.stderr.isatty(),
+            baseline=baseline,
+        )
     except (InputError, ReportError) as exc:
         if checks is not None:
             checks.close()
@@ -746,28 +717,21 @@ def _report(
     if not quiet:
         skipped = checks.selection.skipped if checks else 0
         seconds = None if merged is not None else time.perf_counter() - started
-        line = summary_line(tally, seconds, unreported, skipped=skipped, merged=merged)
-        print_summary(line, all_ok=tally.all_ok and not unreported)
-        if baseline is not None and not unreported:
+        tally = written.tally
+        line = summary_line(tally, seconds, written.unreported, skipped=skipped, merged=merged)
+        print_summary(line, all_ok=tally.all_ok and not written.interrupted)
+        if baseline is not None and not written.interrupted:
             for text in baseline_lines(baseline):
                 sys.stderr.write(text + "\n")
             sys.stderr.flush()
-    if unreported:
+    if written.interrupted:
         _stop_now(stream, EXIT_INTERRUPTED)
     if checks is not None:
         checks.close()
-    return EXIT_NOT_OK if _fails(fail_on, tally, baseline) else EXIT_OK
+    return EXIT_NOT_OK if written.fails(fail_on, baseline) else EXIT_OK
 
 
-def _fails(fail_on: str, tally: Tally, baseline: Baseline | None) -> bool:
-    if fail_on == "broken":
-        return tally.broken > 0
-    if fail_on == "new":
-        return baseline is not None and bool(baseline.comparison.newly_broken)
-    return not tally.all_ok
-
-
-def _stop_now(stream: TextIO, status: int, message: str | None = None) -> None:
+def _stop_now(stream: TextIO, status: int, message: str | None = None) -> NoReturn:
     """Leave at once, without waiting for requests still in flight on worker threads."""
     if status == EXIT_BROKEN_PIPE:
         # Nothing more can reach the reader: drop what is buffered for it.
