@@ -13,6 +13,7 @@ import struct
 import subprocess
 import termios
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,32 @@ def read_all(fd: int, process: subprocess.Popen[bytes], timeout: float = 15) -> 
     return b"".join(chunks)
 
 
+@dataclass
+class TerminalRun:
+    returncode: int
+    terminal: bytes  # everything written to the terminal
+    stdout: bytes  # standard output, when it was a pipe rather than the terminal
+
+
+def run_on_terminal(*args: str, stdout_on_terminal: bool = True) -> TerminalRun:
+    """Run a command with stderr (and stdout, unless told) on a fresh pseudo-terminal."""
+    controller, terminal = open_terminal()
+    try:
+        process = subprocess.Popen(
+            list(args),
+            stdin=subprocess.DEVNULL,
+            stdout=terminal if stdout_on_terminal else subprocess.PIPE,
+            stderr=terminal,
+            env=terminal_env(),
+        )
+        os.close(terminal)
+        stdout = process.stdout.read() if process.stdout is not None else b""
+        raw = read_all(controller, process)
+    finally:
+        os.close(controller)
+    return TerminalRun(process.returncode, raw, stdout)
+
+
 def visible_lines(raw: str) -> list[str]:
     """Lines as a terminal leaves them, roughly: a carriage return starts the line over."""
     lines = []
@@ -80,21 +107,9 @@ def test_a_terminal_gets_a_coloured_table_with_progress_and_summary(
     fetchpool_exe: str, urls: tuple[Path, list[str]]
 ) -> None:
     path, listed = urls
-    controller, terminal = open_terminal()
-    try:
-        process = subprocess.Popen(
-            [fetchpool_exe, "-r", "0", str(path)],
-            stdin=subprocess.DEVNULL,
-            stdout=terminal,
-            stderr=terminal,
-            env=terminal_env(),
-        )
-        os.close(terminal)
-        raw = read_all(controller, process)
-    finally:
-        os.close(controller)
-    assert process.returncode == 1
-    text = raw.decode("utf-8", "replace")
+    run = run_on_terminal(fetchpool_exe, "-r", "0", str(path))
+    assert run.returncode == 1
+    text = run.terminal.decode("utf-8", "replace")
     assert "\x1b[" in text, "no colour on a terminal"
     plain = ANSI.sub("", text).replace("\r", "")
     rows = visible_lines(text)
@@ -125,75 +140,36 @@ def test_table_rows_are_in_input_order_on_a_terminal(
     listed = [server.url(f"/delay/{delay}") for delay in ("0.3", "0.1", "0")]
     path = tmp_path / "urls.txt"
     path.write_text("\n".join(listed) + "\n")
-    controller, terminal = open_terminal()
-    try:
-        process = subprocess.Popen(
-            [fetchpool_exe, "-q", str(path)],
-            stdin=subprocess.DEVNULL,
-            stdout=terminal,
-            stderr=terminal,
-            env=terminal_env(),
-        )
-        os.close(terminal)
-        raw = read_all(controller, process)
-    finally:
-        os.close(controller)
-    plain = ANSI.sub("", raw.decode("utf-8", "replace"))
+    run = run_on_terminal(fetchpool_exe, "-q", str(path))
+    plain = ANSI.sub("", run.terminal.decode("utf-8", "replace"))
     positions = [plain.index(url + " ") for url in listed]
     assert positions == sorted(positions)
-    assert process.returncode == 0
+    assert run.returncode == 0
 
 
 def test_piped_stdout_gets_plain_lines_even_with_stderr_on_a_terminal(
     fetchpool_exe: str, urls: tuple[Path, list[str]]
 ) -> None:
     path, listed = urls
-    controller, terminal = open_terminal()
-    try:
-        process = subprocess.Popen(
-            [fetchpool_exe, "-r", "0", str(path)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=terminal,
-            env=terminal_env(),
-        )
-        os.close(terminal)
-        assert process.stdout is not None
-        stdout = process.stdout.read()
-        on_terminal = read_all(controller, process)
-    finally:
-        os.close(controller)
-    assert b"\x1b" not in stdout
-    assert stdout.decode().splitlines() == [
+    run = run_on_terminal(fetchpool_exe, "-r", "0", str(path), stdout_on_terminal=False)
+    assert b"\x1b" not in run.stdout
+    assert run.stdout.decode().splitlines() == [
         f"{listed[0]}\t200",
         f"{listed[1]}\t404",
         f"{listed[2]}\t200",
         "example.com\tERR\tmissing scheme, did you mean https://example.com?",
     ]
     # The summary still reaches the person at the terminal.
-    assert "4 URLs: 2 ok, 1 failed, 1 error in" in ANSI.sub("", on_terminal.decode())
+    assert "4 URLs: 2 ok, 1 failed, 1 error in" in ANSI.sub("", run.terminal.decode())
 
 
 def test_quiet_leaves_a_terminal_stderr_untouched(
     fetchpool_exe: str, urls: tuple[Path, list[str]]
 ) -> None:
     path, _ = urls
-    controller, terminal = open_terminal()
-    try:
-        process = subprocess.Popen(
-            [fetchpool_exe, "-q", "-r", "0", str(path)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=terminal,
-            env=terminal_env(),
-        )
-        os.close(terminal)
-        assert process.stdout is not None
-        process.stdout.read()
-        on_terminal = read_all(controller, process)
-    finally:
-        os.close(controller)
-    assert on_terminal == b""
+    run = run_on_terminal(fetchpool_exe, "-q", "-r", "0", str(path), stdout_on_terminal=False)
+    assert run.stdout
+    assert run.terminal == b""
 
 
 def test_the_screen_shows_the_table_without_leftovers_of_the_progress_display(
