@@ -269,10 +269,12 @@ class Fetcher:
         """Check one URL; never raises for anything the network or the input does."""
         if isinstance(item, str):
             item = InputLine(item)
-        started = time.perf_counter()
         rejected = self.reject(item)
-        if rejected is not None:
-            return rejected
+        return rejected if rejected is not None else self.fetch_accepted(item)
+
+    def fetch_accepted(self, item: InputLine) -> Result:
+        """``fetch`` for a line that ``reject`` has already let through."""
+        started = time.perf_counter()
         try:
             status, final_url, error, attempts = self._fetch_with_retries(item.text)
         except Exception as exc:  # a bug or an odd library error must not cost a result

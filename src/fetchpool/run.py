@@ -44,7 +44,8 @@ class Run(Iterator[Result]):
         )
         self._map: OrderedMap[InputLine, Result] = OrderedMap(
             self._executor,
-            self.fetcher.fetch,
+            # The shortcut has rejected every line that cannot be fetched, on the feeder thread.
+            self.fetcher.fetch_accepted,
             _as_lines(items),
             self.options.effective_window,
             shortcut=self._shortcut,
