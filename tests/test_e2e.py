@@ -311,3 +311,24 @@ def test_no_connection_pool_is_full_warnings(
     assert [result.status for result in results] == [200] * 60
     assert [r.getMessage() for r in caplog.records if "pool is full" in r.getMessage()] == []
     assert server.state.connections <= 16
+
+
+@pytest.mark.parametrize("how", ["stdout", "-o"])
+def test_a_full_disk_is_one_line_of_error_not_a_traceback(
+    server: TestHTTPServer, fetchpool_exe: str, tmp_path: Path, how: str
+) -> None:
+    source = tmp_path / "urls.txt"
+    source.write_text(server.url("/status/200") + "\n")
+    with open("/dev/full", "w") as full:
+        args = ["-o", "/dev/full"] if how == "-o" else []
+        done = subprocess.run(
+            [fetchpool_exe, "-q", *args, str(source)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            timeout=30,
+        )
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines() == [
+        "fetchpool: error: cannot write the results: No space left on device"
+    ]

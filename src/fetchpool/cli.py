@@ -706,9 +706,7 @@ def _report(
             checks.close()
         _stop_now(stream, EXIT_USAGE, f"fetchpool: error: {exc}")
     except OSError as exc:
-        if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
-            _stop_now(stream, EXIT_BROKEN_PIPE)
-        raise
+        _stop_on_os_error(stream, exc, "cannot write the results")
     if cache is not None:
         try:
             cache.save()
@@ -729,6 +727,13 @@ def _report(
     if checks is not None:
         checks.close()
     return EXIT_NOT_OK if written.fails(fail_on, baseline) else EXIT_OK
+
+
+def _stop_on_os_error(stream: TextIO, exc: OSError, doing: str) -> NoReturn:
+    """A closed pipe ends the run quietly (141); any other such error is one line (2)."""
+    if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+        _stop_now(stream, EXIT_BROKEN_PIPE)
+    _stop_now(stream, EXIT_USAGE, f"fetchpool: error: {doing}: {exc.strerror or exc}")
 
 
 def _stop_now(stream: TextIO, status: int, message: str | None = None) -> NoReturn:
@@ -763,6 +768,8 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every usage error is one line on stderr and exit 2."""
     try:
         status = cli.main(args=argv, prog_name="fetchpool", standalone_mode=False)
+    except OSError as exc:  # most likely flushing the last of the output, after the run
+        _stop_on_os_error(sys.stdout, exc, "cannot finish the output")
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx is not None else "fetchpool"
         hint = f" (see '{command} --help')"
