@@ -611,7 +611,7 @@ def _choose_format(name: str | None, output: str | None) -> str:
         return name
     if output:
         return FORMAT_BY_SUFFIX.get(os.path.splitext(output)[1].lower(), "plain")
-    return "table" if sys.stdout.isatty() else "plain"
+    return "table" if sys.stdout is not None and sys.stdout.isatty() else "plain"
 
 
 @contextlib.contextmanager
@@ -630,6 +630,8 @@ def _open_output(output: str | None) -> Iterator[TextIO]:
         with stream:
             yield stream
         return
+    if sys.stdout is None:  # started with standard output closed (>&-)
+        raise click.UsageError("standard output is closed: name a file with -o")
     try:
         descriptor = sys.stdout.fileno()
     except (AttributeError, ValueError, io.UnsupportedOperation):
@@ -766,6 +768,8 @@ def _where_from(exc: click.UsageError) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every usage error is one line on stderr and exit 2."""
+    if sys.stderr is None:  # started with standard error closed (2>&-): nothing can show there
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     try:
         status = cli.main(args=argv, prog_name="fetchpool", standalone_mode=False)
     except OSError as exc:  # most likely flushing the last of the output, after the run
