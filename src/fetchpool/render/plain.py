@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from ..results import Result
 from .base import Writer
+from .text import status_text
 
 _ESCAPES = str.maketrans({"\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 class PlainWriter(Writer):
     def format(self, result: Result) -> str:
-        status = "ERR" if result.status is None else str(result.status)
-        line = f"{result.url.translate(_ESCAPES)}\t{status}"
+        line = f"{result.url.translate(_ESCAPES)}\t{status_text(result)}"
         if result.error:
             line += f"\t{result.error.translate(_ESCAPES)}"
         return line + "\n"

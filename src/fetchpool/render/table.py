@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..results import Result
 from .base import Writer
-from .text import format_elapsed
+from .text import format_elapsed, status_text
 
 _STATUS_WIDTH = 6
 _TIME_WIDTH = 8
@@ -54,7 +54,6 @@ class TableWriter(Writer):
     def write(self, result: Result) -> None:
         table = self._table(header=not self._header_done)
         self._header_done = True
-        status = "ERR" if result.status is None else str(result.status)
         if not result.ok:
             # The failure class first: it is what decides whether the run fails.
             detail = f"{result.category}: {result.error}" if result.error else result.category
@@ -66,7 +65,7 @@ class TableWriter(Writer):
             detail = f"{detail} (cached)" if detail else "cached"
         table.add_row(
             Text(result.url),
-            Text(status, style=status_style(result)),
+            Text(status_text(result), style=status_style(result)),
             Text(format_elapsed(result.elapsed), style="dim"),
             Text(detail, style="dim" if result.ok else "red"),
         )
