@@ -62,9 +62,3 @@ class GitHubWriter(Writer):
         properties["title"] = category
         command = "error" if category == BROKEN else "warning"
         return workflow_command(command, f"{result.url} -> {outcome_text(result)}", **properties)
-
-    def write(self, result: Result) -> None:
-        text = self.format(result)
-        if text:
-            self.stream.write(text)
-            self.stream.flush()
