@@ -5,6 +5,9 @@ Paths choose the behaviour:
 - ``/status/CODE`` answers CODE (``?retry_after=V`` adds a Retry-After header)
 - ``/delay/SECONDS`` answers 200 after SECONDS (``/delay/S/anything`` too)
 - ``/redirect/N`` redirects N times, then 200; ``/redirect-loop`` never stops
+- ``/redirect-to?url=U`` redirects to U
+- ``/set-cookie/NAME`` answers 200 with a cookie NAME (``?next=PATH`` redirects there instead)
+- ``/cookie/NAME`` answers 200 when the request brings a cookie NAME, else 403
 - ``/flaky/KEY/N/CODE`` answers CODE to the first N requests for KEY, then 200
   (``?retry_after=V`` adds Retry-After to the failures)
 - ``/head-not-allowed`` answers HEAD with 405 and GET with 200
@@ -111,6 +114,18 @@ class Handler(BaseHTTPRequestHandler):
                 self._answer(200)
             else:
                 self._answer(302, {"Location": f"/redirect/{hops - 1}"})
+        elif head == "redirect-to":
+            self._answer(302, {"Location": query["url"]})
+        elif head == "set-cookie":
+            cookie = {"Set-Cookie": f"{segments[1]}=1; Path=/"}
+            if "next" in query:
+                self._answer(302, {**cookie, "Location": query["next"]})
+            else:
+                self._answer(200, cookie)
+        elif head == "cookie":
+            sent = self.headers.get("Cookie", "")
+            names = {part.split("=", 1)[0].strip() for part in sent.split(";")}
+            self._answer(200 if segments[1] in names else 403)
         elif head == "redirect-loop":
             self._answer(302, {"Location": "/redirect-loop"})
         elif head == "flaky":

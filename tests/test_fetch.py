@@ -478,6 +478,23 @@ def test_real_redirects_end_at_the_final_url(server: TestHTTPServer) -> None:
     assert (result.status, result.final_url) == (200, server.url("/redirect/0"))
 
 
+def test_a_redirect_chain_carries_its_cookies(server: TestHTTPServer) -> None:
+    assert fetch(server.url("/set-cookie/chain?next=/cookie/chain")).status == 200
+
+
+@pytest.mark.parametrize("first", ["/set-cookie/kept", "/set-cookie/kept?next=/status/200"])
+def test_cookies_set_for_one_url_are_not_sent_with_the_next(
+    server: TestHTTPServer, first: str
+) -> None:
+    fetcher = Fetcher(Options())
+    try:
+        # One thread, so one session: the second URL would get the cookie if it were kept.
+        assert fetcher.fetch(server.url(first)).status == 200
+        assert fetcher.fetch(server.url("/cookie/kept")).status == 403
+    finally:
+        fetcher.close()
+
+
 def test_a_name_that_does_not_resolve_is_dns_lookup_failed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

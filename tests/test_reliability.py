@@ -333,3 +333,29 @@ def test_tls_verification(tls_server, run_fetchpool, extra, status, error) -> No
     (result,) = jsonl(done.stdout)
     assert (result["status"], result["error"]) == (status, error)
     assert b"Warning" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "env", "status", "error"),
+    [
+        ([], {}, None, "TLS certificate verify failed"),
+        (["--ca-bundle", "{bundle}"], {}, 200, None),
+        ([], {"REQUESTS_CA_BUNDLE": "{bundle}"}, 200, None),
+    ],
+)
+def test_a_redirect_from_http_to_https_is_verified_with_the_chosen_ca(
+    tls_server, server, run_fetchpool, extra, env, status, error
+) -> None:
+    secure, bundle = tls_server
+    target = secure.base.replace("http://", "https://") + "/status/200"
+    url = server.url("/redirect-to?url=" + target)
+    args = [arg.format(bundle=bundle) for arg in extra]
+    environment = {"REQUESTS_CA_BUNDLE": "", "CURL_CA_BUNDLE": ""}
+    environment.update({key: value.format(bundle=bundle) for key, value in env.items()})
+    done = run_fetchpool("-f", "jsonl", "-r", "0", *args, input=url, env=environment)
+    (result,) = jsonl(done.stdout)
+    assert (result["status"], result["error"], result["final_url"]) == (
+        status,
+        error,
+        target if status else None,
+    )

@@ -227,9 +227,9 @@ class Fetcher:
         self._proxies_for = lru_cache(maxsize=4096)(proxies_from_environment)
         self._has_proxies = bool(urllib.request.getproxies())
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
+    def _thread_session(self) -> _ThreadSession:
+        local: _ThreadSession | None = getattr(self._local, "session", None)
+        if local is None:
             session = requests.Session()
             # Proxies and CA bundle are resolved once in this module, not per request.
             session.trust_env = False
@@ -241,10 +241,10 @@ class Fetcher:
             session.headers["User-Agent"] = self.options.user_agent
             session.headers["Accept-Encoding"] = "identity"
             session.headers.update(dict(self.options.headers))
-            self._local.session = session
+            local = self._local.session = _ThreadSession(session, adapter)
             with self._sessions_lock:
                 self._sessions.append(session)
-        return session
+        return local
 
     def stop(self) -> None:
         """Cut short every backoff and rate wait; requests under way finish on their own."""
@@ -326,6 +326,33 @@ class Fetcher:
             delay *= random.uniform(0.5, 1.0)  # jitter spreads retries of many threads apart
         self._stop.wait(delay)
 
+    def _follow(
+        self,
+        session: requests.Session,
+        response: requests.Response,
+        request: requests.PreparedRequest,
+        proxies: dict[str, str],
+    ) -> requests.Response:
+        """The last response of the redirects from ``response``, followed as requests does."""
+        final = response
+        try:
+            for hop in session.resolve_redirects(
+                response,
+                request,
+                stream=True,
+                timeout=self._timeout,
+                # Typed bool in requests, but passed on to Session.send, which takes a CA path.
+                verify=self._verify,  # type: ignore[arg-type]
+                cert=None,
+                proxies=proxies,
+            ):
+                final = hop
+        finally:
+            # A redirect chain carries its cookies from hop to hop; they end with it, so
+            # no later URL on this thread is checked with another site's session.
+            session.cookies.clear()
+        return final
+
     def _request(self, method: str, url: str) -> tuple[int, str, str | None]:
         slot: AbstractContextManager[None] = _NO_SLOT
         proxies: dict[str, str] = {}
@@ -336,18 +363,28 @@ class Fetcher:
                 slot = self._limiter.slot((parts.hostname or "").lower(), self._stop)
             if self._has_proxies:
                 proxies = dict(self._proxies_for(parts.scheme.lower(), parts.netloc.lower()) or {})
-        session = self._session()
         try:
+            local = self._thread_session()
+            request = local.prepare(method, url)
+            # Certificate settings matter only to TLS. For a plain http URL sent directly,
+            # True spares requests a look at the CA bundle's path on disk for every request;
+            # redirects (perhaps to https) are followed with the real settings.
+            plain = str(request.url).startswith("http:")
+            verify = True if plain and not proxies else self._verify
             with slot:
-                response = session.send(
-                    _prepare(session, method, url),
-                    timeout=self._timeout,
-                    allow_redirects=self.options.follow,
+                # The adapter directly, not Session.send: a check needs none of what
+                # Session.send adds to a single request (hooks, timing, a cookie jar kept
+                # across unrelated URLs); redirects go through requests' own machinery.
+                response = local.adapter.send(
+                    request,
                     stream=True,
-                    verify=self._verify,
+                    timeout=self._timeout,
+                    verify=verify,
                     cert=None,
                     proxies=proxies,
                 )
+                if self.options.follow and response.is_redirect:
+                    response = self._follow(local.session, response, request, proxies)
                 try:
                     if method != "HEAD":
                         _discard_body(response)
@@ -360,17 +397,31 @@ class Fetcher:
         return response.status_code, response.url, response.headers.get("Retry-After")
 
 
-def _prepare(session: requests.Session, method: str, url: str) -> requests.PreparedRequest:
-    """What ``session.request`` would send, without re-merging settings fixed per session.
+class _ThreadSession:
+    """One worker thread's Session and adapter, and its headers, checked once."""
 
-    Session.request merges every per-call setting with the session's, through
-    generic helpers that cost more than the rest of a request to a fast server;
-    here only the URL and method vary, so the session's headers and cookies go
-    in as they are (no request brings cookies of its own to merge with them).
-    """
-    request = requests.PreparedRequest()
-    request.prepare(method=method, url=url, headers=session.headers, cookies=session.cookies)
-    return request
+    def __init__(self, session: requests.Session, adapter: HTTPAdapter) -> None:
+        self.session = session
+        self.adapter = adapter
+        checked = requests.PreparedRequest()
+        checked.prepare_headers(session.headers)
+        self._headers = checked.headers
+
+    def prepare(self, method: str, url: str) -> requests.PreparedRequest:
+        """What ``session.request`` would send, without re-merging settings fixed per session.
+
+        Session.request merges every per-call setting with the session's, through
+        generic helpers that cost more than the rest of a request to a fast server,
+        and checks every header again; here only the URL and method vary. The
+        session's cookie jar is empty (see ``Fetcher._follow``), so no cookies go out.
+        """
+        request = requests.PreparedRequest()
+        request.prepare(method=method, url=url, cookies=self.session.cookies)
+        # prepare() adds only what the URL and method call for (credentials in the URL, say).
+        added = request.headers
+        request.headers = self._headers.copy()
+        request.headers.update(added)
+        return request
 
 
 def _discard_body(response: requests.Response) -> None:
