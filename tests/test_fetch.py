@@ -12,9 +12,11 @@ import pytest
 import requests
 import responses
 import urllib3
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fetchpool import __version__
-from fetchpool.fetch import Fetcher, check_url, classify, fetch_one
+from fetchpool.fetch import _PLAIN_URL, Fetcher, _check_url_fully, check_url, classify, fetch_one
 from fetchpool.inputs import InputLine
 from fetchpool.options import Accept, Options, parse_header
 
@@ -408,6 +410,14 @@ def test_check_url_names_what_is_wrong(url: str, reason: str) -> None:
 )
 def test_check_url_accepts_fetchable_urls(url: str) -> None:
     assert check_url(url) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.from_regex(_PLAIN_URL, fullmatch=True), st.text()))
+def test_the_quick_check_accepts_only_what_the_full_check_accepts(text: str) -> None:
+    if _PLAIN_URL.fullmatch(text):
+        assert _check_url_fully(text) is None
+    assert check_url(text) == (None if _PLAIN_URL.fullmatch(text) else _check_url_fully(text))
 
 
 @pytest.mark.parametrize("url", ["example.com", "ftp://x/", "http://", "http://a b/"])
