@@ -380,6 +380,7 @@ def test_a_transient_failure_then_success_is_ok(mocked: responses.RequestsMock) 
         ("http:///path", "invalid URL: no host"),
         ("https://:443/", "invalid URL: no host"),
         ("http://example.com:99999/", "invalid URL: bad port '99999'"),
+        ("http://example.com:65536/", "invalid URL: bad port '65536'"),
         ("http://example.com:http/", "invalid URL: bad port 'http'"),
         ("http://example.com:-1/", "invalid URL: bad port '-1'"),
         ("http://exa mple.com/", "invalid URL: contains whitespace"),

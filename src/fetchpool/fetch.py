@@ -44,10 +44,11 @@ class _Failure(Exception):
         self.transient = transient
 
 
-# The usual URL, an http(s) scheme, a host name and perhaps a port of up to four digits,
-# is fetchable as it stands: matched at C speed, it skips the full check below.
+# The usual URL, an http(s) scheme, a host name and perhaps a port (0 to 65535), is
+# fetchable as it stands: matched at C speed, it skips the full check below.
+_PORT = r"[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]"
 _PLAIN_URL = re.compile(
-    r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?::[0-9]{1,4})?(?:[/?#]\S*)?"
+    rf"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?::(?:{_PORT}))?(?:[/?#]\S*)?"
 )
 
 

@@ -12,9 +12,9 @@ hands over the results that completed out of order when the run is cut short.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from typing import Generic, TypeVar
@@ -85,8 +85,14 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         self._shortcut = shortcut
         self._items = items
         self._window = window
-        self._slots = threading.BoundedSemaphore(window)
-        self._queue: queue.Queue[object] = queue.Queue()
+        # Free places in the window, one token each, and a token per entry put in
+        # ``_pending``: C-level queues, cheaper per item than semaphores made of Conditions.
+        self._slots: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(window):
+            self._slots.put(None)
+        self._pending: deque[object] = deque()
+        self._arrived: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._head_arrived = False
         self._closed = threading.Event()
         self._done = False
         self._in_flight = 0
@@ -106,7 +112,7 @@ class OrderedMap(Generic[T, R], Iterator[R]):
     def _feed(self) -> None:
         try:
             for item in self._items:
-                self._slots.acquire()
+                self._slots.get()
                 if self._closed.is_set():
                     return
                 with self._lock:
@@ -119,11 +125,15 @@ class OrderedMap(Generic[T, R], Iterator[R]):
                         future = self._executor.submit(self._fn, item)
                     except RuntimeError:  # the executor was shut down under us
                         return
-                self._queue.put(future)
+                self._put(future)
         except BaseException as exc:  # handed to the consumer, raised in order
-            self._queue.put(_Raised(exc))
+            self._put(_Raised(exc))
         finally:
-            self._queue.put(_END)
+            self._put(_END)
+
+    def _put(self, entry: object) -> None:
+        self._pending.append(entry)
+        self._arrived.put(None)
 
     def __iter__(self) -> OrderedMap[T, R]:
         return self
@@ -131,7 +141,11 @@ class OrderedMap(Generic[T, R], Iterator[R]):
     def __next__(self) -> R:
         if self._done:
             raise StopIteration
-        entry = self._queue.get()
+        if not self._head_arrived:
+            self._arrived.get()
+            self._head_arrived = True
+        # The entry stays at the head until it is done, so an interrupted wait loses nothing.
+        entry = self._pending[0]
         if entry is _END:
             self._done = True
             raise StopIteration
@@ -144,35 +158,35 @@ class OrderedMap(Generic[T, R], Iterator[R]):
             return result
         finally:
             if entry.done():
+                self._pending.popleft()
+                self._head_arrived = False
                 self._release()
-            else:  # interrupted while waiting: keep the future for finished()
-                self._requeue_front(entry)
 
     def ready(self) -> bool:
         """Whether the next result is already available, so ``next()`` will not wait."""
-        with self._queue.mutex:
-            head = self._queue.queue[0] if self._queue.queue else None
+        try:
+            head = self._pending[0]
+        except IndexError:
+            return False
         return head is _END or (isinstance(head, _Pending) and head.done())
 
     def _release(self) -> None:
         with self._lock:
             self._in_flight -= 1
-        self._slots.release()
+        self._slots.put(None)
 
-    def _requeue_front(self, future: Future[R] | _Done[R]) -> None:
-        with self._queue.mutex:
-            self._queue.queue.appendleft(future)
+    def _entries(self) -> list[Future[R] | _Done[R]]:
+        # deque.copy() is one C call, safe while the feeder appends.
+        return [entry for entry in self._pending.copy() if isinstance(entry, _Pending)]
 
     def finished(self) -> list[R]:
         """Results completed but not yet yielded, in input order, skipping the unfinished.
 
         Meant for a run cut short: call ``close()`` first so nothing new starts.
         """
-        with self._queue.mutex:
-            pending = [entry for entry in self._queue.queue if isinstance(entry, _Pending)]
         return [
             future.result()
-            for future in pending
+            for future in self._entries()
             if future.done() and not future.cancelled() and future.exception() is None
         ]
 
@@ -183,11 +197,8 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         self._closed.set()
         self._done = True
         # Wake the feeder if it waits for a slot, so it sees the flag and leaves.
-        with contextlib.suppress(ValueError):
-            self._slots.release()
-        with self._queue.mutex:
-            pending = [entry for entry in self._queue.queue if isinstance(entry, _Pending)]
-        for future in pending:
+        self._slots.put(None)
+        for future in self._entries():
             future.cancel()
 
 
