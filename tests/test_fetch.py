@@ -524,6 +524,14 @@ def test_headers_reach_a_real_server(server: TestHTTPServer) -> None:
     assert seen.headers["user-agent"] == "probe/2"
 
 
+def test_requests_carry_only_the_headers_a_check_needs(server: TestHTTPServer) -> None:
+    fetch(server.url("/status/200"))
+    [seen] = server.log
+    # HTTP/1.1 keeps the connection open without "Connection: keep-alive".
+    assert sorted(seen.headers) == ["accept", "accept-encoding", "host", "user-agent"]
+    assert seen.headers["accept-encoding"] == "identity"
+
+
 # -- option values with a syntax ----------------------------------------------------
 
 

@@ -255,6 +255,9 @@ class Fetcher:
             session.mount("https://", adapter)
             session.headers["User-Agent"] = self.options.user_agent
             session.headers["Accept-Encoding"] = "identity"
+            # HTTP/1.1 keeps a connection open unless told otherwise: like curl, fetchpool
+            # does not spend a header on saying so in every request.
+            del session.headers["Connection"]
             session.headers.update(dict(self.options.headers))
             local = self._local.session = _ThreadSession(session, adapter)
             with self._sessions_lock:
