@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fetchpool.cache import parse_duration
+from fetchpool.options import parse_duration
 
 from .ci_support import parse_jsonl, write_lines
 

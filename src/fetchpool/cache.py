@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,30 +23,10 @@ from .urlkey import url_key
 
 FORMAT_KEY = "fetchpool-cache"
 FORMAT_VERSION = 1
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 
 
 class CacheError(Exception):
     """The cache file exists but cannot be read as a fetchpool cache."""
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in ``30s``, ``30m``, ``12h``, ``1d``, ``2w`` or ``1h30m``; a bare number is seconds.
-
-    Raises ValueError naming the text when it is none of these.
-    """
-    cleaned = text.strip().lower()
-    try:
-        seconds = float(cleaned)
-    except ValueError:
-        parts = _DURATION.findall(cleaned)
-        if not parts or _DURATION.sub("", cleaned).strip():
-            raise ValueError(f"{text!r} is not a duration like 30m, 12h, 1d or 1h30m") from None
-        seconds = sum(float(number) * _UNITS[unit] for number, unit in parts)
-    if not seconds >= 0 or seconds == float("inf"):
-        raise ValueError(f"{text!r} is not a duration of 0 or more")
-    return seconds
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,14 @@ from click.core import ParameterSource
 from click.shell_completion import CompletionItem
 
 from . import __version__
-from .options import DEFAULT_USER_AGENT, MAX_WORKERS_LIMIT, METHODS, Accept, parse_header
+from .options import (
+    DEFAULT_USER_AGENT,
+    MAX_WORKERS_LIMIT,
+    METHODS,
+    Accept,
+    parse_duration,
+    parse_header,
+)
 
 if TYPE_CHECKING:
     import re
@@ -113,8 +120,6 @@ def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Sha
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from .cache import parse_duration
-
     try:
         return parse_duration(str(value))
     except ValueError as exc:
@@ -594,10 +599,10 @@ def _load_baseline(path: str | None) -> Baseline | None:
 
 
 def _load_cache(path: str | None, max_age: float) -> Cache | None:
-    from .cache import Cache, CacheError
-
     if path is None:
         return None
+    from .cache import Cache, CacheError
+
     try:
         return Cache.load(path, max_age)
     except CacheError as exc:

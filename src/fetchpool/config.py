@@ -8,18 +8,12 @@ directory. The command line and FETCHPOOL_<OPTION> variables both win over a fil
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 CONFIG_NAME = "fetchpool.toml"
 PYPROJECT_NAME = "pyproject.toml"
@@ -99,6 +93,8 @@ def load_config(path: Path, settings: Mapping[str, Setting]) -> dict[str, Any]:
 
 
 def _unknown_keys(unknown: list[str], settings: Mapping[str, Setting]) -> str:
+    import difflib  # here, not at start-up: only a mistake needs it
+
     parts = []
     for key in sorted(unknown):
         close = difflib.get_close_matches(key.replace("_", "-"), list(settings), n=1, cutoff=0.7)
@@ -115,6 +111,12 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _parse(path: Path) -> dict[str, Any]:
+    # Imported here: most runs find no config file to parse.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
     raw = _read_bytes(path)
     try:
         data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))

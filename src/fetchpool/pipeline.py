@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from .cache import Cache
 from .inputs import InputLine
 from .options import Options
 from .results import Result
 from .run import Run
 from .selection import Selection
 from .urlkey import url_key
+
+if TYPE_CHECKING:
+    from .cache import Cache
 
 
 @dataclass(frozen=True)
