@@ -489,6 +489,36 @@ def test_real_redirects_end_at_the_final_url(server: TestHTTPServer) -> None:
     assert (result.status, result.final_url) == (200, server.url("/redirect/0"))
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com",
+        "HTTPS://Example.COM:8443/path?q=1&r=%7e#frag",
+        "http://user:pa%20ss@example.com/",
+        "https://bücher.example/ä?x=ü",
+        "http://[::1]:8080/",
+        "http://example.com/?",
+        "http://example.com/%zz",
+    ],
+)
+def test_a_check_sends_what_requests_would_prepare(method: str, url: str) -> None:
+    headers = (("X-Probe", "1"), ("Authorization", "Bearer t"))
+    fetcher = Fetcher(Options(method=method, headers=headers, user_agent="probe/1"))
+    local = fetcher._thread_session()
+    ours = local.prepare(method, url)
+    theirs = requests.PreparedRequest()
+    session = local.session
+    theirs.prepare(method=method, url=url, headers=session.headers, cookies=session.cookies)
+    assert (ours.method, ours.url, dict(ours.headers), ours.body, ours.hooks) == (
+        theirs.method,
+        theirs.url,
+        dict(theirs.headers),
+        theirs.body,
+        theirs.hooks,
+    )
+
+
 def test_a_redirect_chain_carries_its_cookies(server: TestHTTPServer) -> None:
     assert fetch(server.url("/set-cookie/chain?next=/cookie/chain")).status == 200
 

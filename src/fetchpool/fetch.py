@@ -353,6 +353,8 @@ class Fetcher:
     ) -> requests.Response:
         """The last response of the redirects from ``response``, followed as requests does."""
         final = response
+        # Redirects may set cookies and carry them to the next hop.
+        request.prepare_cookies(session.cookies)
         try:
             for hop in session.resolve_redirects(
                 response,
@@ -426,19 +428,19 @@ class _ThreadSession:
         self._headers = checked.headers
 
     def prepare(self, method: str, url: str) -> requests.PreparedRequest:
-        """What ``session.request`` would send, without re-merging settings fixed per session.
+        """What ``session.request`` would send, built from the parts that vary.
 
-        Session.request merges every per-call setting with the session's, through
-        generic helpers that cost more than the rest of a request to a fast server,
-        and checks every header again; here only the URL and method vary. The
-        session's cookie jar is empty (see ``Fetcher._follow``), so no cookies go out.
+        ``PreparedRequest.prepare`` runs every step for every request: it checks
+        each header again, and prepares cookies, a body and hooks, which a check
+        never has (its cookie jar stays empty: see ``Fetcher._follow``; GET and
+        HEAD carry no body). Only the steps that depend on the method and URL run
+        here; tests hold the result equal to what ``prepare`` makes.
         """
         request = requests.PreparedRequest()
-        request.prepare(method=method, url=url, cookies=self.session.cookies)
-        # prepare() adds only what the URL and method call for (credentials in the URL, say).
-        added = request.headers
+        request.prepare_method(method)
+        request.prepare_url(url, None)
         request.headers = self._headers.copy()
-        request.headers.update(added)
+        request.prepare_auth(None, url)  # credentials in the URL become a header
         return request
 
 
