@@ -405,11 +405,13 @@ class Fetcher:
                 )
                 if self.options.follow and response.is_redirect:
                     response = self._follow(local.session, response, request, proxies)
+                released = False
                 try:
                     if method != "HEAD":
-                        _discard_body(response)
+                        released = _discard_body(response)
                 finally:
-                    response.close()
+                    if not released:
+                        response.close()
         except requests.exceptions.RequestException as exc:
             raise _Failure(*classify(exc)) from exc
         except (OSError, ValueError, urllib3.exceptions.HTTPError) as exc:
@@ -444,25 +446,26 @@ class _ThreadSession:
         return request
 
 
-def _discard_body(response: requests.Response) -> None:
+def _discard_body(response: requests.Response) -> bool:
     """Read a small body to its end so the connection is reused; leave a big one unread.
 
     Unread, it is dropped with its connection when the response closes, so no
-    body is ever held or downloaded past DRAIN_LIMIT.
+    body is ever held or downloaded past DRAIN_LIMIT. True when the body was read
+    to its end and the connection went back to the pool: nothing is left to close.
     """
     length = response.headers.get("Content-Length")
     if length is not None and (not length.isdigit() or int(length) > DRAIN_LIMIT):
-        return
+        return False
     raw = response.raw
     read = 0
     while read <= DRAIN_LIMIT:
         chunk = raw.read(_CHUNK, decode_content=False)
         # With its length known, a body is at its end when none remains: no need to ask again.
         if not chunk or getattr(raw, "length_remaining", None) == 0:
-            # Back to the pool before close(), which would otherwise drop the connection.
             raw.release_conn()
-            return
+            return True
         read += len(chunk)
+    return False
 
 
 def fetch_one(url: str, options: Options | None = None) -> Result:
