@@ -728,7 +728,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     size.add_argument("--delay", type=float, default=0.1, help="latency server's delay (s)")
     size.add_argument(
-        "--repeats", type=int, default=3, help="runs of each tool in the zero-latency case"
+        "--repeats", type=int, default=5, help="runs of each tool in the zero-latency case"
     )
     size.add_argument(
         "--latency-repeats", type=int, default=5, help="runs of each tool in the latency case"
@@ -814,6 +814,13 @@ def main(argv: list[str] | None = None) -> int:
     cases_wanted = {name.strip() for name in args.cases.split(",") if name.strip()}
     if args.scale_lines <= 0:
         cases_wanted.discard("scale")
+    if args.markdown:
+        # Before the minutes of measuring, not after: a bad path should cost nothing.
+        try:
+            args.markdown.parent.mkdir(parents=True, exist_ok=True)
+            args.markdown.touch()
+        except OSError as exc:
+            sys.exit(f"bench.py: cannot write --markdown {args.markdown}: {exc.strerror or exc}")
     log = Log(args.quiet)
     exe = find_exes(args)
     cases: list[Case] = []

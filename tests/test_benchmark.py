@@ -27,7 +27,8 @@ SECTIONS = ["Zero latency: 40 URLs", "50 ms latency: 40 URLs"]
 @pytest.fixture(scope="module")
 def bench(fetchpool_exe: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """The text output and the Markdown file of one tiny run, on the built-in servers."""
-    markdown = tmp_path_factory.mktemp("bench") / "results.md"
+    # In a folder that does not exist yet, as benchmarks/results/ in a fresh clone.
+    markdown = tmp_path_factory.mktemp("bench") / "results" / "latest.md"
     done = subprocess.run(
         [
             sys.executable,
@@ -126,3 +127,17 @@ def test_answers_are_counted_across_chunk_boundaries(chunk: int):
     output = b"u1 200\nu2\t200\nu3 404\nu4 2000\nu5 200\n"
     stream = io.BytesIO(output)
     assert load_bench()._count_ok(lambda _: stream.read(chunk)) == 3
+
+
+def test_a_markdown_path_that_cannot_be_written_fails_before_measuring(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--python-server", f"--markdown={blocker}/latest.md"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("bench.py: cannot write --markdown")
+    assert done.stdout == ""
