@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 import signal
+import sys
+from pathlib import Path
+
+# Started from the test process, a child's peak RSS would count the test process's own
+# memory, which the child shares until it execs (Linux keeps the larger of the two). A small
+# Python process in between starts the measured one and writes down its peak instead.
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[2:])\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "open(sys.argv[1], 'w').write(str(peak))\n"
+    "sys.exit(code if code >= 0 else 128 - code)\n"
+)
 
 
 def default_sigint() -> None:
@@ -12,3 +25,16 @@ def default_sigint() -> None:
     every fetchpool it starts; the Ctrl-C tests need the signal delivered.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def measured(command: list[str], report: Path) -> list[str]:
+    """``command`` run so that its peak RSS ends up in ``report`` (see ``peak_rss_mb``).
+
+    Standard input, output and error pass through; the exit status is the command's.
+    """
+    return [sys.executable, "-c", _MEASURE, str(report), *command]
+
+
+def peak_rss_mb(report: Path) -> float:
+    """The peak RSS, in MiB, of a command run through ``measured``."""
+    return int(report.read_text()) / 1024

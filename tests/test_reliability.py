@@ -16,12 +16,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import formatdate
+from pathlib import Path
 
 import pytest
 
 from fetchpool import Options, fetch_all
 from fetchpool.fetch import parse_retry_after
 
+from .processes import measured, peak_rss_mb
 from .server import TestHTTPServer
 
 
@@ -39,22 +41,25 @@ class Measured:
 
 
 def run_measured(exe: str, args: list[str], stdin: bytes | str = b"") -> Measured:
-    """Run the executable with input from a file; its own peak RSS comes from wait4."""
+    """Run the executable with input from a file, measuring its time and its own peak RSS."""
     with (
+        tempfile.TemporaryDirectory() as folder,
         tempfile.TemporaryFile() as source,
         tempfile.TemporaryFile() as out,
         tempfile.TemporaryFile() as err,
     ):
         source.write(stdin.encode() if isinstance(stdin, str) else stdin)
         source.seek(0)
+        report = Path(folder) / "peak"
         started = time.monotonic()
-        process = subprocess.Popen([exe, *args], stdin=source, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
+        process = subprocess.Popen(
+            measured([exe, *args], report), stdin=source, stdout=out, stderr=err
+        )
+        process.wait()
         seconds = time.monotonic() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Measured(process.returncode, out.read(), err.read(), seconds, usage.ru_maxrss / 1024)
+        return Measured(process.returncode, out.read(), err.read(), seconds, peak_rss_mb(report))
 
 
 # --- retries --------------------------------------------------------------------------------
@@ -199,11 +204,12 @@ def test_big_bodies_are_not_downloaded(server: TestHTTPServer, fetchpool_exe: st
     assert measured.seconds < headers_only.seconds + 1.0
 
 
-def test_a_million_lines_stream_in_flat_memory(fetchpool_exe: str) -> None:
+def test_a_million_lines_stream_in_flat_memory(fetchpool_exe: str, tmp_path: Path) -> None:
     """A million lines through a pipe: the first results arrive while input is still being
     written, and peak memory stays under 100 MB."""
+    report = tmp_path / "peak"
     process = subprocess.Popen(
-        [fetchpool_exe, "-q", "-"],
+        measured([fetchpool_exe, "-q", "-"], report),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -226,12 +232,11 @@ def test_a_million_lines_stream_in_flat_memory(fetchpool_exe: str) -> None:
     for _ in range(100):
         process.stdin.write(block)
     process.stdin.close()
-    _, status, usage = os.wait4(process.pid, 0)
+    process.wait()
     reader.join()
-    process.returncode = os.waitstatus_to_exitcode(status)
     assert process.returncode == 1
     assert lines_read[0] == 1_000_100
-    assert usage.ru_maxrss / 1024 < 100
+    assert peak_rss_mb(report) < 100
 
 
 # --- hostile input ----------------------------------------------------------------------------
