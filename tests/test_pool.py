@@ -6,7 +6,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -54,7 +54,7 @@ class CountingInput:
             yield item
 
 
-def wait_until(condition, timeout: float = 2.0) -> bool:
+def wait_until(condition, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -106,53 +106,99 @@ def test_work_running_at_once_never_exceeds_the_window(
     assert probe.max_running == window
 
 
-@pytest.mark.parametrize("window", [1, 3, 6])
-def test_submitted_work_stays_within_the_window_of_the_consumer(
-    executor: ThreadPoolExecutor, window: int
-) -> None:
+def test_a_stalled_head_does_not_stop_the_work_behind_it(executor: ThreadPoolExecutor) -> None:
+    head = threading.Event()
+    behind_done = threading.Event()
     lock = threading.Lock()
-    started = 0
-    yielded = 0
-    worst = 0
+    finished = 0
 
     def fn(item: int) -> int:
-        nonlocal started, worst
+        nonlocal finished
+        if item == 0:
+            head.wait(10)
+            return item
         with lock:
-            started += 1
-            worst = max(worst, started - yielded)
+            finished += 1
+            if finished == 99:
+                behind_done.set()
         return item
 
-    mapped = OrderedMap(executor, fn, range(60), window=window)
-    for _ in mapped:
-        time.sleep(0.002)  # a slow consumer: the pool must wait for it
-        with lock:
-            yielded += 1
-    # One more may start in the instant between a slot freeing and the consumer counting it.
-    assert worst <= window + 1
+    mapped = OrderedMap(executor, fn, range(100), window=3)
+    # Every later item is done while the first one still runs, though the window is 3.
+    assert behind_done.wait(10)
+    assert wait_until(lambda: mapped.state().waiting == 99)
+    state = mapped.state()
+    assert (state.running, state.head) == (1, 0)
+    head.set()
+    assert list(mapped) == list(range(100))
 
 
-@pytest.mark.parametrize("window", [1, 4])
-def test_input_is_pulled_lazily(executor: ThreadPoolExecutor, window: int) -> None:
-    source = CountingInput(1000)
-    mapped = OrderedMap(executor, lambda x: x, source, window=window)
-    assert wait_until(lambda: source.pulled >= window)
-    time.sleep(0.1)
-    # The feeder holds at most one item beyond the window while it waits for room.
-    assert source.pulled <= window + 1
-    assert next(mapped) == 0
-    time.sleep(0.05)
-    assert source.pulled <= window + 2
-    mapped.close()
+def held_at(gate: threading.Event, stalled: int) -> Callable[[int], int]:
+    """A function that returns its item, but holds item ``stalled`` until ``gate`` is set."""
+
+    def fn(item: int) -> int:
+        if item == stalled:
+            gate.wait(10)
+        return item
+
+    return fn
 
 
-def test_in_flight_reports_submitted_and_not_yielded(executor: ThreadPoolExecutor) -> None:
+def test_results_beyond_the_memory_budget_spill_and_come_back_in_order(
+    executor: ThreadPoolExecutor,
+) -> None:
     gate = threading.Event()
-    mapped = OrderedMap(executor, lambda x: gate.wait(2) and x, range(10), window=3)
+    mapped = OrderedMap(executor, held_at(gate, 0), range(500), window=4, memory=10)
+    assert wait_until(lambda: mapped.state().waiting == 499)
+    assert mapped.state().spilled == 499 - 10
+    gate.set()
+    assert list(mapped) == list(range(500))
+    assert mapped.state().waiting == 0
+
+
+def test_finished_includes_results_that_spilled() -> None:
+    gate = threading.Event()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        mapped = OrderedMap(pool, held_at(gate, 1), range(40), window=2, memory=3)
+        assert next(mapped) == 0
+        assert wait_until(lambda: mapped.state().waiting == 38)
+        mapped.close()
+        assert mapped.finished() == list(range(2, 40))
+        gate.set()
+
+
+def test_input_is_pulled_only_as_work_finishes(executor: ThreadPoolExecutor) -> None:
+    gate = threading.Event()
+    source = CountingInput(1000)
+    mapped = OrderedMap(executor, lambda x: gate.wait(10) and x, source, window=4)
+    assert wait_until(lambda: mapped.state().running == 4)
+    # The feeder holds at most one item beyond the window while it waits for room.
+    assert source.pulled <= 5
+    gate.set()
+    assert list(mapped) == list(range(1000))
+
+
+def test_in_flight_reports_read_and_not_yielded(executor: ThreadPoolExecutor) -> None:
+    gate = threading.Event()
+    mapped = OrderedMap(executor, lambda x: gate.wait(10) and x, range(10), window=3)
     assert wait_until(lambda: mapped.in_flight == 3)
     gate.set()
     assert list(mapped) == list(range(10))
     assert mapped.in_flight == 0
     assert mapped.window == 3
+
+
+def test_state_names_the_item_the_output_waits_for(executor: ThreadPoolExecutor) -> None:
+    gate = threading.Event()
+    mapped = OrderedMap(executor, lambda x: gate.wait(10) and x, ["a", "b"], window=2)
+    assert wait_until(lambda: mapped.state().running == 2)
+    state = mapped.state()
+    assert state.head == "a"
+    assert state.head_started is not None
+    assert state.head_started <= time.monotonic()
+    gate.set()
+    assert list(mapped) == ["a", "b"]
+    assert mapped.state().head is None
 
 
 def test_a_result_is_yielded_while_the_next_input_is_still_on_its_way(
@@ -244,7 +290,7 @@ def test_finished_returns_completed_unyielded_results_in_order() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         mapped = OrderedMap(pool, fn, range(4), window=4)
         assert next(mapped) == 0
-        time.sleep(0.1)  # items 2 and 3 finish; item 1 hangs
+        assert wait_until(lambda: mapped.state().waiting == 2)  # 2 and 3 finish; 1 hangs
         mapped.close()
         assert mapped.finished() == [2, 3]
         gate.set()
@@ -274,7 +320,7 @@ def test_results_done_while_the_consumer_was_interrupted_are_kept() -> None:
             with pytest.raises(Interrupted):
                 next(mapped)
             gate.set()
-            time.sleep(0.05)
+            assert wait_until(lambda: mapped.state().waiting == 3)
             mapped.close()
             assert mapped.finished() == [0, 1, 2]
     finally:
@@ -294,7 +340,7 @@ def test_finished_skips_failed_and_unfinished_items() -> None:
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         mapped = OrderedMap(pool, fn, range(4), window=4)
-        time.sleep(0.1)
+        assert wait_until(lambda: mapped.state().waiting == 3)
         mapped.close()
         assert mapped.finished() == [1, 3]
         gate.set()
@@ -317,17 +363,21 @@ def test_ordered_map_is_the_functional_spelling(executor: ThreadPoolExecutor) ->
     delays=st.lists(st.sampled_from([0.0, 0.0, 0.001, 0.003]), max_size=30),
     window=st.integers(1, 6),
     workers=st.integers(1, 6),
+    memory=st.integers(0, 3),
 )
 def test_order_once_and_window_hold_for_any_input(
-    delays: list[float], window: int, workers: int
+    delays: list[float], window: int, workers: int, memory: int
 ) -> None:
     probe = Probe(dict(enumerate(delays)))
     source = CountingInput(len(delays))
     with ThreadPoolExecutor(max_workers=workers) as pool:
+        mapped = OrderedMap(pool, probe, source, window=window, memory=memory)
         results = []
-        for result in OrderedMap(pool, probe, source, window=window):
+        for result in mapped:
             results.append(result)
-            assert source.pulled <= len(results) + window + 1
+            # The head may be held in memory beyond the budget, and nothing else.
+            state = mapped.state()
+            assert state.waiting - state.spilled <= memory + 1
     assert results == [item * 10 for item in range(len(delays))]
     assert Counter(probe.calls) == Counter(range(len(delays)))
     assert probe.max_running <= min(window, workers)

@@ -279,7 +279,15 @@ _baseline_option = option(
     type=click.FloatRange(0, min_open=True),
     default=10.0,
     show_default=True,
-    help="Seconds to wait to connect, and for each read.",
+    help="Seconds for one attempt: connecting, the status and headers, and what is"
+    " read of the body.",
+)
+@option(
+    "-m",
+    "--max-time",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    help="Seconds for a URL as a whole: every attempt, redirect and wait.  [default: no cap]",
 )
 @option(
     "-r",
@@ -403,6 +411,7 @@ def cli(
     ctx: click.Context,
     max_workers: int,
     timeout: float,
+    max_time: float | None,
     retries: int,
     max_retry_wait: float,
     method: str,
@@ -445,6 +454,7 @@ def cli(
     options = Options(
         max_workers=max_workers,
         timeout=timeout,
+        max_time=max_time,
         retries=retries,
         max_retry_wait=max_retry_wait,
         method=method.upper(),

@@ -23,11 +23,14 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from .deadline import Attempt, Watchdog
 from .inputs import InputLine
 from .options import Options
 from .results import Result
+from .transport import SharedAdapter
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+TIMED_OUT = "timed out"
 # A body this small is read to its end so the connection can carry the next
 # request; a larger one is cut off by closing the connection.
 DRAIN_LIMIT = 64 * 1024
@@ -142,7 +145,7 @@ def classify(exc: BaseException) -> tuple[str, bool]:
         socket.timeout,
         TimeoutError,
     ):
-        return "timed out", True
+        return TIMED_OUT, True
     if has(
         urllib3.exceptions.ProtocolError,
         http.client.IncompleteRead,
@@ -188,18 +191,28 @@ class HostLimiter:
         return bool(self._per_host or self._interval)
 
     @contextmanager
-    def slot(self, host: str, stop: threading.Event) -> Iterator[None]:
-        """Hold one of ``host``'s slots, starting no sooner than its rate allows."""
+    def slot(
+        self, host: str, stop: threading.Event, deadline: float | None = None
+    ) -> Iterator[None]:
+        """Hold one of ``host``'s slots, starting no sooner than its rate allows.
+
+        Raises _Failure("timed out") when the turn would come after ``deadline``
+        (time.monotonic()).
+        """
         semaphore = None
         if self._per_host:
             with self._lock:
                 semaphore = self._slots.setdefault(host, threading.Semaphore(self._per_host))
-            semaphore.acquire()
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not semaphore.acquire(timeout=wait):
+                raise _Failure(TIMED_OUT, False)
         try:
             if self._interval:
                 with self._lock:
                     now = time.monotonic()
                     start = max(now, self._next_start.get(host, now))
+                    if deadline is not None and start > deadline:
+                        raise _Failure(TIMED_OUT, False)
                     self._next_start[host] = start + self._interval
                 stop.wait(start - now)
             yield
@@ -222,21 +235,24 @@ def _environment_ca_bundle() -> str | None:
 class Fetcher:
     """Fetches one input line at a time into a Result; safe to call from many threads.
 
-    Each thread gets its own ``requests.Session``, so connections are kept alive
-    and reused without sharing a pool between threads.
+    All threads send through one connection pool (transport.SharedAdapter), so a
+    connection to a host is kept alive and reused by whichever thread goes there
+    next. Each thread keeps a ``requests.Session`` of its own for following
+    redirects, whose cookies belong to one URL's check at a time.
     """
 
     def __init__(self, options: Options | None = None) -> None:
         self.options = options or Options()
         self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._sessions_lock = threading.Lock()
+        self._adapter = SharedAdapter(self.options.max_workers)
+        self._watchdog = Watchdog()
         self._limiter = HostLimiter(self.options.per_host, self.options.rate)
         self._stop = threading.Event()
         verify = self.options.verify
         if verify is True:
             verify = _environment_ca_bundle() or True
         self._verify = verify
+        # Each read and connect is bounded by -t too; the watchdog bounds the whole attempt.
         self._timeout = (self.options.timeout, self.options.timeout)
         # Proxies are looked up once per origin, not on every request as requests would.
         self._proxies_for = lru_cache(maxsize=4096)(proxies_from_environment)
@@ -250,18 +266,15 @@ class Fetcher:
             session.trust_env = False
             session.max_redirects = self.options.max_redirects
             session.verify = self._verify
-            adapter = HTTPAdapter(pool_connections=16, pool_maxsize=1, max_retries=0)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+            session.mount("http://", self._adapter)
+            session.mount("https://", self._adapter)
             session.headers["User-Agent"] = self.options.user_agent
             session.headers["Accept-Encoding"] = "identity"
             # HTTP/1.1 keeps a connection open unless told otherwise: like curl, fetchpool
             # does not spend a header on saying so in every request.
             del session.headers["Connection"]
             session.headers.update(dict(self.options.headers))
-            local = self._local.session = _ThreadSession(session, adapter)
-            with self._sessions_lock:
-                self._sessions.append(session)
+            local = self._local.session = _ThreadSession(session, self._adapter)
         return local
 
     def stop(self) -> None:
@@ -269,12 +282,10 @@ class Fetcher:
         self._stop.set()
 
     def close(self) -> None:
-        """Stop, and close every session's connections."""
+        """Stop, and close every kept-alive connection."""
         self.stop()
-        with self._sessions_lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
+        self._watchdog.close()
+        self._adapter.close()
 
     def reject(self, item: InputLine) -> Result | None:
         """The error Result for a line that cannot be fetched at all, or None when it can."""
@@ -315,34 +326,47 @@ class Fetcher:
         method = options.method
         attempts = 0
         retries_left = options.retries
+        # --max-time: one deadline for the URL, all its attempts and waits included.
+        deadline = None if options.max_time is None else time.monotonic() + options.max_time
         while True:
             attempts += 1
             try:
-                status, final_url, retry_after = self._request(method, url)
+                status, final_url, retry_after = self._request(method, url, deadline)
             except _Failure as failure:
-                if failure.transient and retries_left > 0 and not self._stop.is_set():
+                if (
+                    failure.transient
+                    and retries_left > 0
+                    and self._backoff(attempts, None, deadline)
+                ):
                     retries_left -= 1
-                    self._backoff(attempts, None)
                     continue
                 return None, None, failure.reason, attempts
-            if status in RETRY_STATUSES and retries_left > 0 and not self._stop.is_set():
+            if (
+                status in RETRY_STATUSES
+                and retries_left > 0
+                and self._backoff(attempts, parse_retry_after(retry_after), deadline)
+            ):
                 retries_left -= 1
-                self._backoff(attempts, parse_retry_after(retry_after))
                 continue
-            if method == "HEAD" and status >= 400:
+            if method == "HEAD" and status >= 400 and _time_left(deadline):
                 # Servers answer HEAD with 405, 403, 404 or 500 when they mean "not supported".
                 method = "GET"
                 continue
             return status, final_url, None, attempts
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> None:
+    def _backoff(self, attempt: int, retry_after: float | None, deadline: float | None) -> bool:
+        """Wait before a retry; False (no wait) when the run stops or the wait would pass
+        ``deadline``: the last attempt's outcome then stands."""
         cap = self.options.max_retry_wait
         if retry_after is not None:
             delay = min(retry_after, cap)
         else:
             delay = min(cap, self.options.backoff * 2 ** (attempt - 1))
             delay *= random.uniform(0.5, 1.0)  # jitter spreads retries of many threads apart
+        if self._stop.is_set() or not _time_left(deadline, delay):
+            return False
         self._stop.wait(delay)
+        return not self._stop.is_set()
 
     def _follow(
         self,
@@ -373,14 +397,17 @@ class Fetcher:
             session.cookies.clear()
         return final
 
-    def _request(self, method: str, url: str) -> tuple[int, str, str | None]:
+    def _request(
+        self, method: str, url: str, url_deadline: float | None
+    ) -> tuple[int, str, str | None]:
         slot: AbstractContextManager[None] = _NO_SLOT
         proxies: dict[str, str] = {}
         # The host matters only to a per-host limit or to proxy settings; most runs have neither.
         if self._limiter.active or self._has_proxies:
             parts = urlsplit(url)
             if self._limiter.active:
-                slot = self._limiter.slot((parts.hostname or "").lower(), self._stop)
+                host = (parts.hostname or "").lower()
+                slot = self._limiter.slot(host, self._stop, url_deadline)
             if self._has_proxies:
                 proxies = dict(self._proxies_for(parts.scheme.lower(), parts.netloc.lower()) or {})
         try:
@@ -391,32 +418,51 @@ class Fetcher:
             # redirects (perhaps to https) are followed with the real settings.
             plain = str(request.url).startswith("http:")
             verify = True if plain and not proxies else self._verify
-            with slot:
-                # The adapter directly, not Session.send: a check needs none of what
-                # Session.send adds to a single request (hooks, timing, a cookie jar kept
-                # across unrelated URLs); redirects go through requests' own machinery.
-                response = local.adapter.send(
-                    request,
-                    stream=True,
-                    timeout=self._timeout,
-                    verify=verify,
-                    cert=None,
-                    proxies=proxies,
-                )
-                if self.options.follow and response.is_redirect:
-                    response = self._follow(local.session, response, request, proxies)
-                released = False
+            with slot, self._watchdog.attempt(self._attempt_deadline(url_deadline)) as attempt:
                 try:
-                    if method != "HEAD":
-                        released = _discard_body(response)
-                finally:
-                    if not released:
-                        response.close()
-        except requests.exceptions.RequestException as exc:
+                    response = self._send(local, request, verify, proxies)
+                except (
+                    requests.exceptions.RequestException,
+                    OSError,
+                    ValueError,
+                    urllib3.exceptions.HTTPError,
+                ) as exc:
+                    # Cut off by the deadline: whatever broke, it broke because time ran out.
+                    reason = (TIMED_OUT, True) if attempt.expired else classify(exc)
+                    raise _Failure(*reason) from exc
+                _discard_body(response, attempt)
+        except (requests.exceptions.RequestException, OSError, ValueError) as exc:
             raise _Failure(*classify(exc)) from exc
-        except (OSError, ValueError, urllib3.exceptions.HTTPError) as exc:
+        except urllib3.exceptions.HTTPError as exc:
             raise _Failure(*classify(exc)) from exc
         return response.status_code, response.url, response.headers.get("Retry-After")
+
+    def _attempt_deadline(self, url_deadline: float | None) -> float:
+        """When the attempt starting now must end: -t from now, and no later than -m."""
+        ends = time.monotonic() + self.options.timeout
+        return ends if url_deadline is None else min(ends, url_deadline)
+
+    def _send(
+        self,
+        local: _ThreadSession,
+        request: requests.PreparedRequest,
+        verify: bool | str,
+        proxies: dict[str, str],
+    ) -> requests.Response:
+        # The adapter directly, not Session.send: a check needs none of what Session.send
+        # adds to a single request (hooks, timing, a cookie jar kept across unrelated
+        # URLs); redirects go through requests' own machinery.
+        response = local.adapter.send(
+            request,
+            stream=True,
+            timeout=self._timeout,
+            verify=verify,
+            cert=None,
+            proxies=proxies,
+        )
+        if self.options.follow and response.is_redirect:
+            response = self._follow(local.session, response, request, proxies)
+        return response
 
 
 class _ThreadSession:
@@ -446,26 +492,37 @@ class _ThreadSession:
         return request
 
 
-def _discard_body(response: requests.Response) -> bool:
-    """Read a small body to its end so the connection is reused; leave a big one unread.
+def _discard_body(response: requests.Response, attempt: Attempt) -> None:
+    """Read a small body to its end so the connection is reused; drop a big one unread.
 
-    Unread, it is dropped with its connection when the response closes, so no
-    body is ever held or downloaded past DRAIN_LIMIT. True when the body was read
-    to its end and the connection went back to the pool: nothing is left to close.
+    A body over DRAIN_LIMIT, one cut short, or one still coming at the deadline
+    is dropped with its connection, so no body is ever held or downloaded past
+    DRAIN_LIMIT. The status and headers are in by now: whatever the body does,
+    the response stands.
     """
-    length = response.headers.get("Content-Length")
-    if length is not None and (not length.isdigit() or int(length) > DRAIN_LIMIT):
-        return False
     raw = response.raw
-    read = 0
-    while read <= DRAIN_LIMIT:
-        chunk = raw.read(_CHUNK, decode_content=False)
-        # With its length known, a body is at its end when none remains: no need to ask again.
-        if not chunk or getattr(raw, "length_remaining", None) == 0:
-            raw.release_conn()
-            return True
-        read += len(chunk)
-    return False
+    # urllib3 knows the length: 0 for HEAD, 1xx, 204 and 304; None when chunked or unsaid.
+    remaining = getattr(raw, "length_remaining", None)
+    if remaining is None or remaining <= DRAIN_LIMIT:
+        read = 0
+        try:
+            while read <= DRAIN_LIMIT:
+                # With its length known, a body is at its end when none remains.
+                chunk = b"" if remaining == 0 else raw.read(_CHUNK, decode_content=False)
+                if not chunk or getattr(raw, "length_remaining", None) == 0:
+                    # Back to the pool for any worker: from here it is not this attempt's.
+                    attempt.let_go()
+                    raw.release_conn()
+                    return
+                read += len(chunk)
+        except (OSError, ValueError, http.client.HTTPException, urllib3.exceptions.HTTPError):
+            pass
+    response.close()
+
+
+def _time_left(deadline: float | None, needed: float = 0.0) -> bool:
+    """Whether ``needed`` seconds from now still end before ``deadline`` (None: no deadline)."""
+    return deadline is None or time.monotonic() + needed < deadline
 
 
 def fetch_one(url: str, options: Options | None = None) -> Result:

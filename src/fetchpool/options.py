@@ -58,7 +58,11 @@ class Options:
     """Everything that decides how URLs are fetched. Defaults match the CLI's."""
 
     max_workers: int = 32
+    # Seconds for one attempt as a whole: connecting, the status and headers, and
+    # what is read of the body.
     timeout: float = 10.0
+    # Seconds for a URL as a whole, all its attempts, redirects and waits; None: no cap.
+    max_time: float | None = None
     retries: int = 2
     method: str = "GET"
     headers: tuple[tuple[str, str], ...] = ()
@@ -73,7 +77,7 @@ class Options:
     rate: float | None = None
     # True, False (--insecure) or the path of a CA bundle.
     verify: bool | str = True
-    # Items in flight at once; None means a multiple of max_workers.
+    # Items handed to the workers and not finished; None means twice max_workers.
     window: int | None = None
 
     def __post_init__(self) -> None:
@@ -83,14 +87,16 @@ class Options:
             raise ValueError(f"method must be one of {', '.join(METHODS)}")
         if self.timeout <= 0:
             raise ValueError("timeout must be more than 0")
+        if self.max_time is not None and self.max_time <= 0:
+            raise ValueError("max_time must be more than 0")
         if self.retries < 0:
             raise ValueError("retries must be 0 or more")
 
     @property
     def effective_window(self) -> int:
-        # Slack beyond the worker count keeps every thread busy while a slow
-        # URL holds up the head of the output.
-        return self.window or self.max_workers * 4
+        # As many again as there are workers wait in the executor's queue, so a worker
+        # that finishes never waits for the feeder to read the next line.
+        return self.window or self.max_workers * 2
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

@@ -1,73 +1,133 @@
-"""An ordered, bounded, streaming map over an executor.
+"""An ordered, streaming map over an executor, with two bounds.
 
-``Executor.map`` before Python 3.14 submits its whole input before yielding
-anything. ``OrderedMap`` has the semantics of 3.14's ``map(..., buffersize=N)``:
-results come out in input order, at most ``window`` items are submitted and not
-yet yielded, and input is pulled only as room frees up. Two things it adds,
-which the CLI needs and the standard ``map`` cannot give: input is read on a
-feeder thread, so a result is yielded as soon as it and every earlier one are
-done even while the next input line is still on its way; and ``finished()``
-hands over the results that completed out of order when the run is cut short.
+Results come out in input order, each as soon as it and every earlier one are
+done, as ``Executor.map`` gives them. Two bounds keep it flat, not one:
+
+- ``window`` bounds the work submitted to the executor and not yet finished;
+- finished results that wait for a slower item ahead of them are kept in
+  memory up to ``memory`` of them, and beyond that in a temporary file.
+
+So an item that stalls at the head of the order holds up only its own place
+in the output: the workers go on through the input behind it, and memory stays
+flat however long it stalls. (``Executor.map(..., buffersize=N)`` in Python 3.14
+bounds items submitted and not yet *yielded*: one stalled item then stops all
+work once N later ones are done.) Input is pulled on a feeder thread only as
+room frees up, so a result is yielded while the next input line is still on its
+way, and ``finished()`` hands over what is done but not yet yielded when a run
+is cut short.
 """
 
 from __future__ import annotations
 
+import pickle
 import queue
 import threading
-from collections import deque
+import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future
-from typing import Generic, TypeVar
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    import sqlite3
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-_END = object()
+# Finished results held in memory while they wait for an earlier one; more spill to disk.
+DEFAULT_MEMORY = 4096
 
-
-class _Done(Generic[R]):
-    """A result known on the spot, in a Future's place in the queue (a Future costs more)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: R) -> None:
-        self._value = value
-
-    def done(self) -> bool:
-        return True
-
-    def cancelled(self) -> bool:
-        return False
-
-    def cancel(self) -> bool:
-        return False
-
-    def exception(self) -> None:
-        return None
-
-    def result(self) -> R:
-        return self._value
-
-
-_Pending = (Future, _Done)
+_MISSING = object()
 
 
 class _Raised:
-    """An exception from the input iterable, carried to the consumer in order."""
+    """An exception from ``fn`` or from the input, raised at its place in the order."""
+
+    __slots__ = ("exc",)
 
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
 
 
+@dataclass(frozen=True)
+class PoolState:
+    """A snapshot of an ordered map, for a progress display."""
+
+    # Items being worked on right now (started and not finished).
+    running: int
+    # Items finished and waiting for an earlier one to be done.
+    waiting: int
+    # How many of those wait in the temporary file rather than in memory.
+    spilled: int
+    # The item the output waits for, while it is being worked on, and since when
+    # (time.monotonic()); None when the output waits for nothing but input.
+    head: object | None = None
+    head_started: float | None = None
+
+
+class _Spill:
+    """Finished results beyond the memory budget, by index, in a temporary SQLite file.
+
+    Not thread-safe on its own: the map calls it under its lock.
+    """
+
+    def __init__(self) -> None:
+        import sqlite3
+
+        # "" is a private database in a temporary file, deleted when it is closed.
+        self._db: sqlite3.Connection = sqlite3.connect(
+            "", check_same_thread=False, isolation_level=None
+        )
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute("CREATE TABLE waiting (idx INTEGER PRIMARY KEY, value BLOB NOT NULL)")
+        self.count = 0
+
+    def put(self, index: int, value: object) -> bool:
+        """Keep ``value``; False when it cannot be pickled (the caller keeps it in memory)."""
+        try:
+            data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return False
+        self._db.execute("INSERT INTO waiting VALUES (?, ?)", (index, data))
+        self.count += 1
+        return True
+
+    def take(self, index: int) -> object:
+        """The value at ``index``, removed, or _MISSING."""
+        row = self._db.execute("SELECT value FROM waiting WHERE idx = ?", (index,)).fetchone()
+        if row is None:
+            return _MISSING
+        self._db.execute("DELETE FROM waiting WHERE idx = ?", (index,))
+        self.count -= 1
+        return pickle.loads(row[0])
+
+    def has(self, index: int) -> bool:
+        found = self._db.execute("SELECT 1 FROM waiting WHERE idx = ?", (index,)).fetchone()
+        return found is not None
+
+    def from_index(self, index: int) -> list[tuple[int, object]]:
+        """Every kept value from ``index`` on, in order."""
+        rows = self._db.execute(
+            "SELECT idx, value FROM waiting WHERE idx >= ? ORDER BY idx", (index,)
+        )
+        return [(row[0], pickle.loads(row[1])) for row in rows]
+
+    def close(self) -> None:
+        self._db.close()
+
+
 class OrderedMap(Generic[T, R], Iterator[R]):
     """Iterate ``fn(item)`` for each item of ``items``, in input order.
 
-    At most ``window`` items are in flight (submitted and not yet yielded).
-    An exception raised by ``fn`` or by the input iterable is re-raised at its
-    place in the order. ``shortcut(item)``, when given, is tried first on the
-    feeder thread: a result other than None is used as is, with no trip
-    through the executor (for items that need no I/O). ``close()`` stops
-    reading input and cancels what has not started.
+    At most ``window`` items are submitted to the executor and not finished;
+    finished results waiting for an earlier one are held in memory up to
+    ``memory`` of them and spill to a temporary file beyond that. An exception
+    raised by ``fn`` or by the input iterable is re-raised at its place in the
+    order. ``shortcut(item)``, when given, is tried first on the feeder thread:
+    a result other than None is used as is, with no trip through the executor
+    (for items that need no I/O). ``close()`` stops reading input and drops what
+    has not started.
     """
 
     def __init__(
@@ -77,26 +137,39 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         items: Iterable[T],
         window: int,
         shortcut: Callable[[T], R | None] | None = None,
+        memory: int = DEFAULT_MEMORY,
     ) -> None:
         if window < 1:
             raise ValueError("window must be at least 1")
+        if memory < 0:
+            raise ValueError("memory must be 0 or more")
         self._executor = executor
         self._fn = fn
         self._shortcut = shortcut
         self._items = items
         self._window = window
-        # Free places in the window, one token each, and a token per entry put in
-        # ``_pending``: C-level queues, cheaper per item than semaphores made of Conditions.
+        self._memory = memory
+        # Free places in the window, one token each: a C-level queue, cheap per item.
         self._slots: queue.SimpleQueue[None] = queue.SimpleQueue()
         for _ in range(window):
             self._slots.put(None)
-        self._pending: deque[object] = deque()
-        self._arrived: queue.SimpleQueue[None] = queue.SimpleQueue()
-        self._head_arrived = False
-        self._closed = threading.Event()
-        self._done = False
-        self._in_flight = 0
         self._lock = threading.Lock()
+        # Guarded by _lock: finished results by index, the spill file, the items being
+        # worked on (with when they started), and how the input ended.
+        self._done: dict[int, object] = {}
+        self._spill: _Spill | None = None
+        self._running: dict[int, tuple[T, float]] = {}
+        self._end: int | None = None
+        # The consumer sleeps on _wake while it waits for index _sleeping (-1: not asleep).
+        self._sleeping = -1
+        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
+        # The feeder sleeps on _taken while the consumer is behind (see _wait_for_consumer).
+        self._feeder_asleep = False
+        self._taken: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._head = 0
+        self._read = 0
+        self._closed = threading.Event()
+        self._exhausted = False
         self._feeder = threading.Thread(target=self._feed, name="fetchpool-feeder", daemon=True)
         self._feeder.start()
 
@@ -106,100 +179,162 @@ class OrderedMap(Generic[T, R], Iterator[R]):
 
     @property
     def in_flight(self) -> int:
-        """Items submitted and not yet yielded."""
-        return self._in_flight
+        """Items read from the input and not yet yielded."""
+        return self._read - self._head
+
+    def state(self) -> PoolState:
+        """What is running, what waits behind the head, and what the output waits for."""
+        with self._lock:
+            spilled = self._spill.count if self._spill is not None else 0
+            head = self._running.get(self._head)
+            return PoolState(
+                running=len(self._running),
+                waiting=len(self._done) + spilled,
+                spilled=spilled,
+                head=head[0] if head is not None else None,
+                head_started=head[1] if head is not None else None,
+            )
 
     def _feed(self) -> None:
+        index = 0
         try:
             for item in self._items:
-                self._slots.get()
+                self._wait_for_consumer()
                 if self._closed.is_set():
                     return
-                with self._lock:
-                    self._in_flight += 1
                 known = self._shortcut(item) if self._shortcut is not None else None
                 if known is not None:
-                    future: Future[R] | _Done[R] = _Done(known)
+                    self._store(index, known)
                 else:
+                    self._slots.get()
+                    if self._closed.is_set():
+                        return
                     try:
-                        future = self._executor.submit(self._fn, item)
+                        self._executor.submit(self._work, index, item)
                     except RuntimeError:  # the executor was shut down under us
                         return
-                self._put(future)
+                index += 1
+                self._read = index
         except BaseException as exc:  # handed to the consumer, raised in order
-            self._put(_Raised(exc))
+            self._store(index, _Raised(exc))
+            index += 1
+            self._read = index
         finally:
-            self._put(_END)
+            with self._lock:
+                self._end = index
+                wake = self._sleeping == index
+            if wake:
+                self._wake.put(None)
 
-    def _put(self, entry: object) -> None:
-        self._pending.append(entry)
-        self._arrived.put(None)
+    def _wait_for_consumer(self) -> None:
+        """Wait while the memory budget is full and the head is done: then the consumer,
+        not a slow item, is what holds the output back, and spilling would not help it."""
+        with self._lock:
+            behind = len(self._done) >= self._memory and self._head in self._done
+            self._feeder_asleep = behind
+        if behind:
+            self._taken.get()
+
+    def _work(self, index: int, item: T) -> None:
+        if self._closed.is_set():  # closed before it started: dropped
+            return
+        with self._lock:
+            self._running[index] = (item, time.monotonic())
+        value: object
+        try:
+            value = self._fn(item)
+        except BaseException as exc:
+            value = _Raised(exc)
+        self._store(index, value)
+        self._slots.put(None)
+
+    def _store(self, index: int, value: object) -> None:
+        with self._lock:
+            self._running.pop(index, None)
+            if not self._keep_on_disk(index, value):
+                self._done[index] = value
+            wake = self._sleeping == index
+            if wake:
+                self._sleeping = -1
+        if wake:
+            self._wake.put(None)
+
+    def _keep_on_disk(self, index: int, value: object) -> bool:
+        # The head goes straight to the consumer, and an exception is kept as it is.
+        if index == self._head or len(self._done) < self._memory or isinstance(value, _Raised):
+            return False
+        if self._spill is None:
+            self._spill = _Spill()
+        return self._spill.put(index, value)
+
+    def _take(self, index: int) -> object:
+        value = self._done.pop(index, _MISSING)
+        if value is _MISSING and self._spill is not None and self._spill.count:
+            value = self._spill.take(index)
+        return value
 
     def __iter__(self) -> OrderedMap[T, R]:
         return self
 
     def __next__(self) -> R:
-        if self._done:
-            raise StopIteration
-        if not self._head_arrived:
-            self._arrived.get()
-            self._head_arrived = True
-        # The entry stays at the head until it is done, so an interrupted wait loses nothing.
-        entry = self._pending[0]
-        if entry is _END:
-            self._done = True
-            raise StopIteration
-        if isinstance(entry, _Raised):
+        while True:
+            if self._exhausted:
+                raise StopIteration
+            with self._lock:
+                value = self._take(self._head)
+                if value is not _MISSING:
+                    self._head += 1
+                    if self._feeder_asleep and len(self._done) <= self._memory // 2:
+                        self._feeder_asleep = False
+                        self._taken.put(None)
+                    break
+                if self._end is not None and self._head >= self._end:
+                    self._exhausted = True
+                    self._drop_spill()
+                    raise StopIteration
+                self._sleeping = self._head
+            # Interruptible (Ctrl-C) and lossless: the head stays where it is until it comes.
+            self._wake.get()
+        if isinstance(value, _Raised):
             self.close()
-            raise entry.exc
-        assert isinstance(entry, _Pending)
-        try:
-            result: R = entry.result()
-            return result
-        finally:
-            if entry.done():
-                self._pending.popleft()
-                self._head_arrived = False
-                self._release()
+            raise value.exc
+        return value  # type: ignore[return-value]
 
     def ready(self) -> bool:
         """Whether the next result is already available, so ``next()`` will not wait."""
-        try:
-            head = self._pending[0]
-        except IndexError:
-            return False
-        return head is _END or (isinstance(head, _Pending) and head.done())
-
-    def _release(self) -> None:
         with self._lock:
-            self._in_flight -= 1
-        self._slots.put(None)
-
-    def _entries(self) -> list[Future[R] | _Done[R]]:
-        # deque.copy() is one C call, safe while the feeder appends.
-        return [entry for entry in self._pending.copy() if isinstance(entry, _Pending)]
+            head = self._head
+            if head in self._done or (self._end is not None and head >= self._end):
+                return True
+            return self._spill is not None and self._spill.count > 0 and self._spill.has(head)
 
     def finished(self) -> list[R]:
         """Results completed but not yet yielded, in input order, skipping the unfinished.
 
         Meant for a run cut short: call ``close()`` first so nothing new starts.
         """
-        return [
-            future.result()
-            for future in self._entries()
-            if future.done() and not future.cancelled() and future.exception() is None
-        ]
+        with self._lock:
+            entries = [(index, value) for index, value in self._done.items() if index >= self._head]
+            if self._spill is not None:
+                entries.extend(self._spill.from_index(self._head))
+        entries.sort(key=lambda entry: entry[0])
+        return [value for _, value in entries if not isinstance(value, _Raised)]  # type: ignore[misc]
 
     def close(self) -> None:
-        """Stop reading input and cancel every submitted item that has not started."""
+        """Stop reading input, and drop every submitted item that has not started."""
         if self._closed.is_set():
             return
         self._closed.set()
-        self._done = True
-        # Wake the feeder if it waits for a slot, so it sees the flag and leaves.
+        self._exhausted = True
+        # Wake the feeder if it waits for a slot or for the consumer, so it sees the flag.
         self._slots.put(None)
-        for future in self._entries():
-            future.cancel()
+        self._taken.put(None)
+
+    def _drop_spill(self) -> None:
+        """Delete the spill file, once the output has passed everything in it (under the lock)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
 
 def ordered_map(
@@ -208,6 +343,7 @@ def ordered_map(
     items: Iterable[T],
     window: int,
     shortcut: Callable[[T], R | None] | None = None,
+    memory: int = DEFAULT_MEMORY,
 ) -> OrderedMap[T, R]:
-    """``executor.map(fn, items)`` in input order with at most ``window`` items in flight."""
-    return OrderedMap(executor, fn, items, window, shortcut)
+    """``executor.map(fn, items)`` in input order, with at most ``window`` items at work."""
+    return OrderedMap(executor, fn, items, window, shortcut, memory)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -9,8 +10,29 @@ from types import TracebackType
 from .fetch import Fetcher
 from .inputs import InputLine
 from .options import Options
-from .pool import OrderedMap
+from .pool import OrderedMap, PoolState
 from .results import Result
+
+
+def _started_executor(workers: int) -> ThreadPoolExecutor:
+    """A ThreadPoolExecutor with every worker thread already running.
+
+    Started on demand, one per submit, each new thread waits for the GIL behind the
+    busy ones, and a wide pool is still growing long after the first answers come
+    back. Started here, before any work, all of them start at once: each parks on
+    a barrier, which forces the executor to start a thread for every submit.
+    """
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetchpool")
+    barrier = threading.Barrier(workers + 1)
+    try:
+        for _ in range(workers):
+            executor.submit(barrier.wait)
+        barrier.wait()
+    except BaseException:
+        barrier.abort()
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    return executor
 
 
 def _as_lines(items: Iterable[str | InputLine]) -> Iterator[InputLine]:
@@ -39,9 +61,7 @@ class Run(Iterator[Result]):
         self.options = options or Options()
         self.fetcher = Fetcher(self.options)
         self._lookup = lookup
-        self._executor = ThreadPoolExecutor(
-            max_workers=self.options.max_workers, thread_name_prefix="fetchpool"
-        )
+        self._executor = _started_executor(self.options.max_workers)
         self._map: OrderedMap[InputLine, Result] = OrderedMap(
             self._executor,
             # The shortcut has rejected every line that cannot be fetched, on the feeder thread.
@@ -60,7 +80,12 @@ class Run(Iterator[Result]):
 
     @property
     def in_flight(self) -> int:
+        """URLs read and not yet yielded."""
         return self._map.in_flight
+
+    def state(self) -> PoolState:
+        """What is running, what waits behind the head, and what the output waits for."""
+        return self._map.state()
 
     def ready(self) -> bool:
         """Whether the next result is available without waiting."""

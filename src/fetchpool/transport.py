@@ -1,0 +1,157 @@
+"""One connection pool for all workers, whose sockets the deadline watchdog can reach.
+
+Every worker sends through one ``SharedAdapter``: a connection a worker opens
+to a host is kept alive and reused by any worker that checks a URL on that
+host next, and pools are kept for thousands of hosts. Idle connections kept
+open across all hosts are capped (``idle_budget``) so that a long list of hosts
+never runs the process out of file descriptors: past the cap a finished
+connection is closed instead of kept.
+
+The connections register their socket with the attempt under way on their
+thread (deadline.py), so a deadline can end a request in any phase.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any
+
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from . import deadline
+
+# Idle connections kept open across all hosts: at most this, and at most half the
+# file descriptors the process may open, less one for each worker's request.
+MAX_IDLE = 8192
+# Connection pools (one per host) kept at once: they hold no connection while idle
+# connections are capped, but each holds a queue of `workers` places.
+POOL_PLACES = 1_000_000
+
+
+def _open_file_limit() -> int:
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return 8192
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+def idle_budget(workers: int) -> int:
+    """How many idle connections may be kept open at once with ``workers`` workers."""
+    return max(16, min(MAX_IDLE, _open_file_limit() // 2 - workers))
+
+
+class _Budget:
+    """A count of idle connections that may still be kept."""
+
+    def __init__(self, size: int) -> None:
+        self._free = threading.Semaphore(size)
+
+    def take(self) -> bool:
+        return self._free.acquire(blocking=False)
+
+    def give_back(self) -> None:
+        self._free.release()
+
+
+class _Watched:
+    """A connection that tells the attempt on its thread which socket it uses."""
+
+    # The attempt that last used this connection: only it may shut the socket down.
+    attempt: deadline.Attempt | None = None
+    # Whether this connection, idle in a pool, holds a place in the idle budget.
+    budget: _Budget | None = None
+
+    sock: socket.socket | None
+
+    def _claim(self, sock: socket.socket) -> None:
+        attempt = deadline.current()
+        self.attempt = attempt
+        if attempt is not None:
+            attempt.use(self, sock)
+
+    def _new_conn(self) -> socket.socket:
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        self._claim(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        if self.sock is not None:  # a kept-alive connection, or TLS set up already
+            self._claim(self.sock)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def leave_budget(self) -> None:
+        budget, self.budget = self.budget, None
+        if budget is not None:
+            budget.give_back()
+
+    def close(self) -> None:
+        self.leave_budget()
+        super().close()  # type: ignore[misc]
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _BudgetedPool:
+    """A host's pool that keeps a finished connection only while the idle budget allows."""
+
+    budget: _Budget
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        if isinstance(conn, _Watched):
+            conn.leave_budget()
+        return conn
+
+    def _put_conn(self, conn: Any) -> None:
+        if isinstance(conn, _Watched) and conn.budget is None:
+            if self.budget.take():
+                conn.budget = self.budget
+            else:
+                conn.close()
+                conn = None  # its place in the pool stays, empty
+        super()._put_conn(conn)  # type: ignore[misc]
+
+
+class _HTTPPool(_BudgetedPool, HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _HTTPSPool(_BudgetedPool, HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class SharedAdapter(HTTPAdapter):
+    """An HTTPAdapter for all workers: pools for many hosts, a place per worker in each."""
+
+    def __init__(self, workers: int) -> None:
+        budget = _Budget(idle_budget(workers))
+        # Subclasses per adapter, so each adapter's pools share that adapter's budget.
+        self._pool_classes = {
+            "http": type("HTTPPool", (_HTTPPool,), {"budget": budget}),
+            "https": type("HTTPSPool", (_HTTPSPool,), {"budget": budget}),
+        }
+        pools = max(64, min(MAX_IDLE, POOL_PLACES // workers))
+        super().__init__(pool_connections=pools, pool_maxsize=workers, max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        # A SOCKS proxy manager has pool classes of its own; leave it with them.
+        if manager.pool_classes_by_scheme is urllib3.poolmanager.pool_classes_by_scheme:
+            manager.pool_classes_by_scheme = self._pool_classes
+        return manager
