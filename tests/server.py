@@ -13,6 +13,10 @@ Paths choose the behaviour:
 - ``/head-not-allowed`` answers HEAD with 405 and GET with 200
 - ``/big/MIB`` answers 200 with a body of MIB mebibytes, written as fast as it is read
 - ``/silent`` reads the request and never answers
+- ``/trickle/PHASE`` sends its answer a byte at a time, 20 bytes a second, for a minute,
+  stalling in PHASE: ``status`` (an endless status line), ``headers`` (an endless header
+  line), ``body`` (a 200 whose body crawls) or ``continue`` (an endless run of
+  ``100 Continue`` answers); ``hung_up`` counts the clients that hung up on one
 - ``/close`` closes the connection without answering
 - anything else answers 200 with a short body
 
@@ -50,6 +54,7 @@ class ServerState:
     in_flight: int = 0
     max_in_flight: int = 0
     connections: int = 0
+    hung_up: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
 
 
@@ -138,6 +143,8 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(405 if self.command == "HEAD" else 200)
         elif head == "big":
             self._big(int(segments[1]) * 1024 * 1024)
+        elif head == "trickle":
+            self._trickle(segments[1])
         elif head == "silent":
             state.stop.wait(60)
             self.close_connection = True
@@ -157,6 +164,26 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def _trickle(self, phase: str) -> None:
+        self.close_connection = True
+        start, crawl = {
+            "status": (b"", b"HTTP/1.1 200 O" + b"K" * 2000),
+            "headers": (b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * 2000),
+            "body": (b"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n", b"a" * 2000),
+            "continue": (b"", b"HTTP/1.1 100 Continue\r\n\r\n" * 100),
+        }[phase]
+        state = self.server.state
+        try:
+            self.wfile.write(start)
+            for index in range(min(len(crawl), 1200)):  # a minute at most
+                if state.stop.wait(0.05):
+                    return
+                self.wfile.write(crawl[index : index + 1])
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            with state.lock:
+                state.hung_up += 1
 
     def _big(self, size: int) -> None:
         self.send_response(200)
@@ -184,7 +211,8 @@ class TestHTTPServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__((host, 0), Handler)
         self.state = ServerState()
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        # A short poll, so that stop() returns at once.
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that hangs up (a timed-out or interrupted fetchpool) is expected here.

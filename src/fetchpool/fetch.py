@@ -430,6 +430,11 @@ class Fetcher:
                     # Cut off by the deadline: whatever broke, it broke because time ran out.
                     reason = (TIMED_OUT, True) if attempt.expired else classify(exc)
                     raise _Failure(*reason) from exc
+                if attempt.expired:
+                    # Cut off mid-status or mid-headers, the answer may still parse (a status
+                    # line ended by the hang-up): it is not the server's.
+                    response.close()
+                    raise _Failure(TIMED_OUT, True)
                 _discard_body(response, attempt)
         except (requests.exceptions.RequestException, OSError, ValueError) as exc:
             raise _Failure(*classify(exc)) from exc

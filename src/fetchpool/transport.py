@@ -135,8 +135,10 @@ class _HTTPSPool(_BudgetedPool, HTTPSConnectionPool):
 class SharedAdapter(HTTPAdapter):
     """An HTTPAdapter for all workers: pools for many hosts, a place per worker in each."""
 
-    def __init__(self, workers: int) -> None:
-        budget = _Budget(idle_budget(workers))
+    def __init__(self, workers: int, idle: int | None = None) -> None:
+        """Pools with a place for each of ``workers``; at most ``idle`` idle connections
+        kept open in all (default: ``idle_budget(workers)``)."""
+        budget = _Budget(idle_budget(workers) if idle is None else idle)
         # Subclasses per adapter, so each adapter's pools share that adapter's budget.
         self._pool_classes = {
             "http": type("HTTPPool", (_HTTPPool,), {"budget": budget}),

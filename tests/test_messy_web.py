@@ -1,0 +1,138 @@
+"""The messy web: a stalled URL holds up only itself, deadlines hold whatever a server does,
+and connections are shared by the workers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from fetchpool import Options, fetch_all
+from fetchpool.fetch import Fetcher
+from fetchpool.transport import SharedAdapter
+
+from .server import TestHTTPServer
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Poll ``condition`` (a server-side count, say) until it holds or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+@pytest.fixture(scope="module")
+def _servers() -> Iterator[list[TestHTTPServer]]:
+    started = [TestHTTPServer().start() for _ in range(20)]
+    yield started
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def servers(_servers: list[TestHTTPServer]) -> list[TestHTTPServer]:
+    """Twenty servers on their own ports: twenty hosts to a client, with fresh logs."""
+    for server in _servers:
+        server.reset()
+    return _servers
+
+
+def test_a_silent_first_url_holds_up_no_other_request(server: TestHTTPServer) -> None:
+    silent = server.url("/silent")
+    others = [server.url(f"/delay/0.01/{n}") for n in range(60)]
+    run = fetch_all([silent, *others], Options(max_workers=4, timeout=60, retries=0))
+    results: list[object] = []
+    consumer = threading.Thread(target=lambda: results.extend(run), daemon=True)
+    consumer.start()
+    # Every other URL is requested while the first still waits for its answer, though
+    # four workers and a window of eight could never get there if the head held them.
+    assert wait_until(lambda: len(server.log) == 61)
+    assert wait_until(lambda: run.state().waiting == 60)
+    assert results == []
+    server.state.stop.set()  # the silent server hangs up
+    consumer.join(20)
+    assert [result.url for result in results] == [silent, *others]  # type: ignore[attr-defined]
+    assert [result.status for result in results[1:]] == [200] * 60  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("phase", ["status", "headers", "continue"])
+def test_an_answer_that_trickles_before_its_status_times_out_at_the_deadline(
+    server: TestHTTPServer, phase: str
+) -> None:
+    [result] = fetch_all([server.url(f"/trickle/{phase}")], Options(timeout=1, retries=0))
+    assert (result.status, result.error) == (None, "timed out")
+    # The server would trickle for a minute; the client hung up on it at its deadline.
+    assert wait_until(lambda: server.state.hung_up == 1)
+    assert result.elapsed < 30
+
+
+def test_a_body_that_trickles_keeps_the_status_that_came_before_it(
+    server: TestHTTPServer,
+) -> None:
+    [result] = fetch_all([server.url("/trickle/body")], Options(timeout=1, retries=0))
+    assert (result.status, result.ok, result.error) == (200, True, None)
+    assert wait_until(lambda: server.state.hung_up == 1)
+
+
+def test_max_time_bounds_a_url_across_its_retries(server: TestHTTPServer) -> None:
+    # Each attempt is cut at 0.5 s and retried; -m ends the URL after about 1.2 s.
+    options = Options(timeout=0.5, max_time=1.2, retries=50, backoff=0.01)
+    [result] = fetch_all([server.url("/silent")], options)
+    assert result.error == "timed out"
+    assert 2 <= result.attempts < 50
+    assert result.elapsed < 30
+
+
+def test_a_retry_wait_that_would_pass_max_time_is_not_waited(server: TestHTTPServer) -> None:
+    options = Options(max_time=5, retries=3, max_retry_wait=60)
+    [result] = fetch_all([server.url("/status/503?retry_after=50")], options)
+    # The last answer stands, rather than a wait of 50 s that the deadline cannot fit.
+    assert (result.status, result.attempts) == (503, 1)
+    assert len(server.log) == 1
+
+
+def test_max_time_bounds_the_wait_for_a_host_s_turn(server: TestHTTPServer) -> None:
+    slow, queued = server.url("/delay/3"), server.url("/status/200")
+    options = Options(max_workers=2, per_host=1, max_time=1, retries=0)
+    results = list(fetch_all([slow, queued], options))
+    assert results[1].error == "timed out"
+    assert results[1].attempts == 1
+    assert [seen.path for seen in server.log] == ["/delay/3"]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_one_connection_per_worker_serves_many_urls(server: TestHTTPServer, method: str) -> None:
+    urls = [server.url(f"/{n}") for n in range(300)]
+    results = list(fetch_all(urls, Options(max_workers=4, method=method)))
+    assert all(result.status == 200 for result in results)
+    assert server.state.connections <= 4
+
+
+def test_workers_share_connections_across_many_hosts(servers: list[TestHTTPServer]) -> None:
+    # Hosts in turn: with a pool per thread, four threads that each keep fewer hosts than
+    # this would open a connection for almost every URL.
+    urls = [servers[n % 20].url(f"/{n}") for n in range(400)]
+    results = list(fetch_all(urls, Options(max_workers=4)))
+    assert all(result.status == 200 for result in results)
+    assert sum(server.state.connections for server in servers) <= 4 * 20
+
+
+def test_idle_connections_beyond_the_budget_are_closed(servers: list[TestHTTPServer]) -> None:
+    fetcher = Fetcher(Options(max_workers=1))
+    fetcher._adapter = SharedAdapter(1, idle=3)
+    try:
+        for server in servers[:6]:
+            assert fetcher.fetch(server.url()).status == 200
+        # Six connections were opened in turn; only three were kept open after use.
+        assert wait_until(lambda: sum(s.state.connections for s in servers) == 6)
+        for server in servers[:6]:
+            assert fetcher.fetch(server.url("/again")).status == 200
+        reopened = sum(server.state.connections for server in servers[:6]) - 6
+        assert reopened == 3
+    finally:
+        fetcher.close()
