@@ -10,8 +10,15 @@ import re
 import pytest
 from rich.console import Console
 
+from fetchpool.inputs import InputLine
+from fetchpool.pool import PoolState
 from fetchpool.render import FORMAT_BY_SUFFIX, FORMATS, make_writer
-from fetchpool.render.status import print_summary, summary_line
+from fetchpool.render.status import (
+    describe_flight,
+    describe_wait,
+    print_summary,
+    summary_line,
+)
 from fetchpool.render.table import TableWriter, format_elapsed
 from fetchpool.results import FIELDS, Result, Tally
 
@@ -286,3 +293,31 @@ def test_the_tally_sorts_results_into_ok_failed_and_error(
     assert (tally.ok, tally.failed, tally.error) == counts
     assert tally.total == len(results)
     assert tally.all_ok is all_ok
+
+
+@pytest.mark.parametrize(
+    ("state", "text"),
+    [
+        (PoolState(running=3, waiting=0, spilled=0), "3 in flight"),
+        (PoolState(running=2, waiting=120, spilled=7), "2 in flight · 120 done behind"),
+    ],
+)
+def test_the_progress_shows_requests_in_flight_and_results_done_behind(
+    state: PoolState, text: str
+) -> None:
+    assert describe_flight(state) == text
+
+
+@pytest.mark.parametrize(
+    ("head", "started", "text"),
+    [
+        ("https://slow.example/", 92.0, "waiting for https://slow.example/ (8 s)"),
+        ("https://slow.example/", 99.5, None),
+        (None, None, None),
+    ],
+)
+def test_the_progress_names_the_url_the_output_waits_for_once_it_has_waited(
+    head: str | None, started: float | None, text: str | None
+) -> None:
+    line = InputLine(head) if head else None
+    assert describe_wait(PoolState(1, 5, 0, line, started), now=100.0) == text

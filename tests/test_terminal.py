@@ -209,3 +209,33 @@ def test_the_screen_shows_the_table_without_leftovers_of_the_progress_display(
     assert shown[4].startswith("3 URLs: 2 ok, 1 failed, 0 errors in ")
     assert len(shown) == 5
     assert not any("in flight" in line or "checked" in line for line in shown)
+
+
+def test_the_progress_display_names_the_url_the_output_waits_for(
+    fetchpool_exe: str, server: TestHTTPServer, tmp_path: Path
+) -> None:
+    silent = server.url("/silent")
+    path = tmp_path / "urls.txt"
+    path.write_text("\n".join([silent, *(server.url(f"/{n}") for n in range(20))]) + "\n")
+    controller, terminal = open_terminal()
+    process = subprocess.Popen(
+        [fetchpool_exe, "-w", "4", "-t", "60", "-r", "0", str(path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env=terminal_env(),
+    )
+    os.close(terminal)
+    shown = b""
+    try:
+        deadline = time.monotonic() + 30
+        wanted = ["1 in flight · 20 done behind", f"waiting for {silent} ("]
+        while not all(text in ANSI.sub("", shown.decode(errors="replace")) for text in wanted):
+            assert time.monotonic() < deadline, shown[-500:]
+            shown += os.read(controller, 65536)
+    finally:
+        server.state.stop.set()  # the silent URL's server hangs up: the run ends
+        stdout, _ = process.communicate(timeout=30)
+        os.close(controller)
+    assert process.returncode == 1
+    assert len(stdout.splitlines()) == 21

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from .inputs import InputLine
 from .options import Options
+from .pool import PoolState
 from .results import Result
 from .run import Run
 from .selection import Selection
@@ -64,7 +65,12 @@ class Checks(Iterator[Result]):
 
     @property
     def in_flight(self) -> int:
+        """Lines read and not yet yielded."""
         return self.run.in_flight
+
+    def state(self) -> PoolState:
+        """What is running, what waits behind the head, and what the output waits for."""
+        return self.run.state()
 
     def ready(self) -> bool:
         """Whether the next result is available without waiting."""

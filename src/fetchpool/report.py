@@ -57,7 +57,10 @@ def write_report(
     checks = results if isinstance(results, Checks) else None
     terminal = stream is sys.stdout and sys.stdout.isatty()
     display = StatusDisplay(
-        sys.stderr, enabled=progress and checks is not None, redirect_stdout=terminal
+        sys.stderr,
+        enabled=progress and checks is not None,
+        redirect_stdout=terminal,
+        state=checks.state if checks is not None else None,
     )
 
     with display:
@@ -74,7 +77,7 @@ def write_report(
             for result in results:
                 take(result)
                 if checks is not None:
-                    display.update(written.tally, checks.in_flight)
+                    display.update(written.tally)
                     # Flush only when the next result is not in yet: a reader sees
                     # each result promptly, and a fast run is not one write per line.
                     if not checks.ready():

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
+from ..inputs import InputLine
+from ..pool import PoolState
 from ..results import Result, Tally
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
     from rich.progress import Progress, TaskID
 
     from ..baseline import Baseline
@@ -79,16 +84,47 @@ def _describe(result: Result) -> str:
     return f"{place}  {result.url} -> {result.error or result.status}"
 
 
+# The output has waited this long for one URL before the display names it.
+NAME_THE_WAIT_AFTER = 1.0
+
+
+def describe_flight(state: PoolState) -> str:
+    """Requests in flight and results done behind the head: ``3 in flight · 120 done behind``."""
+    text = f"{state.running} in flight"
+    return f"{text} · {state.waiting} done behind" if state.waiting else text
+
+
+def describe_wait(state: PoolState, now: float | None = None) -> str | None:
+    """The URL the output waits for, once it has waited a while: ``waiting for
+    https://slow.example/ (8 s)``; None while nothing has waited that long."""
+    if state.head is None or state.head_started is None:
+        return None
+    waited = (time.monotonic() if now is None else now) - state.head_started
+    if waited < NAME_THE_WAIT_AFTER:
+        return None
+    url = state.head.text if isinstance(state.head, InputLine) else str(state.head)
+    return f"waiting for {url} ({waited:.0f} s)"
+
+
 class StatusDisplay:
     """A Rich progress display on ``stream`` while results come in, when it is a terminal.
 
     With ``redirect_stdout``, anything written to ``sys.stdout`` meanwhile is
-    printed above the display instead of through it.
+    printed above the display instead of through it. ``state``, when given, is
+    asked at each refresh what is in flight and what the output waits for, so
+    the display stays true while no result comes.
     """
 
-    def __init__(self, stream: TextIO, enabled: bool, redirect_stdout: bool) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        enabled: bool,
+        redirect_stdout: bool,
+        state: Callable[[], PoolState] | None = None,
+    ) -> None:
         self.stream = stream
         self.enabled = enabled
+        self._state = state
         self._redirect = redirect_stdout
         self._progress: Progress | None = None
         self._task: TaskID | None = None
@@ -106,6 +142,26 @@ class StatusDisplay:
             )
             from rich.text import Text
 
+            state = self._state
+            # The pool's state, asked once at each refresh, for the column and the line below.
+            latest: list[PoolState | None] = [None]
+
+            class StateColumn(ProgressColumn):
+                """What is in flight, as of this refresh."""
+
+                def render(self, task: Task) -> Text:
+                    return Text(describe_flight(latest[0]) + " ·" if latest[0] else "")
+
+            class LiveProgress(Progress):
+                """The progress line, then what the output waits for, when it waits."""
+
+                def get_renderables(self) -> Iterable[RenderableType]:
+                    latest[0] = state() if state is not None else None
+                    yield self.make_tasks_table(self.tasks)
+                    wait = describe_wait(latest[0]) if latest[0] else None
+                    if wait:
+                        yield Text(wait, style="yellow", no_wrap=True, overflow="ellipsis")
+
             class RateColumn(ProgressColumn):
                 """Results per second so far, worked out at each refresh, not at each result."""
 
@@ -115,14 +171,14 @@ class StatusDisplay:
                     return Text(rate, style="dim")
 
             console = Console(file=self.stream)
-            self._progress = Progress(
+            self._progress = LiveProgress(
                 SpinnerColumn(),
                 TextColumn("checked [bold]{task.completed}[/] ·"),
                 TextColumn(
                     "[green]{task.fields[ok]} ok[/] [yellow]{task.fields[failed]} failed[/]"
                     " [red]{task.fields[error]} errors[/] ·"
                 ),
-                TextColumn("{task.fields[in_flight]} in flight ·"),
+                StateColumn(),
                 RateColumn(),
                 TimeElapsedColumn(),
                 console=console,
@@ -131,21 +187,14 @@ class StatusDisplay:
                 redirect_stderr=False,
             )
             self._progress.start()
-            self._task = self._progress.add_task(
-                "", total=None, ok=0, failed=0, error=0, in_flight=0
-            )
+            self._task = self._progress.add_task("", total=None, ok=0, failed=0, error=0)
         return self
 
-    def update(self, tally: Tally, in_flight: int) -> None:
+    def update(self, tally: Tally) -> None:
         if self._progress is None or self._task is None:
             return
         self._progress.update(
-            self._task,
-            advance=1,
-            ok=tally.ok,
-            failed=tally.failed,
-            error=tally.error,
-            in_flight=in_flight,
+            self._task, advance=1, ok=tally.ok, failed=tally.failed, error=tally.error
         )
 
     def __exit__(
