@@ -95,6 +95,8 @@ def seen_options(monkeypatch: pytest.MonkeyPatch) -> list[Options]:
         (["--max-workers", "1024"], {"max_workers": 1024}),
         (["-t", "0.5"], {"timeout": 0.5}),
         (["--timeout", "3"], {"timeout": 3.0}),
+        (["-m", "7.5"], {"max_time": 7.5}),
+        (["--max-time", "60"], {"max_time": 60.0}),
         (["-r", "0"], {"retries": 0}),
         (["--retries", "5"], {"retries": 5}),
         (["--max-retry-wait", "2.5"], {"max_retry_wait": 2.5}),
@@ -126,6 +128,7 @@ def test_options_reach_the_run(
     defaults = {
         "max_workers": 32,
         "timeout": 10.0,
+        "max_time": None,
         "retries": 2,
         "max_retry_wait": 30.0,
         "method": "GET",
