@@ -306,6 +306,11 @@ FAILURES = [
         id="host-unreachable",
     ),
     pytest.param(
+        _connection_error(OSError(errno.EMFILE, "Too many open files")),
+        "too many open files here (see ulimit -n)",
+        id="out-of-file-descriptors",
+    ),
+    pytest.param(
         requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
         "connection closed by server",
         id="chunked",

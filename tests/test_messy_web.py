@@ -3,6 +3,8 @@ and connections are shared by the workers."""
 
 from __future__ import annotations
 
+import resource
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -136,3 +138,21 @@ def test_idle_connections_beyond_the_budget_are_closed(servers: list[TestHTTPSer
         assert reopened == 3
     finally:
         fetcher.close()
+
+
+def test_a_wide_run_is_not_held_to_a_low_soft_limit_on_open_files(
+    fetchpool_exe: str, server: TestHTTPServer
+) -> None:
+    def low_soft_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, 4096))
+
+    urls = "".join(server.url(f"/delay/0.3/{n}") + "\n" for n in range(400))
+    done = subprocess.run(
+        [fetchpool_exe, "-q", "-w", "200", "-r", "0", "-"],
+        input=urls.encode(),
+        capture_output=True,
+        timeout=60,
+        preexec_fn=low_soft_limit,
+    )
+    assert done.returncode == 0, done.stdout.decode()[-500:]
+    assert done.stdout.decode().count("\t200\n") == 400

@@ -667,6 +667,23 @@ def _open_output(output: str | None) -> Iterator[TextIO]:
         yield buffered
 
 
+def _raise_open_file_limit() -> None:
+    """Let the process open as many files as the system allows it (the hard limit).
+
+    A socket per worker, plus the idle connections kept for reuse, can pass the soft
+    limit (1,024 on many systems) at -w 1024; the hard limit is the system's word.
+    """
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1 << 16
+    if soft < wanted:
+        with contextlib.suppress(ValueError, OSError):  # the system would not have it
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def _run(
     sources: tuple[str, ...],
     options: Options,
@@ -683,6 +700,7 @@ def _run(
     from .inputs import read_sources
     from .pipeline import Checks
 
+    _raise_open_file_limit()
     checks = Checks(read_sources(sources), options, selection, dedupe, cache)
     return _report(
         checks, format_name, stream, quiet, baseline=baseline, fail_on=fail_on, cache=cache

@@ -138,6 +138,9 @@ def classify(exc: BaseException) -> tuple[str, bool]:
     for item in chain:
         if isinstance(item, OSError) and item.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
             return "network unreachable", True
+        if isinstance(item, OSError) and item.errno in (errno.EMFILE, errno.ENFILE):
+            # This machine's limit, not the server's doing: say so, not "timed out".
+            return "too many open files here (see ulimit -n)", True
     # After the causes above: urllib3 files every failed connect under ConnectTimeoutError.
     if has(
         requests.exceptions.Timeout,
