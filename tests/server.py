@@ -245,3 +245,58 @@ class TestHTTPServer(ThreadingHTTPServer):
         self.state.stop.set()
         self.shutdown()
         self.server_close()
+
+
+class TrickleRelay:
+    """Relays each connection to ``target`` (host, port), sending the answer back a byte
+    at a time, 20 a second: a server whose TLS handshake, or anything else, crawls.
+
+    ``hung_up`` is set when a client hangs up on it before the answer is through.
+    """
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.hung_up = threading.Event()
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(self.target)
+        forward = threading.Thread(target=self._forward, args=(client, upstream), daemon=True)
+        forward.start()
+        try:
+            for _ in range(1200):  # a minute at most
+                byte = upstream.recv(1)
+                if not byte or self._stop.wait(0.05):
+                    return
+                client.sendall(byte)
+        except OSError:
+            self.hung_up.set()
+        finally:
+            client.close()
+            upstream.close()
+
+    @staticmethod
+    def _forward(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._listener.close()

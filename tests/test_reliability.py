@@ -24,7 +24,7 @@ from fetchpool import Options, fetch_all
 from fetchpool.fetch import parse_retry_after
 
 from .processes import measured, peak_rss_mb
-from .server import TestHTTPServer
+from .server import TestHTTPServer, TrickleRelay
 
 
 def jsonl(output: bytes) -> list[dict]:
@@ -364,3 +364,16 @@ def test_a_redirect_from_http_to_https_is_verified_with_the_chosen_ca(
         error,
         target if status else None,
     )
+
+
+def test_a_tls_handshake_that_crawls_times_out_at_the_deadline(tls_server) -> None:
+    server, bundle = tls_server
+    relay = TrickleRelay(server.server_address[:2])
+    try:
+        url = f"https://127.0.0.1:{relay.port}/status/200"
+        [result] = fetch_all([url], Options(timeout=1, retries=0, verify=bundle))
+        assert (result.status, result.error) == (None, "timed out")
+        # The relay would crawl on for a minute: the client hung up at its deadline.
+        assert relay.hung_up.wait(20)
+    finally:
+        relay.stop()

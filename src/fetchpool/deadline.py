@@ -4,7 +4,8 @@ A socket timeout bounds each read, so a server that trickles a byte a second
 never trips it. Here each attempt registers a deadline, and the connection it
 uses registers its socket (see transport.py); a watchdog thread shuts the
 socket down once the deadline passes, which ends any read or write under way
-at once, in any phase: TLS handshake, status line, headers or body.
+at once: status line, headers or body. (A TLS handshake is bounded as a whole
+by the socket's timeout, which Python applies to the handshake, not to each read.)
 """
 
 from __future__ import annotations
