@@ -14,8 +14,6 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 # How often the watchdog looks, at most: a deadline holds to within this.
 TICK = 0.05
@@ -67,6 +65,32 @@ def _shut(sock: socket.socket) -> None:
 _local = threading.local()
 
 
+class _Watching:
+    """The context of one attempt: watched, and the calling thread's current attempt.
+
+    A class rather than a generator: it is entered on every request.
+    """
+
+    __slots__ = ("_attempt", "_attempts", "_previous")
+
+    def __init__(self, attempts: dict[int, Attempt], attempt: Attempt) -> None:
+        self._attempts = attempts
+        self._attempt = attempt
+        self._previous: Attempt | None = None
+
+    def __enter__(self) -> Attempt:
+        attempt = self._attempt
+        self._attempts[id(attempt)] = attempt
+        self._previous = getattr(_local, "attempt", None)
+        _local.attempt = attempt
+        return attempt
+
+    def __exit__(self, *exc: object) -> None:
+        _local.attempt = self._previous
+        del self._attempts[id(self._attempt)]
+        self._attempt.let_go()
+
+
 def current() -> Attempt | None:
     """The attempt the calling thread is making, if any."""
     attempt: Attempt | None = getattr(_local, "attempt", None)
@@ -87,22 +111,11 @@ class Watchdog:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @contextmanager
-    def attempt(self, deadline: float) -> Iterator[Attempt]:
-        """Make an attempt on this thread that ends at ``deadline`` (time.monotonic())."""
-        attempt = Attempt(deadline)
-        key = id(attempt)
+    def attempt(self, deadline: float) -> _Watching:
+        """A context: an attempt on this thread that ends at ``deadline`` (time.monotonic())."""
         if self._thread is None:
             self._start()
-        self._attempts[key] = attempt
-        previous = getattr(_local, "attempt", None)
-        _local.attempt = attempt
-        try:
-            yield attempt
-        finally:
-            _local.attempt = previous
-            del self._attempts[key]
-            attempt.let_go()
+        return _Watching(self._attempts, Attempt(deadline))
 
     def _start(self) -> None:
         with self._lock:
