@@ -36,6 +36,13 @@ TIMED_OUT = "timed out"
 DRAIN_LIMIT = 64 * 1024
 _CHUNK = 16 * 1024
 _NO_SLOT = nullcontext()
+# What a request can raise for anything the network, a server or a URL does.
+_REQUEST_ERRORS = (
+    requests.exceptions.RequestException,
+    OSError,
+    ValueError,
+    urllib3.exceptions.HTTPError,
+)
 
 
 class _Failure(Exception):
@@ -424,12 +431,7 @@ class Fetcher:
             with slot, self._watchdog.attempt(self._attempt_deadline(url_deadline)) as attempt:
                 try:
                     response = self._send(local, request, verify, proxies)
-                except (
-                    requests.exceptions.RequestException,
-                    OSError,
-                    ValueError,
-                    urllib3.exceptions.HTTPError,
-                ) as exc:
+                except _REQUEST_ERRORS as exc:
                     # Cut off by the deadline: whatever broke, it broke because time ran out.
                     reason = (TIMED_OUT, True) if attempt.expired else classify(exc)
                     raise _Failure(*reason) from exc
@@ -439,9 +441,7 @@ class Fetcher:
                     response.close()
                     raise _Failure(TIMED_OUT, True)
                 _discard_body(response, attempt)
-        except (requests.exceptions.RequestException, OSError, ValueError) as exc:
-            raise _Failure(*classify(exc)) from exc
-        except urllib3.exceptions.HTTPError as exc:
+        except _REQUEST_ERRORS as exc:
             raise _Failure(*classify(exc)) from exc
         return response.status_code, response.url, response.headers.get("Retry-After")
 
