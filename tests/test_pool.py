@@ -133,6 +133,40 @@ def test_a_stalled_head_does_not_stop_the_work_behind_it(executor: ThreadPoolExe
     assert list(mapped) == list(range(100))
 
 
+def test_a_stall_behind_a_head_the_consumer_took_late_does_not_stop_the_work(
+    executor: ThreadPoolExecutor,
+) -> None:
+    stalled, behind_done = threading.Event(), threading.Event()
+    lock = threading.Lock()
+    finished = 0
+
+    def fn(item: int) -> int:
+        nonlocal finished
+        if item == 1:
+            stalled.wait(20)
+        elif item > 1:
+            with lock:
+                finished += 1
+                if finished == 198:
+                    behind_done.set()
+        return item
+
+    mapped = OrderedMap(executor, fn, range(200), window=4, memory=10)
+    rest: list[int] = []
+    consumer = threading.Thread(target=lambda: rest.extend(mapped), daemon=True)
+    try:
+        # The consumer is behind for a while: the first result and ten more wait for it.
+        assert wait_until(lambda: mapped.ready() and mapped.state().waiting >= 11)
+        assert next(mapped) == 0
+        # It catches up, and then waits for item 1 alone: the items behind it go on.
+        consumer.start()
+        assert behind_done.wait(10), "the work stopped while the output waited for item 1"
+    finally:
+        stalled.set()
+    consumer.join(10)
+    assert rest == list(range(1, 200))
+
+
 def held_at(gate: threading.Event, stalled: int) -> Callable[[int], int]:
     """A function that returns its item, but holds item ``stalled`` until ``gate`` is set."""
 
