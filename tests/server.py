@@ -18,6 +18,10 @@ Paths choose the behaviour:
   line), ``body`` (a 200 whose body crawls) or ``continue`` (an endless run of
   ``100 Continue`` answers); ``hung_up`` counts the clients that hung up on one
 - ``/close`` closes the connection without answering
+- ``/hang-up/PHASE`` hangs up partway through its answer: after ``status`` (a status
+  line with no line end) or in ``headers`` (half a header line)
+- ``/late-head-body`` answers HEAD with a Content-Length and, against the rules, sends
+  that many body bytes late: just before its answer to the next request on the connection
 - anything else answers 200 with a short body
 
 Every request is logged with its method, path, headers, client port and the
@@ -79,8 +83,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._handle()
 
+    # Bytes owed on this connection by a /late-head-body answer, sent before the next answer.
+    owed = b""
+
     def _handle(self) -> None:
         state = self.server.state
+        if self.owed:
+            self.wfile.write(self.owed)
+            self.owed = b""
         seen = Seen(
             self.command,
             self.path,
@@ -150,6 +160,14 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif head == "close":
             self.close_connection = True
+        elif head == "hang-up":
+            partial = {"status": b"HTTP/1.1 200", "headers": b"HTTP/1.1 200 OK\r\nContent-Le"}
+            self.wfile.write(partial[segments[1]])
+            self.close_connection = True
+        elif head == "late-head-body":
+            self._answer(200)
+            if self.command == "HEAD":
+                self.owed = b"200\n"
         else:
             self._answer(200)
 

@@ -3,7 +3,9 @@ and connections are shared by the workers."""
 
 from __future__ import annotations
 
+import contextlib
 import resource
+import socket
 import subprocess
 import threading
 import time
@@ -156,3 +158,76 @@ def test_a_wide_run_is_not_held_to_a_low_soft_limit_on_open_files(
     )
     assert done.returncode == 0, done.stdout.decode()[-500:]
     assert done.stdout.decode().count("\t200\n") == 400
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A port whose connections the kernel completes and nobody ever reads or answers."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+@pytest.fixture
+def unaccepted_port() -> Iterator[int]:
+    """A port whose accept queue is full, so the kernel drops every new connection's SYN."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=0)
+    port = listener.getsockname()[1]
+    fillers = [socket.socket() for _ in range(4)]
+    for filler in fillers:
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+    yield port
+    for filler in fillers:
+        filler.close()
+    listener.close()
+
+
+def test_max_time_holds_while_a_tls_handshake_goes_unanswered(unanswered_port: int) -> None:
+    # Each read is bounded by -t (30 s); the URL as a whole by -m (1 s).
+    options = Options(timeout=30, max_time=1, retries=0, verify=False)
+    [result] = fetch_all([f"https://127.0.0.1:{unanswered_port}/"], options)
+    assert result.error == "timed out"
+    assert result.elapsed < 15
+
+
+def test_max_time_holds_while_a_connection_is_not_accepted(unaccepted_port: int) -> None:
+    options = Options(timeout=30, max_time=1, retries=0)
+    [result] = fetch_all([f"http://127.0.0.1:{unaccepted_port}/"], options)
+    assert result.error == "timed out"
+    assert result.elapsed < 15
+
+
+@pytest.mark.parametrize("phase", ["status", "headers"])
+def test_an_answer_cut_off_before_its_headers_end_has_no_status(
+    server: TestHTTPServer, phase: str
+) -> None:
+    [result] = fetch_all([server.url(f"/hang-up/{phase}")], Options(retries=0))
+    assert (result.status, result.ok, result.error) == (None, False, "connection closed by server")
+
+
+def test_a_head_answer_whose_body_comes_late_does_not_spoil_the_next_url(
+    server: TestHTTPServer,
+) -> None:
+    # One worker, one kept-alive connection: each URL is sent on the one the last used.
+    urls = [server.url(f"/late-head-body/{n}") for n in range(4)]
+    results = list(fetch_all(urls, Options(max_workers=1, method="HEAD", retries=0)))
+    assert [(result.status, result.error) for result in results] == [(200, None)] * 4
+
+
+def test_closing_a_run_early_leaves_no_thread_of_its_own_running(server: TestHTTPServer) -> None:
+    def left_behind() -> list[str]:
+        return [
+            t.name
+            for t in threading.enumerate()
+            if t not in before and t.name.startswith("fetchpool")
+        ]
+
+    before = set(threading.enumerate())
+    urls = [server.url(f"/{n}") for n in range(50)]
+    for _ in range(3):
+        with fetch_all(urls, Options(max_workers=2)) as run:
+            assert next(run).status == 200
+    # Workers finish what they started and leave; so should every other thread of the runs.
+    assert wait_until(lambda: not left_behind()), left_behind()
