@@ -22,11 +22,15 @@ TICK = 0.05
 class Attempt:
     """One attempt's deadline and the socket it is using now."""
 
-    __slots__ = ("_lock", "deadline", "expired", "owner", "sock")
+    __slots__ = ("_lock", "deadline", "expired", "fresh", "owner", "reused", "sock")
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         self.expired = False
+        # Whether a request of the attempt went on a kept-alive connection, and whether
+        # the attempt wants new connections only (it is resending after such a failure).
+        self.reused = False
+        self.fresh = False
         # The connection object the socket belongs to, and the socket: the attempt
         # may shut the socket only while that connection is still its own.
         self.owner: object | None = None
@@ -126,12 +130,17 @@ class Watchdog:
                 self._thread.start()
 
     def _watch(self) -> None:
-        while not self._stop.wait(self._tick):
+        while True:
+            time.sleep(self._tick)
             now = time.monotonic()
             # dict.copy() is one C call, safe while workers add and remove attempts.
-            for attempt in self._attempts.copy().values():
+            attempts = self._attempts.copy().values()
+            if self._stop.is_set() and not attempts:
+                return
+            for attempt in attempts:
                 if attempt.deadline <= now and not attempt.expired:
                     attempt.expire()
 
     def close(self) -> None:
+        """Stop the watchdog once the attempts under way are over (their deadlines hold)."""
         self._stop.set()

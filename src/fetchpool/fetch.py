@@ -429,21 +429,37 @@ class Fetcher:
             plain = str(request.url).startswith("http:")
             verify = True if plain and not proxies else self._verify
             with slot, self._watchdog.attempt(self._attempt_deadline(url_deadline)) as attempt:
-                try:
-                    response = self._send(local, request, verify, proxies)
-                except _REQUEST_ERRORS as exc:
-                    # Cut off by the deadline: whatever broke, it broke because time ran out.
-                    reason = (TIMED_OUT, True) if attempt.expired else classify(exc)
-                    raise _Failure(*reason) from exc
-                if attempt.expired:
-                    # Cut off mid-status or mid-headers, the answer may still parse (a status
-                    # line ended by the hang-up): it is not the server's.
-                    response.close()
-                    raise _Failure(TIMED_OUT, True)
+                response = self._send_once_more_if_stale(local, request, verify, proxies, attempt)
                 _discard_body(response, attempt)
         except _REQUEST_ERRORS as exc:
             raise _Failure(*classify(exc)) from exc
         return response.status_code, response.url, response.headers.get("Retry-After")
+
+    def _send_once_more_if_stale(
+        self,
+        local: _ThreadSession,
+        request: requests.PreparedRequest,
+        verify: bool | str,
+        proxies: dict[str, str],
+        attempt: Attempt,
+    ) -> requests.Response:
+        """Send; when a kept-alive connection fails before any answer, send again at once
+        on a new one, within the same attempt, as curl and browsers do.
+
+        Such a connection may have been closed by the server while idle, or left with
+        bytes a server owed (a body sent after a HEAD answer): neither is the URL's doing.
+        """
+        while True:
+            try:
+                return self._send(local, request, verify, proxies)
+            except _REQUEST_ERRORS as exc:
+                if attempt.expired:
+                    # Cut off by the deadline: whatever broke, it broke because time ran out.
+                    raise _Failure(TIMED_OUT, True) from exc
+                if attempt.reused and not attempt.fresh and _unanswered(exc):
+                    attempt.fresh = True
+                    continue
+                raise _Failure(*classify(exc)) from exc
 
     def _attempt_deadline(self, url_deadline: float | None) -> float:
         """When the attempt starting now must end: -t from now, and no later than -m."""
@@ -515,8 +531,9 @@ def _discard_body(response: requests.Response, attempt: Attempt) -> None:
         read = 0
         try:
             while read <= DRAIN_LIMIT:
+                # Read even an empty body: that closes the response, ready for the next.
+                chunk = raw.read(_CHUNK, decode_content=False)
                 # With its length known, a body is at its end when none remains.
-                chunk = b"" if remaining == 0 else raw.read(_CHUNK, decode_content=False)
                 if not chunk or getattr(raw, "length_remaining", None) == 0:
                     # Back to the pool for any worker: from here it is not this attempt's.
                     attempt.let_go()
@@ -526,6 +543,15 @@ def _discard_body(response: requests.Response, attempt: Attempt) -> None:
         except (OSError, ValueError, http.client.HTTPException, urllib3.exceptions.HTTPError):
             pass
     response.close()
+
+
+def _unanswered(exc: BaseException) -> bool:
+    """Whether a request failed before a valid status line came: the connection was
+    closed, reset or gave something other than an answer."""
+    return any(
+        isinstance(cause, (http.client.BadStatusLine, ConnectionResetError, BrokenPipeError))
+        for cause in _causes(exc)
+    )
 
 
 def _time_left(deadline: float | None, needed: float = 0.0) -> bool:

@@ -235,6 +235,12 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         if behind:
             self._taken.get()
 
+    def _wake_feeder(self) -> None:
+        """Wake the feeder if it waits for the consumer (under the lock)."""
+        if self._feeder_asleep:
+            self._feeder_asleep = False
+            self._taken.put(None)
+
     def _work(self, index: int, item: T) -> None:
         if self._closed.is_set():  # closed before it started: dropped
             return
@@ -284,15 +290,17 @@ class OrderedMap(Generic[T, R], Iterator[R]):
                 value = self._take(self._head)
                 if value is not _MISSING:
                     self._head += 1
-                    if self._feeder_asleep and len(self._done) <= self._memory // 2:
-                        self._feeder_asleep = False
-                        self._taken.put(None)
+                    if len(self._done) <= self._memory // 2:
+                        self._wake_feeder()
                     break
                 if self._end is not None and self._head >= self._end:
                     self._exhausted = True
                     self._drop_spill()
                     raise StopIteration
                 self._sleeping = self._head
+                # The consumer has caught up and waits for a slow item: the work behind it
+                # must go on, spilling if need be.
+                self._wake_feeder()
             # Interruptible (Ctrl-C) and lossless: the head stays where it is until it comes.
             self._wake.get()
         if isinstance(value, _Raised):

@@ -107,9 +107,13 @@ class Run(Iterator[Result]):
         return self._map.finished()
 
     def close(self) -> None:
-        """Stop reading input, cancel what has not started and cut short any waits."""
+        """Stop reading input, cancel what has not started and cut short any waits.
+
+        Requests under way finish on their own (within their deadlines); their threads
+        and the run's connections go with them.
+        """
         self._map.close()
-        self.fetcher.stop()
+        self.fetcher.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def _finish(self) -> None:

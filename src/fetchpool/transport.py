@@ -13,6 +13,7 @@ thread (deadline.py), so a deadline can end a request in any phase.
 
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 from typing import Any
@@ -66,21 +67,78 @@ class _Budget:
             self._free += 1
 
 
+class _LineRecorder:
+    """A response's file while its head is read, noting a line that did not end.
+
+    http.client takes the end of the stream as the end of a status or header line,
+    and of the header block: a server that hangs up after ``HTTP/1.1 200`` would pass
+    for a 200.
+    """
+
+    def __init__(self, fp: Any) -> None:
+        self.fp = fp
+        self.cut = False
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self.fp.readline(limit)
+        if not line.endswith(b"\n") and (limit < 0 or len(line) < limit):
+            self.cut = True
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fp, name)
+
+
+class _CheckedResponse(http.client.HTTPResponse):
+    """A response whose status line and headers must arrive whole, ended as HTTP says."""
+
+    def begin(self) -> None:
+        if self.headers is not None:
+            return
+        recorder = _LineRecorder(self.fp)
+        self.fp = recorder
+        try:
+            super().begin()
+        finally:
+            if self.fp is recorder:
+                self.fp = recorder.fp
+        if recorder.cut:
+            self._close_conn()
+            raise http.client.RemoteDisconnected("the answer ended before its headers did")
+
+
 class _Watched:
     """A connection that tells the attempt on its thread which socket it uses."""
+
+    response_class: type[http.client.HTTPResponse] = _CheckedResponse
 
     # The attempt that last used this connection: only it may shut the socket down.
     attempt: deadline.Attempt | None = None
     # Whether this connection, idle in a pool, holds a place in the idle budget.
     budget: _Budget | None = None
+    # Whether the connection carried a request before this one (it was kept alive).
+    carried = False
 
     sock: socket.socket | None
+    timeout: Any
 
     def _claim(self, sock: socket.socket) -> None:
         attempt = deadline.current()
         self.attempt = attempt
         if attempt is not None:
             attempt.use(self, sock)
+
+    def connect(self) -> None:
+        # Until the connection is made (and TLS set up) there is no socket to shut down:
+        # the attempt's time left bounds connecting, not the whole of -t.
+        attempt = deadline.current()
+        if attempt is not None:
+            left = max(attempt.remaining(), 0.001)
+            # None or urllib3's "default" marker when unset, a number of seconds when set.
+            if not isinstance(self.timeout, (int, float)) or left < self.timeout:
+                self.timeout = left
+        self.carried = False
+        super().connect()  # type: ignore[misc]
 
     def _new_conn(self) -> socket.socket:
         sock: socket.socket = super()._new_conn()  # type: ignore[misc]
@@ -90,7 +148,11 @@ class _Watched:
     def request(self, *args: Any, **kwargs: Any) -> None:
         if self.sock is not None:  # a kept-alive connection, or TLS set up already
             self._claim(self.sock)
+        attempt = deadline.current()
+        if attempt is not None and self.carried:
+            attempt.reused = True
         super().request(*args, **kwargs)  # type: ignore[misc]
+        self.carried = True  # after: a plain connection connects in there, which resets it
 
     def leave_budget(self) -> None:
         budget, self.budget = self.budget, None
@@ -119,6 +181,9 @@ class _BudgetedPool:
         conn = super()._get_conn(timeout)  # type: ignore[misc]
         if isinstance(conn, _Watched):
             conn.leave_budget()
+            attempt = deadline.current()
+            if attempt is not None and attempt.fresh and conn.sock is not None:
+                conn.close()  # kept alive, but this attempt asked for a new connection
         return conn
 
     def _put_conn(self, conn: Any) -> None:
