@@ -541,10 +541,12 @@ class Fetch:
     urls: UrlList
     workers: int
     repeats: int
+    # The tools the case's targets compare fetchpool with: they run every repeat, the
+    # others --peer-repeats times.
+    compared: tuple[str, ...]
     # Matched across tools: fetchpool -t T -r 0, curl -m T, requests' timeout=T, lychee
     # --timeout T --max-retries 0. None leaves each tool its defaults.
     timeout: float | None = None
-    xargs: bool = True
 
     @property
     def label(self) -> str:
@@ -613,18 +615,18 @@ def fetch_case(
     count = len(urls.urls)
     name = re.sub(r"\W+", "-", f"{fetch.title} {count} {fetch.workers}".lower()).strip("-")
     plain, config = write_url_files(workdir, name, urls.urls)
-    every = fetch_tools(exe, plain, config, fetch.workers, fetch.timeout, fetch.xargs)
+    xargs_out = _xargs_left_out(fetch, args.xargs_max_urls)
+    every = fetch_tools(exe, plain, config, fetch.workers, fetch.timeout, not xargs_out)
     tools = [tool for tool in every if _wanted(tool, args)]
     few = [server.ok_url(f"w{number}") for number in range(min(count, 2 * fetch.workers))]
     few_plain, few_config = write_url_files(workdir, f"{name}-warm-up", few)
-    warm_up = fetch_tools(exe, few_plain, few_config, fetch.workers, fetch.timeout, fetch.xargs)
+    warm_up = fetch_tools(exe, few_plain, few_config, fetch.workers, fetch.timeout, not xargs_out)
     # Once per run is enough: the page cache and the bytecode cache stay warm.
     warm_up = [tool for tool in warm_up if _wanted(tool, args) and tool.name not in warmed]
     warmed.update(tool.name for tool in warm_up)
     for tool in tools:
-        if tool.name == XARGS and args.xargs_repeats < fetch.repeats:
-            # The slowest peer, and no target compares with it.
-            tool.runs = args.xargs_repeats
+        if tool.name not in (FETCHPOOL, *fetch.compared) and args.peer_repeats < fetch.repeats:
+            tool.runs = args.peer_repeats
     timeout = "" if fetch.timeout is None else f", {fetch.timeout:g} s timeout"
     title = f"{fetch.title}: {count:,} URLs, {fetch.workers:,} workers{timeout}, {server.name}"
     log(title)
@@ -632,17 +634,30 @@ def fetch_case(
     case = Case(f"{title} (median of {fetch.repeats})", tools, count)
     if urls.ok != count or urls.hosts > 1:
         case.about.append(urls.describe())
-    if not fetch.xargs and exe.xargs and exe.curl:
-        case.about.append(f"{XARGS} left out: one process per URL, {fetch.workers:,} at once")
-    for tool in tools:
-        if tool.runs is not None and tool.samples:
-            runs = len(tool.samples)
-            case.about.append(f"{tool.name}: {runs} run{'s' * (runs != 1)} (--xargs-repeats)")
+    if xargs_out and exe.xargs and exe.curl and _wanted(Tool(XARGS, []), args):
+        case.about.append(f"{XARGS} left out: {xargs_out}")
+    fewer = [tool.name for tool in tools if tool.runs is not None]
+    if fewer:
+        runs = f"{args.peer_repeats} run{'s' * (args.peer_repeats != 1)}"
+        case.about.append(f"{', '.join(fewer)}: {runs}, as no target here compares with them")
     for tool in tools:
         for problem in tool.problems(urls.ok, exit_zero=urls.ok == count):
             case.notes.append(f"{tool.name}: {problem}")
             case.flagged.add(tool.name)
     return case
+
+
+def _xargs_left_out(fetch: Fetch, max_urls: int) -> str:
+    """Why xargs -P curl sits this case out, or "" when it runs.
+
+    It starts a process per URL: hundreds at once are a fork bomb rather than a peer,
+    and ten thousand take minutes of a small machine.
+    """
+    if fetch.workers > 256:
+        return f"one process per URL, {fetch.workers:,} at once"
+    if len(fetch.urls.urls) > max_urls:
+        return f"one process per URL, more than --xargs-max-urls {max_urls:,} URLs"
+    return ""
 
 
 def floor_seconds(urls: UrlList, workers: int, timeout: float, per_host_ms: int = 0) -> float:
@@ -1035,11 +1050,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         " 127.0.0.1 (where only 127.0.0.1 is routed, as on macOS)",
     )
     parser.add_argument(
-        "--xargs-repeats",
+        "--peer-repeats",
         type=int,
         default=1,
-        help="runs of xargs -P curl in each case, where fewer than the case's (it is the"
-        " slowest, and no target compares with it)",
+        help="runs of each tool that no target of its case compares with, where fewer than"
+        " the case's",
+    )
+    parser.add_argument(
+        "--xargs-max-urls",
+        type=int,
+        default=5_000,
+        help="leave xargs -P curl out of longer lists (one process per URL)",
     )
     parser.add_argument("--startup-repeats", type=int, default=15, help="runs of each start-up")
     scale = parser.add_argument_group("input size (fetchpool alone)")
@@ -1176,7 +1197,8 @@ def run_cases(
 
     if "zero" in wanted:
         server = servers.zero()
-        spec = Fetch("Zero latency", plain_list(server, args.urls), args.workers, args.repeats)
+        urls = plain_list(server, args.urls)
+        spec = Fetch("Zero latency", urls, args.workers, args.repeats, (TEXTBOOK_NAME,))
         case = fetch(spec, server)
         ours, theirs = case.tool(FETCHPOOL), case.tool(TEXTBOOK_NAME)
         if ours and theirs and ours.samples and theirs.samples:
@@ -1197,8 +1219,7 @@ def run_cases(
             continue
         server = servers.latency()
         urls = plain_list(server, count, delay_ms)
-        # One process per URL, hundreds at once, is a fork bomb rather than a peer.
-        spec = Fetch(f"{delay_ms} ms latency", urls, workers, repeats, xargs=workers <= 256)
+        spec = Fetch(f"{delay_ms} ms latency", urls, workers, repeats, (CURL,))
         case = fetch(spec, server)
         case.about.append(f"floor: {math.ceil(count / workers) * args.delay:.2f} s")
         time_target(case, spec.label, CURL, f"within {limit:.2f}x curl --parallel's time", limit)
@@ -1206,7 +1227,14 @@ def run_cases(
         server = servers.messy(args.messy_hosts)
         urls = messy_web(server.hosts, args.messy_urls, args.seed, args.messy_max_ms)
         for workers in args.messy_workers:
-            spec = Fetch("Messy web", urls, workers, args.messy_repeats, args.messy_timeout)
+            spec = Fetch(
+                "Messy web",
+                urls,
+                workers,
+                args.messy_repeats,
+                (CURL, TEXTBOOK_NAME, LYCHEE),
+                args.messy_timeout,
+            )
             case = fetch(spec, server)
             floor = floor_seconds(urls, workers, args.messy_timeout)
             case.about.append(f"floor: {floor:.2f} s (delays and timeouts over {workers} workers)")
@@ -1219,7 +1247,9 @@ def run_cases(
             server.hosts, args.silent_urls, args.silent_share, args.answer_ms, args.seed
         )
         title = f"{args.silent_share * 100:g}% silent hosts"
-        spec = Fetch(title, urls, args.silent_workers, args.silent_repeats, args.silent_timeout)
+        spec = Fetch(
+            title, urls, args.silent_workers, args.silent_repeats, (CURL,), args.silent_timeout
+        )
         case = fetch(spec, server)
         floor = floor_seconds(urls, args.silent_workers, args.silent_timeout)
         case.about.append(f"floor: {floor:.2f} s (delays and timeouts over the workers)")
@@ -1228,7 +1258,12 @@ def run_cases(
         server = servers.messy(args.hosts_count, args.new_connection_ms)
         urls = many_hosts(server.hosts, args.hosts_urls, args.answer_ms, args.seed)
         spec = Fetch(
-            "Thousands of hosts", urls, args.hosts_workers, args.hosts_repeats, args.hosts_timeout
+            "Thousands of hosts",
+            urls,
+            args.hosts_workers,
+            args.hosts_repeats,
+            (LYCHEE,),
+            args.hosts_timeout,
         )
         case = fetch(spec, server)
         floor = floor_seconds(urls, args.hosts_workers, 0, args.new_connection_ms)
