@@ -861,7 +861,7 @@ def render_markdown(cases: list[Case], header: list[str]) -> str:
         out.append(f"**{case.title}**")
         out.append("")
         if case.about:
-            out.extend([*case.about, ""])
+            out.extend([*(f"- {line}" for line in case.about), ""])
         out.append("| " + " | ".join(headers(case)) + " |")
         out.append("|" + "|".join(["---", *["---:"] * (len(headers(case)) - 1)]) + "|")
         for row in table_rows(case):
