@@ -1,27 +1,68 @@
-"""The side-by-side benchmark, run end to end at tiny sizes so that it cannot rot."""
+"""The side-by-side benchmark, run end to end at tiny sizes so that it cannot rot, and its
+messy web: the server's behaviours and the lists it is given."""
 
 from __future__ import annotations
 
+import http.client
 import importlib.util
 import io
+import itertools
+import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+BENCH = BENCHMARKS / "bench.py"
+
+
+def load_bench() -> ModuleType:
+    """benchmarks/bench.py as a module (it is a script, not part of the package)."""
+    name = "fetchpool_benchmark"
+    if name not in sys.modules:
+        # bench.py imports messyweb.py beside it, as it does when run as a script.
+        if str(BENCHMARKS) not in sys.path:
+            sys.path.insert(0, str(BENCHMARKS))
+        spec = importlib.util.spec_from_file_location(name, BENCH)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up here
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+bench_module = load_bench()
+messyweb = sys.modules["messyweb"]
 
 FETCH_TOOLS = ["fetchpool", "requests + ThreadPoolExecutor"]
 if shutil.which("curl"):
     FETCH_TOOLS.append("curl --parallel")
     if shutil.which("xargs"):
         FETCH_TOOLS.append("xargs -P curl")
+# The run below installs nothing: lychee has rows where it is installed already.
+if Path(sys.executable).with_name("lychee").exists() or shutil.which("lychee"):
+    FETCH_TOOLS.append("lychee")
 
-SECTIONS = ["Zero latency: 40 URLs", "50 ms latency: 40 URLs"]
+SECTIONS = [
+    "Zero latency: 40 URLs",
+    "50 ms latency: 40 URLs",
+    "50 ms latency: 60 URLs",
+    "Messy web: 40 URLs",
+    "4% silent hosts: 50 URLs",
+    "Thousands of hosts: 40 URLs",
+]
+MESSY_SECTIONS = SECTIONS[3:]
+# Longer than --xargs-max-urls below.
+WITHOUT_XARGS = "50 ms latency: 60 URLs"
 
 
 @pytest.fixture(scope="module")
@@ -34,21 +75,45 @@ def bench(fetchpool_exe: str, tmp_path_factory: pytest.TempPathFactory) -> tuple
             sys.executable,
             str(BENCH),
             "--python-server",
+            "--no-install",
+            "--messy-on=ports",
             "--urls=40",
             "--latency-urls=40",
+            "--wide-urls=60",
+            "--wide-workers=20",
             "--delay=0.05",
+            "--messy-urls=40",
+            "--messy-hosts=10",
+            "--messy-max-ms=50",
+            "--messy-timeout=0.4",
+            "--silent-urls=50",
+            "--silent-hosts=10",
+            "--silent-share=0.04",
+            "--silent-timeout=0.4",
+            "--hosts-urls=40",
+            "--hosts-count=10",
+            "--hosts-workers=4",
+            "--new-connection-ms=20",
+            "--answer-ms=5",
             "--repeats=1",
             "--latency-repeats=1",
+            "--wide-repeats=1",
+            "--messy-repeats=1",
+            "--silent-repeats=1",
+            "--hosts-repeats=2",
+            "--peer-repeats=1",
+            "--xargs-max-urls=50",
             "--startup-repeats=1",
             "--scale-base=40",
             "--scale-lines=120",
+            "--scale-timeout=0.4",
             f"--fetchpool={fetchpool_exe}",
             f"--markdown={markdown}",
             "--quiet",
         ],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout, markdown.read_text()
@@ -61,11 +126,48 @@ def section(text: str, title: str) -> str:
     return text[start : end if end >= 0 else None]
 
 
-@pytest.mark.parametrize("title", SECTIONS)
-@pytest.mark.parametrize("tool", FETCH_TOOLS)
+def has_row(text: str, title: str, tool: str) -> bool:
+    rows = section(text, title).splitlines()
+    return any(re.match(rf"  {re.escape(tool)}\s+[\d,]+\s", row) for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("title", "tool"),
+    [
+        (title, tool)
+        for title in SECTIONS
+        for tool in FETCH_TOOLS
+        if (title, tool) != (WITHOUT_XARGS, "xargs -P curl")
+    ],
+)
 def test_every_tool_has_a_row_in_each_fetch_case(bench: tuple[str, str], title: str, tool: str):
+    assert has_row(bench[0], title, tool)
+
+
+def test_xargs_sits_out_a_list_longer_than_it_is_allowed(bench: tuple[str, str]):
+    if "xargs -P curl" not in FETCH_TOOLS:
+        pytest.skip("curl or xargs is not installed")
+    assert not has_row(bench[0], WITHOUT_XARGS, "xargs -P curl")
+    assert "xargs -P curl left out: one process per URL, more than --xargs-max-urls 50 URLs" in (
+        section(bench[0], WITHOUT_XARGS)
+    )
+
+
+def test_tools_no_target_compares_with_run_fewer_times(bench: tuple[str, str]):
+    # The thousands-of-hosts case runs twice; its one target compares with lychee.
+    fewer = [tool for tool in FETCH_TOOLS if tool not in ("fetchpool", "lychee")]
+    text = section(bench[0], "Thousands of hosts: 40 URLs")
+    assert f"  {', '.join(fewer)}: 1 run, as no target here compares with them" in text
+
+
+@pytest.mark.parametrize("title", MESSY_SECTIONS)
+def test_the_messy_web_cases_count_each_tools_connections(bench: tuple[str, str], title: str):
     rows = section(bench[0], title).splitlines()
-    assert any(re.match(rf"  {re.escape(tool)}\s+[\d,]+\s", row) for row in rows), rows
+    header = next(row for row in rows if row.lstrip().startswith("tool "))
+    assert "connections" in header
+    fetchpool = next(row for row in rows if row.startswith("  fetchpool "))
+    # tool, URLs/s, time, its unit, peak RSS, MiB, connections, ratio
+    assert int(fetchpool.split()[6].replace(",", "")) >= 1
 
 
 @pytest.mark.parametrize(
@@ -75,58 +177,95 @@ def test_every_tool_has_a_row_in_each_fetch_case(bench: tuple[str, str], title: 
         'python -c "import requests"',
         "fetchpool, 40 lines",
         "fetchpool, 120 lines",
+        "fetchpool, 40 lines, silent head",
+        "fetchpool, 120 lines, silent head",
     ],
 )
 def test_the_start_up_and_input_size_cases_have_their_rows(bench: tuple[str, str], row: str):
     assert re.search(rf"^  {re.escape(row)}\s+\S+\s+[\d.]+ m?s", bench[0], re.MULTILINE)
 
 
-def test_every_url_got_a_200_from_every_tool(bench: tuple[str, str]):
-    assert "note: " not in bench[0].replace("note: zero-latency server", "")
+def test_every_url_got_the_answer_it_asks_for_from_every_tool(bench: tuple[str, str]):
+    assert "note: " not in bench[0]
 
 
 def test_the_fallback_server_is_named_in_the_output(bench: tuple[str, str]):
     assert "the built-in Python server (as asked)" in bench[0]
 
 
+def test_the_messy_lists_are_described_under_their_titles(bench: tuple[str, str]):
+    assert re.search(r"^  50 URLs on 10 hosts: 48 200s, 2 silent$", bench[0], re.MULTILINE)
+
+
 @pytest.mark.parametrize(
     "target",
     [
-        "fetchpool at least 2.0x the textbook pattern's URLs/s",
-        "fetchpool within 10% of curl --parallel's time",
+        "Zero latency, 40 URLs, 8 workers: fetchpool at least 2.0x the textbook pattern's URLs/s",
+        "50 ms latency, 40 URLs, 256 workers: fetchpool within 1.10x curl --parallel's time",
+        "50 ms latency, 60 URLs, 20 workers: fetchpool within 1.50x curl --parallel's time",
+        "Messy web, 40 URLs, 32 workers: fetchpool within 1.25x curl --parallel's time",
+        "Messy web, 40 URLs, 32 workers: fetchpool faster than the textbook pattern",
+        "Messy web, 40 URLs, 32 workers: fetchpool faster than lychee",
+        "4% silent hosts, 50 URLs, 32 workers: fetchpool within 1.2x curl --parallel -m's time",
+        "Thousands of hosts, 40 URLs, 4 workers: fetchpool within 1.25x lychee's time",
         'fetchpool --version at most 1.5x python -c "import requests"',
         "120 lines: peak RSS flat",
-        "120 lines: time per URL no more than 1.1x",
+        "120 lines with a silent head: peak RSS flat",
+        "120 lines: time per line no more than 1.1x",
     ],
 )
 def test_every_target_is_marked_met_or_not_met(bench: tuple[str, str], target: str):
     if "curl" in target and "curl --parallel" not in FETCH_TOOLS:
         pytest.skip("curl is not installed")
+    if "lychee" in target and "lychee" not in FETCH_TOOLS:
+        pytest.skip("lychee is not installed")
     assert re.search(rf"\[(met    |NOT MET)\] {re.escape(target)}", bench[0])
 
 
 @pytest.mark.parametrize("tool", FETCH_TOOLS)
 def test_the_markdown_has_a_row_for_each_tool_in_each_fetch_case(bench: tuple[str, str], tool: str):
-    assert bench[1].count(f"| `{tool}` |") == len(SECTIONS)
-
-
-def load_bench() -> ModuleType:
-    """benchmarks/bench.py as a module (it is a script, not part of the package)."""
-    name = "fetchpool_benchmark"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, BENCH)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up here
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    expected = len(SECTIONS) - (tool == "xargs -P curl")
+    assert bench[1].count(f"| `{tool}` |") == expected
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 4, 5, 7, 1 << 20])
 def test_answers_are_counted_across_chunk_boundaries(chunk: int):
     output = b"u1 200\nu2\t200\nu3 404\nu4 2000\nu5 200\n"
     stream = io.BytesIO(output)
-    assert load_bench()._count_ok(lambda _: stream.read(chunk)) == 3
+    assert bench_module._count_ok(lambda _: stream.read(chunk)) == 3
+
+
+@pytest.mark.parametrize(
+    ("output", "ok"),
+    [
+        (b'{"total": 5, "successful": 3, "errors": 2}\n', 3),
+        (b'  {"successful": 7}\n[ERROR] a line after the report\n', 7),
+        (b"not a report", 0),
+        (b"", 0),
+    ],
+)
+def test_lychees_successes_are_read_from_its_json_report(output: bytes, ok: int):
+    assert bench_module._count_lychee(io.BytesIO(output).read) == ok
+
+
+def test_a_tool_with_fewer_runs_is_run_only_that_often(tmp_path: Path):
+    true = shutil.which("true")
+    assert true is not None
+    every, once = bench_module.Tool("every", [true]), bench_module.Tool("once", [true], runs=1)
+    env = bench_module.child_env(tmp_path)
+    bench_module.run_interleaved([every, once], 3, env, bench_module.Log(True), warm_up=[])
+    assert (len(every.samples), len(once.samples)) == (3, 1)
+
+
+def test_quick_shrinks_the_sizes_that_were_not_given():
+    args = bench_module.parse_args(["--quick", "--urls", "77"])
+    assert (args.urls, args.messy_urls, args.repeats) == (77, 400, 1)
+
+
+def test_an_unknown_case_is_a_usage_error():
+    with pytest.raises(SystemExit) as stopped:
+        bench_module.parse_args(["--cases", "zero,nonesuch"])
+    assert stopped.value.code == 2
 
 
 def test_a_markdown_path_that_cannot_be_written_fails_before_measuring(tmp_path: Path) -> None:
@@ -141,3 +280,222 @@ def test_a_markdown_path_that_cannot_be_written_fails_before_measuring(tmp_path:
     assert done.returncode == 1
     assert done.stderr.startswith("bench.py: cannot write --markdown")
     assert done.stdout == ""
+
+
+# --- the messy web's server --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def messy() -> Iterator[object]:
+    """messyweb.py with three hosts, each a port of 127.0.0.1."""
+    server = bench_module.start_messy_web(3, on="ports")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def costly() -> Iterator[object]:
+    """The same, where each new connection's first answer comes 50 ms later."""
+    server = bench_module.start_messy_web(1, new_connection_ms=50, on="ports")
+    yield server
+    server.stop()
+
+
+def get(connection: http.client.HTTPConnection, path: str) -> http.client.HTTPResponse:
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    return response
+
+
+def connect(host: str) -> http.client.HTTPConnection:
+    address, _, port = host.rpartition(":")
+    return http.client.HTTPConnection(address, int(port), timeout=10)
+
+
+def get_once(host: str, path: str) -> http.client.HTTPResponse:
+    """``path`` from ``host`` on a connection of its own, closed after."""
+    connection = connect(host)
+    try:
+        return get(connection, path)
+    finally:
+        connection.close()
+
+
+def raw_request(host: str, path: str) -> socket.socket:
+    address, _, port = host.rpartition(":")
+    sock = socket.create_connection((address, int(port)), timeout=10)
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    return sock
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/d/0/a", 200), ("/d/5/b", 200), ("/404/0/c", 404), ("/nothing", 400), ("/d/x/y", 400)],
+)
+def test_the_path_chooses_the_status(messy, path: str, status: int):
+    assert get_once(messy.hosts[0], path).status == status
+
+
+def test_an_answer_comes_no_sooner_than_its_path_asks(messy):
+    started = time.monotonic()
+    response = get_once(messy.hosts[0], "/d/40/late")
+    # A lower bound only: a loaded machine may answer later, never sooner.
+    assert time.monotonic() - started >= 0.035
+    assert response.getheader("X-Delay-Ms") == "40"
+
+
+def test_a_redirect_leads_to_a_200_on_the_host_it_names(messy):
+    other = messy.hosts[2]
+    response = get_once(messy.hosts[0], f"/r/0/{other}/tail")
+    assert response.status == 302
+    location = response.getheader("Location")
+    assert location == f"http://{other}/d/0/tail"
+    assert get_once(other, location.split(other, 1)[1]).status == 200
+
+
+def test_a_reset_url_resets_the_connection(messy):
+    with raw_request(messy.hosts[1], "/reset/0/r") as sock, pytest.raises(ConnectionResetError):
+        sock.recv(1024)
+
+
+def test_a_silent_url_is_read_and_never_answered(messy):
+    before = messy.stats()["kinds"].get("silent", 0)
+    with raw_request(messy.hosts[1], "/silent/s") as sock:
+        # The half-close ends the wait: the server closes without a byte of answer.
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(1024) == b""
+    assert messy.stats()["kinds"]["silent"] == before + 1
+
+
+def test_requests_on_one_connection_reuse_it_and_are_counted(messy):
+    before = messy.stats()
+    connection = connect(messy.hosts[0])
+    assert [get(connection, f"/d/0/k{n}").status for n in range(3)] == [200] * 3
+    connection.close()
+    after = messy.stats()
+    assert after["connections"] - before["connections"] == 1
+    assert after["requests"] - before["requests"] == 3
+
+
+def test_every_host_listens_on_its_own(messy):
+    before = messy.connections()
+    assert [get_once(host, "/d/0/h").status for host in messy.hosts] == [200] * 3
+    assert len(set(messy.hosts)) == 3
+    assert messy.connections() - before == 3
+
+
+def test_only_a_new_connections_first_answer_costs_the_extra_delay(costly):
+    host = costly.hosts[0]
+    first = connect(host)
+    started = time.monotonic()
+    delays = [get(first, "/d/0/one").getheader("X-Delay-Ms")]
+    assert time.monotonic() - started >= 0.045
+    delays.append(get(first, "/d/10/two").getheader("X-Delay-Ms"))
+    first.close()
+    delays.append(get_once(host, "/d/10/three").getheader("X-Delay-Ms"))
+    assert delays == ["50", "10", "60"]
+
+
+@pytest.mark.parametrize(
+    ("path", "plan"),
+    [
+        ("/d/120/x", ("d", 120, None)),
+        ("/d/0", ("d", 0, None)),
+        ("/404/7/x?q=1", ("404", 7, None)),
+        ("/reset/3/x", ("reset", 3, None)),
+        ("/silent/anything/at/all", ("silent", 0, None)),
+        ("/r/5/127.0.1.9:8080/a/b", ("r", 5, "http://127.0.1.9:8080/d/0/a/b")),
+        ("/r/5/10.0.0.1:80/a", ("bad", 0, None)),
+        ("/r/5/example.com:80/a", ("bad", 0, None)),
+        ("/r/5/127.0.0.1/a", ("bad", 0, None)),
+        ("/d/-1/x", ("bad", 0, None)),
+        ("/", ("bad", 0, None)),
+    ],
+)
+def test_a_path_is_read_as_a_plan(path: str, plan: tuple[str, int, str | None]):
+    assert messyweb.plan_for(path) == messyweb.Plan(*plan)
+
+
+@pytest.mark.parametrize(
+    ("index", "address"), [(0, "127.0.1.1"), (249, "127.0.1.250"), (250, "127.0.2.1")]
+)
+def test_hosts_are_loopback_addresses_none_ending_in_0_or_255(index: int, address: str):
+    assert messyweb.host_address(index) == address
+
+
+@pytest.mark.parametrize("index", [-1, messyweb.MAX_HOSTS])
+def test_a_host_beyond_the_loopback_network_is_refused(index: int):
+    with pytest.raises(ValueError):
+        messyweb.host_address(index)
+
+
+# --- the lists ---------------------------------------------------------------------------------
+
+HOSTS = [f"127.0.0.1:{10_000 + n}" for n in range(200)]
+
+
+def kind_of(url: str) -> str:
+    return url.split("/")[3]
+
+
+def test_the_messy_list_is_the_same_for_the_same_seed_only():
+    one, again = messyweb.messy_web(HOSTS, 500, seed=1), messyweb.messy_web(HOSTS, 500, seed=1)
+    assert one.urls == again.urls
+    assert one.urls != messyweb.messy_web(HOSTS, 500, seed=2).urls
+
+
+def test_the_messy_list_holds_every_kind_and_counts_them():
+    urls = messyweb.messy_web(HOSTS, 2_000)
+    kinds = Counter(kind_of(url) for url in urls.urls)
+    assert kinds == urls.kinds
+    assert set(kinds) == {"d", "404", "r", "silent", "reset"}
+    assert urls.ok == kinds["d"] + kinds["r"]
+    assert len(set(urls.urls)) == len(urls.urls)
+
+
+def test_a_silent_host_is_silent_for_every_url_and_few_hosts_are():
+    urls = messyweb.messy_web(HOSTS, 2_000).urls
+    silent = {url.split("/")[2] for url in urls if kind_of(url) == "silent"}
+    assert all(kind_of(url) == "silent" for url in urls if url.split("/")[2] in silent)
+    assert 1 <= len(silent) <= 0.025 * len(HOSTS)
+
+
+def test_the_messy_latencies_are_mostly_short_with_a_tail_up_to_the_cap():
+    urls = messyweb.messy_web(HOSTS, 2_000, max_ms=800).urls
+    delays = sorted(int(url.split("/")[4]) for url in urls if kind_of(url) == "d")
+    assert delays[len(delays) // 2] < 100
+    assert 300 < delays[-1] <= 800
+
+
+def test_silent_urls_are_spread_through_the_list_at_the_share_asked():
+    urls = messyweb.silent_spread(HOSTS, 2_500, 0.02, 20).urls
+    at = [number for number, url in enumerate(urls) if kind_of(url) == "silent"]
+    assert len(at) == 50
+    assert at[0] < 2_500 / 4 and at[-1] > 2_500 * 3 / 4
+    assert all(url.split("/")[3:5] == ["d", "20"] for url in urls if kind_of(url) != "silent")
+
+
+def test_many_hosts_gives_each_host_its_share_in_no_host_order():
+    urls = messyweb.many_hosts(HOSTS, 2_000, 20).urls
+    hosts = [url.split("/")[2] for url in urls]
+    assert set(Counter(hosts).values()) == {10}
+    changes = sum(a != b for a, b in itertools.pairwise(hosts))
+    assert changes > 0.9 * len(hosts)
+    assert hosts != sorted(hosts)
+
+
+@pytest.mark.parametrize("head", [None, "http://127.0.0.1:9/silent/head"])
+def test_cheap_lines_fetch_one_in_n_and_reject_the_rest(head: str | None):
+    lines = messyweb.cheap_lines(100, 10, lambda n: f"http://127.0.0.1:9/{n}", head)
+    fetched = [
+        line for line in lines.urls if line.startswith("http://127.0.0.1:9/") and line != head
+    ]
+    assert len(lines.urls) == 100 and lines.ok == len(fetched) == 10
+    assert (lines.urls[0] == head) if head else lines.urls[0] == "ftp://x/0"
+    assert sum(line.startswith("ftp://x/") for line in lines.urls) == 90 - (head is not None)
+
+
+def test_the_stats_line_is_json():
+    stats = messyweb.Stats(2, 3, Counter({"d": 3}))
+    assert json.loads(stats.as_json()) == {"connections": 2, "requests": 3, "kinds": {"d": 3}}
