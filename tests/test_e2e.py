@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import pty
@@ -206,96 +205,6 @@ def test_ctrl_c_writes_finished_results_in_order_and_exits_130_promptly(
     assert b"Traceback" not in stderr
     assert b"KeyboardInterrupt" not in stderr
     assert stderr.decode().startswith("interrupted after 4 URLs")
-
-
-def stalled_behind_silent(server: TestHTTPServer, tmp_path: Path, count: int) -> list[str]:
-    """A list file of one /silent URL and ``count`` quick ones behind it; the URLs."""
-    urls = [server.url("/silent"), *(server.url(f"/status/200?{n}") for n in range(count))]
-    (tmp_path / "urls.txt").write_text("\n".join(urls) + "\n")
-    return urls
-
-
-def all_but_silent_answered(server: TestHTTPServer, count: int) -> bool:
-    log = server.log
-    return len(log) == count + 1 and all(seen.ended for seen in log if seen.path != "/silent")
-
-
-def test_ctrl_c_while_results_behind_a_stalled_url_come_out_loses_none(
-    server: TestHTTPServer, fetchpool_exe: str, tmp_path: Path
-) -> None:
-    urls = stalled_behind_silent(server, tmp_path, 5000)
-    output = tmp_path / "out.jsonl"
-    with open(output, "w") as out:
-        args = ["-w", "8", "-t", "60", "-r", "0", "-f", "jsonl", str(tmp_path / "urls.txt")]
-        process = start(fetchpool_exe, *args, stdin=subprocess.DEVNULL, stdout=out)
-        try:
-            deadline = time.monotonic() + 30
-            while not all_but_silent_answered(server, 5000):
-                assert time.monotonic() < deadline, "requests never reached the server"
-                time.sleep(0.02)
-            # The silent server hangs up: the head is done, and 5,000 results behind it
-            # (most of them spilled to disk) come out. Ctrl-C as they do.
-            server.state.stop.set()
-            while output.stat().st_size == 0:
-                assert time.monotonic() < deadline, "no result came out"
-                time.sleep(0.001)
-            process.send_signal(signal.SIGINT)
-            _, stderr = process.communicate(timeout=10)
-        finally:
-            process.kill()
-    written = [json.loads(line)["url"] for line in output.read_text().splitlines()]
-    # Every URL was finished when Ctrl-C came: each is written, once, in order.
-    assert written == urls
-    assert b"Traceback" not in stderr
-
-
-def test_a_second_ctrl_c_while_finished_results_are_written_exits_promptly(
-    server: TestHTTPServer, fetchpool_exe: str, tmp_path: Path
-) -> None:
-    stalled_behind_silent(server, tmp_path, 5000)
-    args = ["-w", "8", "-t", "60", "-r", "0", "-f", "jsonl", str(tmp_path / "urls.txt")]
-    process = start(fetchpool_exe, *args, stdin=subprocess.DEVNULL)
-    assert process.stdout is not None
-    try:
-        deadline = time.monotonic() + 30
-        while not all_but_silent_answered(server, 5000):
-            assert time.monotonic() < deadline, "requests never reached the server"
-            time.sleep(0.02)
-        process.send_signal(signal.SIGINT)
-        # The finished results start to come out; an impatient user presses Ctrl-C again.
-        assert read_line(process.stdout.fileno(), 10, bytearray()) is not None
-        process.send_signal(signal.SIGINT)
-        sent = time.monotonic()
-        try:
-            _, stderr = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            pytest.fail("still running 30 s after the second Ctrl-C")
-        took = time.monotonic() - sent
-    finally:
-        process.kill()
-    assert process.returncode == 130
-    assert took < 5, f"took {took:.2f} s to stop"
-    assert b"Traceback" not in stderr
-
-
-def test_sigterm_writes_finished_results_as_ctrl_c_does(
-    server: TestHTTPServer, fetchpool_exe: str, tmp_path: Path
-) -> None:
-    urls = stalled_behind_silent(server, tmp_path, 200)
-    args = ["-w", "8", "-t", "60", "-r", "0", "-f", "jsonl", str(tmp_path / "urls.txt")]
-    process = start(fetchpool_exe, *args, stdin=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while not all_but_silent_answered(server, 200):
-            assert time.monotonic() < deadline, "requests never reached the server"
-            time.sleep(0.02)
-        # What `timeout`, a CI runner cancelling a job, or `docker stop` sends.
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=10)
-    finally:
-        process.kill()
-    assert [json.loads(line)["url"] for line in stdout.splitlines()] == urls[1:]
-    assert b"Traceback" not in stderr
 
 
 def test_a_closed_stdout_ends_the_run_promptly_and_quietly(
