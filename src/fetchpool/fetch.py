@@ -512,7 +512,8 @@ class _ThreadSession:
         request.prepare_method(method)
         request.prepare_url(url, None)
         request.headers = self._headers.copy()
-        request.prepare_auth(None, url)  # credentials in the URL become a header
+        if "@" in url:  # credentials in the URL become a header; no "@", no credentials
+            request.prepare_auth(None, url)
         return request
 
 

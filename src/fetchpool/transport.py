@@ -13,6 +13,7 @@ thread (deadline.py), so a deadline can end a request in any phase.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import threading
@@ -67,44 +68,97 @@ class _Budget:
             self._free += 1
 
 
-class _LineRecorder:
-    """A response's file while its head is read, noting a line that did not end.
-
-    http.client takes the end of the stream as the end of a status or header line,
-    and of the header block: a server that hangs up after ``HTTP/1.1 200`` would pass
-    for a 200.
-    """
-
-    def __init__(self, fp: Any) -> None:
-        self.fp = fp
-        self.cut = False
-
-    def readline(self, limit: int = -1) -> bytes:
-        line: bytes = self.fp.readline(limit)
-        if not line.endswith(b"\n") and (limit < 0 or len(line) < limit):
-            self.cut = True
-        return line
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.fp, name)
+# What http.client allows: a status or header line of at most 64 KiB, at most 100 headers.
+_MAXLINE = 65536
+_MAXHEADERS = 100
 
 
 class _CheckedResponse(http.client.HTTPResponse):
-    """A response whose status line and headers must arrive whole, ended as HTTP says."""
+    """An http.client response whose status line and headers must arrive whole.
+
+    http.client takes the end of the stream as the end of a status or header line,
+    and of the header block: a server that hangs up after ``HTTP/1.1 200`` would pass
+    for a 200. The head is read here instead, with the same rules otherwise, and its
+    headers are parsed directly rather than through the email package's parser (a
+    sixth of the CPU a check costs, measured at zero latency).
+    """
 
     def begin(self) -> None:
         if self.headers is not None:
             return
-        recorder = _LineRecorder(self.fp)
-        self.fp = recorder
-        try:
-            super().begin()
-        finally:
-            if self.fp is recorder:
-                self.fp = recorder.fp
-        if recorder.cut:
-            self._close_conn()
-            raise http.client.RemoteDisconnected("the answer ended before its headers did")
+        while True:
+            version, status, reason = self._read_status()
+            if status != http.client.CONTINUE:
+                break
+            self._read_head()  # an interim 100 answer's headers
+        self.code = self.status = status
+        self.reason = reason.strip()
+        if version in ("HTTP/1.0", "HTTP/0.9"):
+            self.version = 10
+        elif version.startswith("HTTP/1."):
+            self.version = 11
+        else:
+            raise http.client.UnknownProtocol(version)
+        self.headers = self.msg = self._read_head()
+        encoding = self.headers.get("transfer-encoding")
+        self.chunked = bool(encoding and encoding.lower() == "chunked")
+        self.chunk_left = None
+        self.will_close = self._check_close()
+        self.length = None
+        length = self.headers.get("content-length")
+        if length and not self.chunked:
+            with contextlib.suppress(ValueError):
+                self.length = int(length) if int(length) >= 0 else None
+        if status in (204, 304) or 100 <= status < 200 or self._method == "HEAD":
+            self.length = 0
+        if not self.will_close and not self.chunked and self.length is None:
+            self.will_close = True
+
+    def _read_status(self) -> tuple[str, int, str]:
+        raw = self.fp.readline(_MAXLINE + 1)
+        if len(raw) > _MAXLINE:
+            raise http.client.LineTooLong("status line")
+        if not raw:
+            raise http.client.RemoteDisconnected("Remote end closed connection without response")
+        if not raw.endswith(b"\n"):
+            self._cut()
+        line = raw.decode("iso-8859-1")
+        version, status, reason = [*line.split(None, 2), "", ""][:3]
+        if not version.startswith("HTTP/") or not (status.isascii() and status.isdigit()):
+            self._close_conn()  # type: ignore[attr-defined]
+            raise http.client.BadStatusLine(line)
+        code = int(status)
+        if not 100 <= code <= 999:
+            raise http.client.BadStatusLine(line)
+        return version, code, reason
+
+    def _read_head(self) -> http.client.HTTPMessage:
+        fields: list[list[str]] = []
+        while True:
+            raw = self.fp.readline(_MAXLINE + 1)
+            if len(raw) > _MAXLINE:
+                raise http.client.LineTooLong("header line")
+            if raw in (b"\r\n", b"\n"):
+                break
+            if not raw.endswith(b"\n"):
+                self._cut()
+            line = raw.decode("iso-8859-1")
+            if line[:1] in (" ", "\t") and fields:
+                # An obsolete folded line goes on with the header before it.
+                fields[-1][1] += " " + line.strip()
+                continue
+            if len(fields) >= _MAXHEADERS:
+                raise http.client.HTTPException(f"got more than {_MAXHEADERS} headers")
+            name, _, value = line.partition(":")
+            fields.append([name, value.strip()])
+        message = http.client.HTTPMessage()
+        for name, value in fields:
+            message[name] = value
+        return message
+
+    def _cut(self) -> None:
+        self._close_conn()  # type: ignore[attr-defined]
+        raise http.client.RemoteDisconnected("the answer ended before its headers did")
 
 
 class _Watched:
