@@ -83,6 +83,14 @@ def test_a_body_that_trickles_keeps_the_status_that_came_before_it(
     assert wait_until(lambda: server.state.hung_up == 1)
 
 
+def test_a_body_that_trickles_is_not_waited_for_to_the_deadline(server: TestHTTPServer) -> None:
+    [result] = fetch_all([server.url("/trickle/body")], Options(timeout=60, retries=0))
+    assert (result.status, result.error) == (200, None)
+    # Dropped after a short wait, though the attempt had a minute.
+    assert wait_until(lambda: server.state.hung_up == 1)
+    assert result.elapsed < 30
+
+
 def test_max_time_bounds_a_url_across_its_retries(server: TestHTTPServer) -> None:
     # Each attempt is cut at 0.5 s and retried; -m ends the URL after about 1.2 s.
     options = Options(timeout=0.5, max_time=1.2, retries=50, backoff=0.01)

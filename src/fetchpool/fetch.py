@@ -34,6 +34,8 @@ TIMED_OUT = "timed out"
 # A body this small is read to its end so the connection can carry the next
 # request; a larger one is cut off by closing the connection.
 DRAIN_LIMIT = 64 * 1024
+# Seconds a body may take to be read to its end; past that it is dropped with its connection.
+DRAIN_WAIT = 1.0
 _CHUNK = 16 * 1024
 _NO_SLOT = nullcontext()
 # What a request can raise for anything the network, a server or a URL does.
@@ -520,12 +522,14 @@ class _ThreadSession:
 def _discard_body(response: requests.Response, attempt: Attempt) -> None:
     """Read a small body to its end so the connection is reused; drop a big one unread.
 
-    A body over DRAIN_LIMIT, one cut short, or one still coming at the deadline
-    is dropped with its connection, so no body is ever held or downloaded past
-    DRAIN_LIMIT. The status and headers are in by now: whatever the body does,
-    the response stands.
+    A body over DRAIN_LIMIT, one cut short, or one still coming after DRAIN_WAIT
+    (or at the attempt's deadline) is dropped with its connection, so no body is
+    ever held or downloaded past DRAIN_LIMIT. The status and headers are in by
+    now: whatever the body does, the response stands.
     """
     raw = response.raw
+    # The status is in: a body is worth a short wait (to keep its connection), not all of -t.
+    attempt.deadline = min(attempt.deadline, time.monotonic() + DRAIN_WAIT)
     # urllib3 knows the length: 0 for HEAD, 1xx, 204 and 304; None when chunked or unsaid.
     remaining = getattr(raw, "length_remaining", None)
     if remaining is None or remaining <= DRAIN_LIMIT:
