@@ -8,8 +8,7 @@ import resource
 import socket
 import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,16 +17,7 @@ from fetchpool.fetch import Fetcher
 from fetchpool.transport import SharedAdapter
 
 from .server import TestHTTPServer
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
-    """Poll ``condition`` (a server-side count, say) until it holds or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
+from .waiting import wait_until
 
 
 @pytest.fixture(scope="module")

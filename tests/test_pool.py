@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from fetchpool.pool import OrderedMap, ordered_map
 
+from .waiting import wait_until
+
 
 class Probe:
     """Wraps a function to record calls and the most running at once."""
@@ -52,15 +54,6 @@ class CountingInput:
         for item in range(self.count):
             self.pulled += 1
             yield item
-
-
-def wait_until(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.005)
-    return condition()
 
 
 @pytest.fixture
