@@ -230,6 +230,25 @@ def test_a_closed_stdout_ends_the_run_promptly_and_quietly(
     assert len(server.log) < 60, "it went on fetching after the reader left"
 
 
+def test_a_closed_stdout_ends_the_run_though_the_next_url_is_silent(
+    server: TestHTTPServer, fetchpool_exe: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "urls.txt"
+    source.write_text(f"{server.url('/')}\n{server.url('/silent')}\n{server.url('/')}\n")
+    process = start(fetchpool_exe, "-t", "60", str(source), stdin=subprocess.DEVNULL)
+    assert process.stdout is not None
+    try:
+        # `| head -1` while the next line waits for a server that never answers: nothing
+        # more will be written for a minute, and the run must not wait for that to notice.
+        assert read_line(process.stdout.fileno(), 10, bytearray()) is not None
+        process.stdout.close()
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 141
+    assert stderr == b""
+
+
 def test_a_real_head_pipeline_ends_quietly(server: TestHTTPServer, fetchpool_exe: str) -> None:
     urls_file = "".join(server.url(f"/delay/0.02/{i}") + "\n" for i in range(300))
     script = f'printf %s "$URLS" | "{fetchpool_exe}" -w 4 | head -1'

@@ -99,12 +99,20 @@ def test_a_retry_wait_that_would_pass_max_time_is_not_waited(server: TestHTTPSer
 
 
 def test_max_time_bounds_the_wait_for_a_host_s_turn(server: TestHTTPServer) -> None:
-    slow, queued = server.url("/delay/3"), server.url("/status/200")
-    options = Options(max_workers=2, per_host=1, max_time=1, retries=0)
-    results = list(fetch_all([slow, queued], options))
-    assert results[1].error == "timed out"
-    assert results[1].attempts == 1
-    assert [seen.path for seen in server.log] == ["/delay/3"]
+    first, second = server.url("/status/200"), server.url("/status/201")
+
+    def in_turn() -> Iterator[str]:
+        yield first
+        # The second URL comes once the first has had the host's turn.
+        assert wait_until(lambda: len(server.log) == 1)
+        yield second
+
+    # One request to the host every 5 s: the second's turn comes after its -m of 1 s.
+    options = Options(max_workers=2, rate=0.2, max_time=1, retries=0)
+    results = list(fetch_all(in_turn(), options))
+    assert (results[0].status, results[1].error, results[1].attempts) == (200, "timed out", 1)
+    assert results[1].elapsed < 4
+    assert [seen.path for seen in server.log] == ["/status/200"]
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])

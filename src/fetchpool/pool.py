@@ -334,9 +334,11 @@ class OrderedMap(Generic[T, R], Iterator[R]):
             return
         self._closed.set()
         self._exhausted = True
-        # Wake the feeder if it waits for a slot or for the consumer, so it sees the flag.
+        # Wake the feeder if it waits for a slot or for the consumer, and the consumer if it
+        # waits for the head (close() may come from another thread), so they see the flag.
         self._slots.put(None)
         self._taken.put(None)
+        self._wake.put(None)
 
     def _drop_spill(self) -> None:
         """Delete the spill file, once the output has passed everything in it (under the lock)."""

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import select
+import stat
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
 from .results import Result, Tally
@@ -33,6 +39,57 @@ class Written:
         return not self.tally.all_ok
 
 
+class _ReaderWatch:
+    """While results go to a pipe, notices at once that its reader went away (``| head -1``).
+
+    A write would notice too, but the next write may be a slow URL's whole timeout away.
+    ``on_gone`` is called from the watching thread.
+    """
+
+    def __init__(self, stream: TextIO, on_gone: Callable[[], None] | None) -> None:
+        self.gone = False
+        self._on_gone = on_gone
+        self._fd = _pipe_fd(stream) if on_gone is not None else None
+        self._done = threading.Event()
+
+    def __enter__(self) -> _ReaderWatch:
+        if self._fd is not None:
+            watcher = threading.Thread(
+                target=self._watch, args=(self._fd,), name="fetchpool-reader", daemon=True
+            )
+            watcher.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._done.set()
+
+    def _watch(self, fd: int) -> None:
+        poller = select.poll()
+        poller.register(fd, 0)  # no events asked for: errors and hang-ups still come
+        while not self._done.is_set():
+            if poller.poll(200) and self._on_gone is not None:
+                self.gone = True
+                self._on_gone()
+                return
+
+
+def _pipe_fd(stream: TextIO) -> int | None:
+    """The descriptor of ``stream`` when it is a pipe or a socket that poll() can watch."""
+    if not hasattr(select, "poll"):
+        return None
+    try:
+        fd = stream.fileno()
+        mode = os.fstat(fd).st_mode
+    except (OSError, ValueError, AttributeError):
+        return None
+    return fd if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) else None
+
+
 def write_report(
     results: Iterator[Result],
     format_name: str,
@@ -47,7 +104,8 @@ def write_report(
     standard error when ``progress``) or any iterator of Results (merged
     reports). Ctrl-C during a run writes the results already finished, in
     order, and returns with ``unreported`` set. Errors reading the input or
-    writing the output (a closed pipe: BrokenPipeError) propagate.
+    writing the output (a closed pipe: BrokenPipeError, raised as soon as the
+    pipe's reader goes away) propagate.
     """
     from .pipeline import Checks
     from .render import make_writer
@@ -63,7 +121,8 @@ def write_report(
         state=checks.state if checks is not None else None,
     )
 
-    with display:
+    watch = _ReaderWatch(stream, checks.close if checks is not None else None)
+    with display, watch:
         # Made inside the display, so that what goes to the terminal appears above it.
         writer = make_writer(format_name, sys.stdout if terminal else stream)
 
@@ -89,5 +148,7 @@ def write_report(
             written.unreported = max(1, checks.in_flight - len(finished))
             for result in finished:
                 take(result)
+        if watch.gone:
+            raise BrokenPipeError(errno.EPIPE, "the output's reader went away")
         writer.finish()
     return written

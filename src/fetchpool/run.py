@@ -60,6 +60,7 @@ class Run(Iterator[Result]):
     ) -> None:
         self.options = options or Options()
         self.fetcher = Fetcher(self.options)
+        self._closed = False
         self._lookup = lookup
         self._executor = _started_executor(self.options.max_workers)
         self._map: OrderedMap[InputLine, Result] = OrderedMap(
@@ -112,13 +113,17 @@ class Run(Iterator[Result]):
         Requests under way finish on their own (within their deadlines); their threads
         and the run's connections go with them.
         """
+        self._closed = True
         self._map.close()
         self.fetcher.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def _finish(self) -> None:
-        self._executor.shutdown(wait=True)
-        self.fetcher.close()
+        # Every result is out, so no request is under way, unless the run was closed
+        # (perhaps from another thread) with requests still in flight: those are not waited.
+        if not self._closed:
+            self._executor.shutdown(wait=True)
+            self.fetcher.close()
 
     def __enter__(self) -> Run:
         return self
