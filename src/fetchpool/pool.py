@@ -290,7 +290,9 @@ class OrderedMap(Generic[T, R], Iterator[R]):
                 value = self._take(self._head)
                 if value is not _MISSING:
                     self._head += 1
-                    if len(self._done) <= self._memory // 2:
+                    # Room again, or the next result is not in yet (a slow item, which the
+                    # work behind must not wait for): the consumer is no longer behind.
+                    if len(self._done) <= self._memory // 2 or self._head not in self._done:
                         self._wake_feeder()
                     break
                 if self._end is not None and self._head >= self._end:
