@@ -207,6 +207,27 @@ def test_ctrl_c_writes_finished_results_in_order_and_exits_130_promptly(
     assert stderr.decode().startswith("interrupted after 4 URLs")
 
 
+def test_a_second_ctrl_c_leaves_at_once_without_a_traceback(
+    server: TestHTTPServer, fetchpool_exe: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "urls.txt"
+    source.write_text("".join(server.url(p) + "\n" for p in ["/silent", "/", "/"]))
+    process = start(fetchpool_exe, "-t", "60", "-r", "0", str(source), stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while len(server.log) < 3:  # every request is under way; the silent one holds
+            assert time.monotonic() < deadline, "requests never reached the server"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGINT)
+        # Not left waiting at exit for the silent request's minute.
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert b"Traceback" not in stderr
+
+
 def test_a_closed_stdout_ends_the_run_promptly_and_quietly(
     server: TestHTTPServer, fetchpool_exe: str, tmp_path: Path
 ) -> None:

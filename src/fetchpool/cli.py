@@ -817,6 +817,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"fetchpool: error: {exc.format_message()}\n")
         sys.exit(exc.exit_code)
     except click.Abort:
-        sys.stderr.write("fetchpool: interrupted\n")
-        sys.exit(EXIT_INTERRUPTED)
+        # Another Ctrl-C while the first was being handled: leave now, rather than wait at
+        # exit for requests still in flight on worker threads (up to their deadline).
+        _stop_now(sys.stdout, EXIT_INTERRUPTED, "fetchpool: interrupted")
     sys.exit(status if isinstance(status, int) else EXIT_OK)
