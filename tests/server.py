@@ -22,6 +22,8 @@ Paths choose the behaviour:
   line with no line end) or in ``headers`` (half a header line)
 - ``/late-head-body`` answers HEAD with a Content-Length and, against the rules, sends
   that many body bytes late: just before its answer to the next request on the connection
+- ``/raw/NAME`` sends the bytes ``RAW[NAME]`` as its whole answer (a list of parts is sent
+  part by part) and keeps the connection open only for names starting ``keep-``
 - anything else answers 200 with a short body
 
 Every request is logged with its method, path, headers, client port and the
@@ -38,6 +40,43 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+
+def _answer_bytes(status: str, headers: list[str], body: bytes = b"") -> bytes:
+    head = "".join(f"{line}\r\n" for line in [status, *headers])
+    return f"{head}Content-Length: {len(body)}\r\n\r\n".encode("latin-1") + body
+
+
+# Answers that break, bend or stretch the rules, for ``/raw/NAME``.
+RAW: dict[str, bytes | list[bytes]] = {
+    "keep-hints-200": [
+        b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+        _answer_bytes("HTTP/1.1 200 OK", [], b"ok\n"),
+    ],
+    "keep-hints-404": [
+        b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+        b"HTTP/1.1 102 Processing\r\n\r\n",
+        _answer_bytes("HTTP/1.1 404 Not Found", [], b"gone\n"),
+    ],
+    "interim-flood": b"HTTP/1.1 103 Early Hints\r\n\r\n" * 100_000,
+    "garbage": b"\x16\x03\x01 this is not HTTP at all\r\n\r\n",
+    "http-0.9": b"<html><body>an HTTP/0.9 answer has no status line</body></html>\n",
+    "status-0": _answer_bytes("HTTP/1.1 0 Zero", []),
+    "status-1000": _answer_bytes("HTTP/1.1 1000 Thousand", []),
+    "status-words": _answer_bytes("HTTP/1.1 OK 200", []),
+    "version-2": _answer_bytes("HTTP/2.0 200 OK", []),
+    "long-header": _answer_bytes("HTTP/1.1 200 OK", ["X-Big: " + "a" * 1024 * 1024]),
+    "many-big-headers": _answer_bytes(
+        "HTTP/1.1 200 OK", [f"X-Part-{n}: {'b' * 1000}" for n in range(1000)]
+    ),
+    "150-cookies": _answer_bytes(
+        "HTTP/1.1 200 OK", [f"Set-Cookie: c{n}=v{n}; Path=/" for n in range(150)], b"ok\n"
+    ),
+    "long-location": _answer_bytes("HTTP/1.1 302 Found", ["Location: /" + "l" * 70_000]),
+    "conflicting-length": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello",
+    "bad-length": b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\nhello",
+    "short-body": b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly this much",
+}
 
 
 @dataclass
@@ -164,6 +203,13 @@ class Handler(BaseHTTPRequestHandler):
             partial = {"status": b"HTTP/1.1 200", "headers": b"HTTP/1.1 200 OK\r\nContent-Le"}
             self.wfile.write(partial[segments[1]])
             self.close_connection = True
+        elif head == "raw":
+            name = segments[1]
+            answer = RAW[name]
+            for part in answer if isinstance(answer, list) else [answer]:
+                self.wfile.write(part)
+                self.wfile.flush()
+            self.close_connection = not name.startswith("keep-")
         elif head == "late-head-body":
             self._answer(200)
             if self.command == "HEAD":

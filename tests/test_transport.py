@@ -1,14 +1,17 @@
 """The response head is read whole, with http.client's rules: the same status, headers and
-framing as http.client gives, and no answer from a head cut short."""
+framing as http.client gives, and no answer from a head cut short; where http.client is
+lenient (interim answers, framing, size) the rules are HTTP's."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
+import threading
 
 import pytest
 
-from fetchpool.transport import _CheckedResponse
+from fetchpool.transport import HeadTooLarge, InvalidResponse, _CheckedResponse
 
 HEADS = [
     b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Type: text/plain\r\n\r\nok\n",
@@ -17,15 +20,22 @@ HEADS = [
     b"HTTP/1.1 301\r\nLocation: /next\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\nX: y\r\n\r\nHTTP/1.1 204 No\r\n\r\n",
     b"HTTP/1.1 200 OK\nX-Folded: one\n  two\nConnection: close\n\n",
-    b"HTTP/1.1 200 OK\r\nContent-Length: -5\r\nX-Empty:\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nX-Empty:\r\n\r\n",
 ]
 
 
 def read_head(response_class: type[http.client.HTTPResponse], data: bytes, method: str = "GET"):
     ours, theirs = socket.socketpair()
+
+    def send() -> None:
+        # From a thread: a head larger than the socket's buffer is read while it is sent.
+        with contextlib.suppress(OSError):  # the reader may stop reading and close
+            theirs.sendall(data)
+            theirs.shutdown(socket.SHUT_WR)
+
+    sender = threading.Thread(target=send, daemon=True)
     with ours, theirs:
-        theirs.sendall(data)
-        theirs.shutdown(socket.SHUT_WR)
+        sender.start()
         response = response_class(ours, method=method)
         response.begin()
         return (
@@ -74,3 +84,58 @@ def test_a_bad_status_line_is_refused_as_http_client_refuses_it(data: bytes) -> 
         read_head(http.client.HTTPResponse, data)
     with pytest.raises(http.client.BadStatusLine):
         read_head(_CheckedResponse, data)
+
+
+@pytest.mark.parametrize(
+    "interim",
+    [b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n", b"HTTP/1.1 102 Processing\r\n\r\n"],
+)
+def test_interim_answers_come_before_the_answer(interim: bytes) -> None:
+    final = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+    status, *_, length, will_close = read_head(_CheckedResponse, interim * 3 + final)
+    assert (status, length, will_close) == (404, 0, False)
+
+
+def test_a_protocol_switch_is_the_answer_and_ends_the_connection() -> None:
+    data = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"
+    status, *_, length, will_close = read_head(_CheckedResponse, data)
+    assert (status, length, will_close) == (101, 0, True)
+
+
+@pytest.mark.parametrize(
+    ("lengths", "expected"),
+    [
+        (b"Content-Length: 3\r\nContent-Length: 3\r\n", 3),
+        (b"Content-Length: 3, 3\r\n", 3),
+        (b"Content-Length: 3\r\nContent-Length: 4\r\n", "conflicting Content-Length"),
+        (b"Content-Length: 3, 4\r\n", "conflicting Content-Length"),
+        (b"Content-Length: -5\r\n", "bad Content-Length"),
+        (b"Content-Length: 0x10\r\n", "bad Content-Length"),
+    ],
+)
+def test_the_body_length_must_be_one_number(lengths: bytes, expected: int | str) -> None:
+    data = b"HTTP/1.1 200 OK\r\n" + lengths + b"\r\nok\n"
+    if isinstance(expected, int):
+        assert read_head(_CheckedResponse, data)[5] == expected
+    else:
+        with pytest.raises(InvalidResponse, match=expected):
+            read_head(_CheckedResponse, data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n" + (b"X-Part: " + b"b" * 1000 + b"\r\n") * 400 + b"\r\n",
+        b"HTTP/1.1 103 Early Hints\r\n\r\n" * 20_000,
+    ],
+)
+def test_a_head_over_the_limits_is_too_large(data: bytes) -> None:
+    with pytest.raises(HeadTooLarge):
+        read_head(_CheckedResponse, data)
+
+
+def test_many_headers_within_the_limits_are_read() -> None:
+    cookies = b"".join(b"Set-Cookie: c%d=1\r\n" % n for n in range(500))
+    headers = read_head(_CheckedResponse, b"HTTP/1.1 200 OK\r\n" + cookies + b"\r\n")[3]
+    assert len(headers) == 500

@@ -27,7 +27,7 @@ from .deadline import Attempt, Watchdog
 from .inputs import InputLine
 from .options import Options
 from .results import Result
-from .transport import SharedAdapter
+from .transport import InvalidResponse, SharedAdapter
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 TIMED_OUT = "timed out"
@@ -142,6 +142,9 @@ def classify(exc: BaseException) -> tuple[str, bool]:
     # Before ConnectionResetError, of which RemoteDisconnected is a subclass.
     if has(http.client.RemoteDisconnected):
         return "connection closed by server", True
+    invalid = next((item for item in chain if isinstance(item, InvalidResponse)), None)
+    if invalid is not None:
+        return invalid.reason, False
     if has(ConnectionResetError):
         return "connection reset", True
     for item in chain:

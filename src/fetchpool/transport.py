@@ -13,7 +13,6 @@ thread (deadline.py), so a deadline can end a request in any phase.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import socket
 import threading
@@ -68,29 +67,74 @@ class _Budget:
             self._free += 1
 
 
-# What http.client allows: a status or header line of at most 64 KiB, at most 100 headers.
-_MAXLINE = 65536
-_MAXHEADERS = 100
+# Limits of a response's head, as curl has them: a status or header line of at most
+# 100 KiB, and at most 300 KiB for the whole head, interim (1xx) answers included, with
+# any number of headers within that (a browser accepts a page with 150 Set-Cookie lines).
+_MAXLINE = 100 * 1024
+_MAXHEAD = 300 * 1024
+
+
+class InvalidResponse(http.client.HTTPException):
+    """An answer that does not follow HTTP/1.x; ``reason`` says how, for a person."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+    @property
+    def reason(self) -> str:
+        return f"invalid HTTP response: {self.what}"
+
+
+class BadStatusLine(InvalidResponse, http.client.BadStatusLine):
+    """A first line that is not an HTTP status line (garbage, HTTP/0.9, status 0 or 1000).
+
+    An http.client.BadStatusLine too: on a kept-alive connection it may be bytes
+    left over from an earlier answer, so the request is worth sending once more.
+    """
+
+    def __init__(self, line: str) -> None:
+        InvalidResponse.__init__(self, "bad status line")
+        self.line = line
+
+
+class HeadTooLarge(InvalidResponse):
+    """A status or header line, or the head as a whole, over the limits above."""
+
+    def __init__(self) -> None:
+        super().__init__("headers too large")
+
+    @property
+    def reason(self) -> str:
+        return "response headers too large"
 
 
 class _CheckedResponse(http.client.HTTPResponse):
-    """An http.client response whose status line and headers must arrive whole.
+    # Bytes the rest of the head may take (see _MAXHEAD).
+    _head_left = _MAXHEAD
+
+    """An http.client response whose head must arrive whole and follow the rules.
 
     http.client takes the end of the stream as the end of a status or header line,
     and of the header block: a server that hangs up after ``HTTP/1.1 200`` would pass
-    for a 200. The head is read here instead, with the same rules otherwise, and its
-    headers are parsed directly rather than through the email package's parser (a
-    sixth of the CPU a check costs, measured at zero latency).
+    for a 200. It also returns an interim answer such as ``103 Early Hints`` as the
+    response, leaving the final one to be read as the answer to the next request on
+    the connection. The head is read here instead: interim answers are skipped, the
+    head's size is bounded as a whole, and a head that breaks the rules raises
+    InvalidResponse. Headers are parsed directly rather than through the email
+    package's parser (a sixth of the CPU a check costs, measured at zero latency).
     """
 
     def begin(self) -> None:
         if self.headers is not None:
             return
+        self._head_left = _MAXHEAD
         while True:
             version, status, reason = self._read_status()
-            if status != http.client.CONTINUE:
+            headers = self._read_head()
+            # 1xx answers but 101 (a protocol switch, never asked for) come before the answer.
+            if not 100 <= status < 200 or status == http.client.SWITCHING_PROTOCOLS:
                 break
-            self._read_head()  # an interim 100 answer's headers
         self.code = self.status = status
         self.reason = reason.strip()
         if version in ("HTTP/1.0", "HTTP/0.9"):
@@ -98,46 +142,45 @@ class _CheckedResponse(http.client.HTTPResponse):
         elif version.startswith("HTTP/1."):
             self.version = 11
         else:
-            raise http.client.UnknownProtocol(version)
-        self.headers = self.msg = self._read_head()
-        encoding = self.headers.get("transfer-encoding")
+            self._close_conn()
+            raise InvalidResponse(f"unsupported version {version[:20]!r}")
+        self.headers = self.msg = headers
+        encoding = headers.get("transfer-encoding")
         self.chunked = bool(encoding and encoding.lower() == "chunked")
         self.chunk_left = None
-        self.will_close = self._check_close()
-        self.length = None
-        length = self.headers.get("content-length")
-        if length and not self.chunked:
-            with contextlib.suppress(ValueError):
-                self.length = int(length) if int(length) >= 0 else None
+        self.will_close = self._check_close() or status == http.client.SWITCHING_PROTOCOLS
+        self.length = None if self.chunked else _content_length(headers)
         if status in (204, 304) or 100 <= status < 200 or self._method == "HEAD":
             self.length = 0
         if not self.will_close and not self.chunked and self.length is None:
             self.will_close = True
 
+    def _read_line(self) -> bytes:
+        raw: bytes = self.fp.readline(min(_MAXLINE, self._head_left) + 1)
+        self._head_left -= len(raw)
+        if len(raw) > _MAXLINE or self._head_left < 0:
+            self._close_conn()  # type: ignore[attr-defined]
+            raise HeadTooLarge
+        return raw
+
     def _read_status(self) -> tuple[str, int, str]:
-        raw = self.fp.readline(_MAXLINE + 1)
-        if len(raw) > _MAXLINE:
-            raise http.client.LineTooLong("status line")
+        raw = self._read_line()
         if not raw:
             raise http.client.RemoteDisconnected("Remote end closed connection without response")
         if not raw.endswith(b"\n"):
             self._cut()
         line = raw.decode("iso-8859-1")
         version, status, reason = [*line.split(None, 2), "", ""][:3]
-        if not version.startswith("HTTP/") or not (status.isascii() and status.isdigit()):
+        valid = status.isascii() and status.isdigit() and 100 <= int(status) <= 999
+        if not version.startswith("HTTP/") or not valid:
             self._close_conn()  # type: ignore[attr-defined]
-            raise http.client.BadStatusLine(line)
-        code = int(status)
-        if not 100 <= code <= 999:
-            raise http.client.BadStatusLine(line)
-        return version, code, reason
+            raise BadStatusLine(line)
+        return version, int(status), reason
 
     def _read_head(self) -> http.client.HTTPMessage:
         fields: list[list[str]] = []
         while True:
-            raw = self.fp.readline(_MAXLINE + 1)
-            if len(raw) > _MAXLINE:
-                raise http.client.LineTooLong("header line")
+            raw = self._read_line()
             if raw in (b"\r\n", b"\n"):
                 break
             if not raw.endswith(b"\n"):
@@ -147,8 +190,6 @@ class _CheckedResponse(http.client.HTTPResponse):
                 # An obsolete folded line goes on with the header before it.
                 fields[-1][1] += " " + line.strip()
                 continue
-            if len(fields) >= _MAXHEADERS:
-                raise http.client.HTTPException(f"got more than {_MAXHEADERS} headers")
             name, _, value = line.partition(":")
             fields.append([name, value.strip()])
         message = http.client.HTTPMessage()
@@ -159,6 +200,24 @@ class _CheckedResponse(http.client.HTTPResponse):
     def _cut(self) -> None:
         self._close_conn()  # type: ignore[attr-defined]
         raise http.client.RemoteDisconnected("the answer ended before its headers did")
+
+
+def _content_length(headers: http.client.HTTPMessage) -> int | None:
+    """The body's length the headers give, None when they give none.
+
+    Raises InvalidResponse for lengths that disagree or are not numbers: where
+    the body ends is then unknown, and so is what follows it on the connection.
+    """
+    values = headers.get_all("content-length")
+    if not values:
+        return None
+    lengths = {part.strip() for value in values for part in value.split(",")}
+    if len(lengths) > 1:
+        raise InvalidResponse("conflicting Content-Length")
+    [length] = lengths
+    if not (length.isascii() and length.isdigit()):
+        raise InvalidResponse("bad Content-Length")
+    return int(length)
 
 
 class _Watched:
