@@ -24,6 +24,9 @@ Paths choose the behaviour:
   that many body bytes late: just before its answer to the next request on the connection
 - ``/raw/NAME`` sends the bytes ``RAW[NAME]`` as its whole answer (a list of parts is sent
   part by part) and keeps the connection open only for names starting ``keep-``
+- ``/redirect-body/KIND`` redirects to ``/status/200`` with a body: ``gzip-bomb`` (20 KB
+  of gzip that unpacks to 20 MB) or ``endless`` (chunks until the client hangs up, counted
+  in ``hung_up``)
 - anything else answers 200 with a short body
 
 Every request is logged with its method, path, headers, client port and the
@@ -32,6 +35,7 @@ times it started and ended; ``max_in_flight`` is the most handled at once.
 
 from __future__ import annotations
 
+import gzip
 import socket
 import sys
 import threading
@@ -75,8 +79,18 @@ RAW: dict[str, bytes | list[bytes]] = {
     "long-location": _answer_bytes("HTTP/1.1 302 Found", ["Location: /" + "l" * 70_000]),
     "conflicting-length": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello",
     "bad-length": b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\nhello",
+    "latin-1-location": (
+        b"HTTP/1.1 302 Found\r\nLocation: /caf\xe9 au lait\r\nContent-Length: 0\r\n\r\n"
+    ),
+    "utf-8-location": _answer_bytes("HTTP/1.1 302 Found", ["Location: /caf\xc3\xa9"]),
+    "bad-ipv6-location": _answer_bytes("HTTP/1.1 302 Found", ["Location: http://[::1"]),
+    "ftp-location": _answer_bytes("HTTP/1.1 302 Found", ["Location: ftp://example.com/file"]),
+    "bad-port-location": _answer_bytes("HTTP/1.1 302 Found", ["Location: http://127.0.0.1:99999/"]),
     "short-body": b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly this much",
 }
+
+
+GZIP_BOMB = gzip.compress(b"\0" * 20 * 1024 * 1024)
 
 
 @dataclass
@@ -210,6 +224,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(part)
                 self.wfile.flush()
             self.close_connection = not name.startswith("keep-")
+        elif head == "redirect-body":
+            self._redirect_body(segments[1])
         elif head == "late-head-body":
             self._answer(200)
             if self.command == "HEAD":
@@ -248,6 +264,28 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             with state.lock:
                 state.hung_up += 1
+
+    def _redirect_body(self, kind: str) -> None:
+        self.close_connection = True
+        self.send_response(302)
+        self.send_header("Location", "/status/200")
+        if kind == "gzip-bomb":
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(GZIP_BOMB)))
+            self.end_headers()
+            self.wfile.write(GZIP_BOMB)
+            return
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b"4000\r\n" + b"x" * 0x4000 + b"\r\n"
+        try:
+            for _ in range(100_000):  # 1.6 GB at most
+                if self.server.state.stop.is_set():
+                    return
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            with self.server.state.lock:
+                self.server.state.hung_up += 1
 
     def _big(self, size: int) -> None:
         self.send_response(200)

@@ -515,10 +515,10 @@ def test_real_redirects_end_at_the_final_url(server: TestHTTPServer) -> None:
 def test_a_check_sends_what_requests_would_prepare(method: str, url: str) -> None:
     headers = (("X-Probe", "1"), ("Authorization", "Bearer t"))
     fetcher = Fetcher(Options(method=method, headers=headers, user_agent="probe/1"))
-    local = fetcher._thread_session()
-    ours = local.prepare(method, url)
+    ours = fetcher._requests.prepare(method, url)
     theirs = requests.PreparedRequest()
-    session = local.session
+    session = requests.Session()
+    session.headers = fetcher._requests.headers
     theirs.prepare(method=method, url=url, headers=session.headers, cookies=session.cookies)
     assert (ours.method, ours.url, dict(ours.headers), ours.body, ours.hooks) == (
         theirs.method,

@@ -3,11 +3,20 @@ break, bend or stretch HTTP's rules, from a real server."""
 
 from __future__ import annotations
 
+import itertools
+import subprocess
+import threading
+import tracemalloc
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import pytest
 
-from fetchpool import Options, fetch_all
+from fetchpool import Options, Result, fetch_all
+from fetchpool.fetch import HostLimiter
 
 from .server import TestHTTPServer
+from .waiting import wait_until
 
 
 def test_interim_answers_are_skipped_and_never_shift_statuses_between_urls(
@@ -67,3 +76,142 @@ def test_a_long_location_is_followed_as_curl_would(server: TestHTTPServer) -> No
 def test_a_body_cut_short_keeps_the_status_that_came_before_it(server: TestHTTPServer) -> None:
     [result] = fetch_all([server.url("/raw/short-body")], Options(retries=0))
     assert (result.status, result.ok, result.error) == (200, True, None)
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        # Not UTF-8: each byte is sent percent-encoded, as curl sends it.
+        ("latin-1-location", "/caf%E9%20au%20lait"),
+        ("utf-8-location", "/caf%C3%A9"),
+    ],
+)
+def test_a_location_is_followed_as_its_bytes_say(
+    server: TestHTTPServer, name: str, path: str
+) -> None:
+    [result] = fetch_all([server.url(f"/raw/{name}")], Options(retries=0))
+    assert (result.status, result.error, result.final_url) == (200, None, server.url(path))
+    assert server.log[-1].path == path
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("bad-ipv6-location", "invalid redirect: bad Location"),
+        ("ftp-location", "invalid redirect: unsupported scheme 'ftp'"),
+        ("bad-port-location", "invalid redirect: bad port '99999'"),
+    ],
+)
+def test_a_location_that_is_no_url_says_so_and_is_broken(
+    server: TestHTTPServer, name: str, reason: str
+) -> None:
+    [result] = fetch_all([server.url(f"/raw/{name}")], Options(retries=2, backoff=0))
+    assert (result.status, result.error, result.attempts) == (None, reason, 1)
+    assert result.category == "broken"
+
+
+def test_a_redirect_body_is_never_unpacked(server: TestHTTPServer) -> None:
+    tracemalloc.start()
+    try:
+        [result] = fetch_all([server.url("/redirect-body/gzip-bomb")], Options(retries=0))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (result.status, result.final_url) == (200, server.url("/status/200"))
+    assert peak < 5 * 1024 * 1024  # the body unpacks to 20 MB
+
+
+def test_an_endless_redirect_body_is_dropped_not_read(server: TestHTTPServer) -> None:
+    # With a minute for the request, only a bound on what is read lets the check end.
+    [result] = fetch_all([server.url("/redirect-body/endless")], Options(timeout=60, retries=0))
+    assert (result.status, result.final_url) == (200, server.url("/status/200"))
+    assert wait_until(lambda: server.state.hung_up == 1)
+
+
+def test_every_redirect_hop_waits_for_its_turn_under_a_rate(server: TestHTTPServer) -> None:
+    urls = [server.url(f"/redirect/1?n={n}") for n in range(4)]
+    results = list(fetch_all(urls, Options(rate=20, max_workers=4, retries=0)))
+    assert [result.status for result in results] == [200] * 4
+    starts = sorted(seen.started for seen in server.log)
+    assert len(starts) == 8
+    # A lower bound only: a busy machine spaces requests further apart, never closer.
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.05 * 0.9
+
+
+def test_a_redirect_hop_to_another_host_takes_that_hosts_slot(
+    server: TestHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same server under two host names: 127.0.0.1 redirects to a silent URL on
+    # localhost, which holds localhost's one slot until the server lets it go.
+    other = server.url("/silent").replace("127.0.0.1", "localhost")
+    first = server.url(f"/redirect-to?url={other}")
+    second = server.url("/status/200").replace("127.0.0.1", "localhost")
+
+    def lines() -> Iterator[str]:
+        yield first
+        # The second URL comes once the first's hop is on localhost.
+        assert wait_until(lambda: any(seen.path == "/silent" for seen in server.log))
+        yield second
+
+    asked: list[str] = []
+    slot = HostLimiter.slot
+
+    def counted_slot(self: HostLimiter, host: str, *args: Any) -> Any:
+        asked.append(host)
+        return slot(self, host, *args)
+
+    monkeypatch.setattr(HostLimiter, "slot", counted_slot)
+    run = fetch_all(lines(), Options(per_host=1, max_workers=2, retries=0, timeout=30))
+    results: list[Result] = []
+    consumer = threading.Thread(target=lambda: results.extend(run), daemon=True)
+    consumer.start()
+    # The hop and then the second URL ask for localhost's slot; the second must wait.
+    assert wait_until(lambda: asked.count("localhost") == 2)
+    server.state.stop.set()  # the silent URL hangs up; its slot is free
+    consumer.join(30)
+    assert results[1].status == 200
+    seen = {seen.path: seen for seen in server.log}
+    assert seen["/status/200"].started >= seen["/silent"].ended
+
+
+def test_retry_after_holds_every_request_to_its_host(server: TestHTTPServer) -> None:
+    asks = server.url("/status/503?retry_after=1")
+    later = server.url("/status/200")
+    # One worker and no retries: the second URL goes next, but only once the host's wait is over.
+    results = list(fetch_all([asks, later], Options(max_workers=1, retries=0)))
+    assert [result.status for result in results] == [503, 200]
+    first, second = server.log
+    assert second.started - first.ended >= 1.0 * 0.95  # a lower bound: it never starts sooner
+
+
+def test_a_hold_is_capped_by_max_retry_wait(server: TestHTTPServer) -> None:
+    asks = server.url("/status/429?retry_after=3600")
+    later = server.url("/status/200")
+    options = Options(max_workers=1, retries=0, max_retry_wait=0.5)
+    results = list(fetch_all([asks, later], options))
+    assert [result.status for result in results] == [429, 200]
+    first, second = server.log
+    assert second.started - first.ended >= 0.5 * 0.95
+
+
+def test_a_hold_past_max_time_is_not_waited(server: TestHTTPServer) -> None:
+    asks = server.url("/status/503?retry_after=30")
+    later = server.url("/status/200")
+    options = Options(max_workers=1, retries=0, max_time=0.5)
+    results = list(fetch_all([asks, later], options))
+    assert [(result.status, result.error) for result in results] == [
+        (503, None),
+        (None, "timed out"),
+    ]
+    assert len(server.log) == 1
+
+
+def test_the_summary_says_which_hosts_were_held(
+    server: TestHTTPServer, run_fetchpool: Callable[..., subprocess.CompletedProcess[bytes]]
+) -> None:
+    lines = [server.url("/status/429?retry_after=5"), server.url("/status/200")]
+    done = run_fetchpool(
+        "-w", "1", "-r", "0", "--max-retry-wait", "0.2", "-", input="\n".join(lines)
+    )
+    assert done.returncode == 1
+    assert b"held by Retry-After: 127.0.0.1 0 s" in done.stderr

@@ -751,7 +751,14 @@ def _report(
         skipped = checks.selection.skipped if checks else 0
         seconds = None if merged is not None else time.perf_counter() - started
         tally = written.tally
-        line = summary_line(tally, seconds, written.unreported, skipped=skipped, merged=merged)
+        line = summary_line(
+            tally,
+            seconds,
+            written.unreported,
+            skipped=skipped,
+            merged=merged,
+            held=checks.held if checks else None,
+        )
         print_summary(line, all_ok=tally.all_ok and not written.interrupted)
         if baseline is not None and not written.interrupted:
             for text in baseline_lines(baseline):

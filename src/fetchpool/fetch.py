@@ -17,11 +17,10 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timezone
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 
 from .deadline import Attempt, Watchdog
 from .inputs import InputLine
@@ -192,7 +191,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 class HostLimiter:
-    """Caps requests in flight per host and spaces each host's requests by a rate."""
+    """Caps requests in flight per host, spaces each host's requests by a rate, and holds
+    a host's requests while it has asked everyone to wait (Retry-After)."""
 
     def __init__(self, per_host: int | None, rate: float | None) -> None:
         self._per_host = per_host
@@ -200,16 +200,31 @@ class HostLimiter:
         self._lock = threading.Lock()
         self._slots: dict[str, threading.Semaphore] = {}
         self._next_start: dict[str, float] = {}
+        # Hosts held, and until when (time.monotonic()); seconds each was held, in all.
+        self._held: dict[str, float] = {}
+        self.held: dict[str, float] = {}
 
     @property
     def active(self) -> bool:
-        return bool(self._per_host or self._interval)
+        return bool(self._per_host or self._interval or self._held)
+
+    def hold(self, host: str, seconds: float) -> None:
+        """Start none of ``host``'s requests for ``seconds`` from now."""
+        if seconds <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            until = now + seconds
+            before = max(now, self._held.get(host, now))
+            if until > before:
+                self._held[host] = until
+                self.held[host] = self.held.get(host, 0.0) + until - before
 
     @contextmanager
     def slot(
         self, host: str, stop: threading.Event, deadline: float | None = None
     ) -> Iterator[None]:
-        """Hold one of ``host``'s slots, starting no sooner than its rate allows.
+        """Hold one of ``host``'s slots, starting no sooner than its rate and any hold allow.
 
         Raises _Failure("timed out") when the turn would come after ``deadline``
         (time.monotonic()).
@@ -222,18 +237,30 @@ class HostLimiter:
             if not semaphore.acquire(timeout=wait):
                 raise _Failure(TIMED_OUT, False)
         try:
-            if self._interval:
-                with self._lock:
-                    now = time.monotonic()
-                    start = max(now, self._next_start.get(host, now))
-                    if deadline is not None and start > deadline:
-                        raise _Failure(TIMED_OUT, False)
-                    self._next_start[host] = start + self._interval
-                stop.wait(start - now)
+            start = self._start_time(host, deadline)
+            stop.wait(start - time.monotonic())
             yield
         finally:
             if semaphore is not None:
                 semaphore.release()
+
+    def _start_time(self, host: str, deadline: float | None) -> float:
+        """When the next request to ``host`` may start (and, with a rate, take that turn)."""
+        with self._lock:
+            now = time.monotonic()
+            start = now
+            held = self._held.get(host)
+            if held is not None:
+                if held <= now:
+                    del self._held[host]
+                start = max(start, held)
+            if self._interval:
+                start = max(start, self._next_start.get(host, now))
+            if deadline is not None and start > deadline:
+                raise _Failure(TIMED_OUT, False)
+            if self._interval:
+                self._next_start[host] = start + self._interval
+            return start
 
 
 def proxies_from_environment(scheme: str, netloc: str) -> dict[str, str] | None:
@@ -252,13 +279,13 @@ class Fetcher:
 
     All threads send through one connection pool (transport.SharedAdapter), so a
     connection to a host is kept alive and reused by whichever thread goes there
-    next. Each thread keeps a ``requests.Session`` of its own for following
-    redirects, whose cookies belong to one URL's check at a time.
+    next. Redirects are followed here, hop by hop, each hop passing its own host's
+    limits; a chain's cookies go from hop to hop and end with it.
     """
 
     def __init__(self, options: Options | None = None) -> None:
         self.options = options or Options()
-        self._local = threading.local()
+        self._requests = _Requests(self.options)
         self._adapter = SharedAdapter(self.options.max_workers)
         self._watchdog = Watchdog()
         self._limiter = HostLimiter(self.options.per_host, self.options.rate)
@@ -273,24 +300,10 @@ class Fetcher:
         self._proxies_for = lru_cache(maxsize=4096)(proxies_from_environment)
         self._has_proxies = bool(urllib.request.getproxies())
 
-    def _thread_session(self) -> _ThreadSession:
-        local: _ThreadSession | None = getattr(self._local, "session", None)
-        if local is None:
-            session = requests.Session()
-            # Proxies and CA bundle are resolved once in this module, not per request.
-            session.trust_env = False
-            session.max_redirects = self.options.max_redirects
-            session.verify = self._verify
-            session.mount("http://", self._adapter)
-            session.mount("https://", self._adapter)
-            session.headers["User-Agent"] = self.options.user_agent
-            session.headers["Accept-Encoding"] = "identity"
-            # HTTP/1.1 keeps a connection open unless told otherwise: like curl, fetchpool
-            # does not spend a header on saying so in every request.
-            del session.headers["Connection"]
-            session.headers.update(dict(self.options.headers))
-            local = self._local.session = _ThreadSession(session, self._adapter)
-        return local
+    @property
+    def held(self) -> dict[str, float]:
+        """Seconds each host was held because it answered with Retry-After, by host."""
+        return dict(self._limiter.held)
 
     def stop(self) -> None:
         """Cut short every backoff and rate wait; requests under way finish on their own."""
@@ -383,66 +396,61 @@ class Fetcher:
         self._stop.wait(delay)
         return not self._stop.is_set()
 
-    def _follow(
-        self,
-        session: requests.Session,
-        response: requests.Response,
-        request: requests.PreparedRequest,
-        proxies: dict[str, str],
-    ) -> requests.Response:
-        """The last response of the redirects from ``response``, followed as requests does."""
-        final = response
-        # Redirects may set cookies and carry them to the next hop.
-        request.prepare_cookies(session.cookies)
-        try:
-            for hop in session.resolve_redirects(
-                response,
-                request,
-                stream=True,
-                timeout=self._timeout,
-                # Typed bool in requests, but passed on to Session.send, which takes a CA path.
-                verify=self._verify,  # type: ignore[arg-type]
-                cert=None,
-                proxies=proxies,
-            ):
-                final = hop
-        finally:
-            # A redirect chain carries its cookies from hop to hop; they end with it, so
-            # no later URL on this thread is checked with another site's session.
-            session.cookies.clear()
-        return final
-
     def _request(
         self, method: str, url: str, url_deadline: float | None
     ) -> tuple[int, str, str | None]:
+        """Send ``url``'s request and follow its redirects, each hop a request of its own:
+        it waits for its host's turn, gets -t, and has its body dropped unread past a
+        small bound. Returns the last status, URL and Retry-After."""
+        request = self._requests.prepare(method, url)
+        # A redirect chain carries its cookies from hop to hop, and no further.
+        cookies: requests.cookies.RequestsCookieJar | None = None
+        hops = 0
+        while True:
+            response = self._hop(request, url_deadline)
+            if not (self.options.follow and response.is_redirect):
+                return response.status_code, str(response.url), response.headers.get("Retry-After")
+            hops += 1
+            if hops > self.options.max_redirects:
+                raise _Failure("too many redirects", False)
+            if cookies is None:
+                cookies = requests.cookies.RequestsCookieJar()
+            requests.cookies.extract_cookies_to_jar(cookies, request, response.raw)  # type: ignore[no-untyped-call]
+            request = self._requests.next_hop(request, response, cookies)
+
+    def _hop(
+        self, request: requests.PreparedRequest, url_deadline: float | None
+    ) -> requests.Response:
+        """One request: its host's turn, then the request itself within -t; the body is
+        drained or dropped, never decoded or held."""
+        url = str(request.url)
         slot: AbstractContextManager[None] = _NO_SLOT
         proxies: dict[str, str] = {}
-        # The host matters only to a per-host limit or to proxy settings; most runs have neither.
+        # The host matters only to host limits or to proxy settings; most runs have neither.
         if self._limiter.active or self._has_proxies:
             parts = urlsplit(url)
             if self._limiter.active:
-                host = (parts.hostname or "").lower()
-                slot = self._limiter.slot(host, self._stop, url_deadline)
+                slot = self._limiter.slot(_host(parts.hostname), self._stop, url_deadline)
             if self._has_proxies:
                 proxies = dict(self._proxies_for(parts.scheme.lower(), parts.netloc.lower()) or {})
-        try:
-            local = self._thread_session()
-            request = local.prepare(method, url)
-            # Certificate settings matter only to TLS. For a plain http URL sent directly,
-            # True spares requests a look at the CA bundle's path on disk for every request;
-            # redirects (perhaps to https) are followed with the real settings.
-            plain = str(request.url).startswith("http:")
-            verify = True if plain and not proxies else self._verify
-            with slot, self._watchdog.attempt(self._attempt_deadline(url_deadline)) as attempt:
-                response = self._send_once_more_if_stale(local, request, verify, proxies, attempt)
-                _discard_body(response, attempt)
-        except _REQUEST_ERRORS as exc:
-            raise _Failure(*classify(exc)) from exc
-        return response.status_code, response.url, response.headers.get("Retry-After")
+        # Certificate settings matter only to TLS. For a plain http URL sent directly,
+        # True spares requests a look at the CA bundle's path on disk for every request.
+        verify = True if url.startswith("http:") and not proxies else self._verify
+        with slot, self._watchdog.attempt(self._attempt_deadline(url_deadline)) as attempt:
+            response = self._send_once_more_if_stale(request, verify, proxies, attempt)
+            retry_after = response.headers.get("Retry-After")
+            if retry_after is not None and response.status_code in RETRY_STATUSES:
+                self._limiter.hold(_host(urlsplit(url).hostname), self._held_for(retry_after))
+            _discard_body(response, attempt)
+        return response
+
+    def _held_for(self, retry_after: str) -> float:
+        """How long a Retry-After answer holds its host: as asked, up to --max-retry-wait."""
+        asked = parse_retry_after(retry_after)
+        return 0.0 if asked is None else min(asked, self.options.max_retry_wait)
 
     def _send_once_more_if_stale(
         self,
-        local: _ThreadSession,
         request: requests.PreparedRequest,
         verify: bool | str,
         proxies: dict[str, str],
@@ -456,7 +464,11 @@ class Fetcher:
         """
         while True:
             try:
-                return self._send(local, request, verify, proxies)
+                # The adapter directly, not Session.send: a check needs none of what
+                # Session.send adds to a request (hooks, timing, a long-lived cookie jar).
+                return self._adapter.send(
+                    request, stream=True, timeout=self._timeout, verify=verify, proxies=proxies
+                )
             except _REQUEST_ERRORS as exc:
                 if attempt.expired:
                     # Cut off by the deadline: whatever broke, it broke because time ran out.
@@ -467,59 +479,110 @@ class Fetcher:
                 raise _Failure(*classify(exc)) from exc
 
     def _attempt_deadline(self, url_deadline: float | None) -> float:
-        """When the attempt starting now must end: -t from now, and no later than -m."""
+        """When the request starting now must end: -t from now, and no later than -m."""
         ends = time.monotonic() + self.options.timeout
         return ends if url_deadline is None else min(ends, url_deadline)
 
-    def _send(
-        self,
-        local: _ThreadSession,
-        request: requests.PreparedRequest,
-        verify: bool | str,
-        proxies: dict[str, str],
-    ) -> requests.Response:
-        # The adapter directly, not Session.send: a check needs none of what Session.send
-        # adds to a single request (hooks, timing, a cookie jar kept across unrelated
-        # URLs); redirects go through requests' own machinery.
-        response = local.adapter.send(
-            request,
-            stream=True,
-            timeout=self._timeout,
-            verify=verify,
-            cert=None,
-            proxies=proxies,
-        )
-        if self.options.follow and response.is_redirect:
-            response = self._follow(local.session, response, request, proxies)
-        return response
 
+class _Requests:
+    """The requests a check sends, built as ``requests.Session.request`` would build them.
 
-class _ThreadSession:
-    """One worker thread's Session and adapter, and its headers, checked once."""
+    ``PreparedRequest.prepare`` runs every step for every request: it checks each
+    header again, and prepares cookies, a body and hooks, which a first request
+    never has (GET and HEAD carry no body; cookies live only along a redirect
+    chain). Only the steps that depend on the method and URL run here; tests hold
+    the result equal to what ``prepare`` makes.
+    """
 
-    def __init__(self, session: requests.Session, adapter: HTTPAdapter) -> None:
-        self.session = session
-        self.adapter = adapter
+    def __init__(self, options: Options) -> None:
+        # A Session for its default headers and its rule for dropping credentials on a
+        # redirect; it sends nothing.
+        self._session = requests.Session()
+        headers = self._session.headers
+        headers["User-Agent"] = options.user_agent
+        headers["Accept-Encoding"] = "identity"
+        # HTTP/1.1 keeps a connection open unless told otherwise: like curl, fetchpool
+        # does not spend a header on saying so in every request.
+        del headers["Connection"]
+        headers.update(dict(options.headers))
         checked = requests.PreparedRequest()
-        checked.prepare_headers(session.headers)
-        self._headers = checked.headers
+        checked.prepare_headers(headers)
+        self.headers = checked.headers
 
     def prepare(self, method: str, url: str) -> requests.PreparedRequest:
-        """What ``session.request`` would send, built from the parts that vary.
-
-        ``PreparedRequest.prepare`` runs every step for every request: it checks
-        each header again, and prepares cookies, a body and hooks, which a check
-        never has (its cookie jar stays empty: see ``Fetcher._follow``; GET and
-        HEAD carry no body). Only the steps that depend on the method and URL run
-        here; tests hold the result equal to what ``prepare`` makes.
-        """
+        """The first request of a check."""
         request = requests.PreparedRequest()
         request.prepare_method(method)
         request.prepare_url(url, None)
-        request.headers = self._headers.copy()
+        request.headers = self.headers.copy()
         if "@" in url:  # credentials in the URL become a header; no "@", no credentials
             request.prepare_auth(None, url)
         return request
+
+    def next_hop(
+        self,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+        cookies: requests.cookies.RequestsCookieJar,
+    ) -> requests.PreparedRequest:
+        """The request following ``response``'s redirect, as a browser would send it.
+
+        Raises _Failure("invalid redirect: ...") for a Location that is no http(s) URL.
+        """
+        previous = str(request.url)
+        target = redirect_target(previous, response.headers["Location"])
+        hop = requests.PreparedRequest()
+        # 303 asks for a GET; a check sends GET or HEAD, which every redirect keeps.
+        hop.prepare_method(request.method)
+        try:
+            hop.prepare_url(target, None)
+        except _REQUEST_ERRORS as exc:
+            raise _Failure("invalid redirect: bad Location", False) from exc
+        hop.headers = request.headers.copy()
+        hop.headers.pop("Cookie", None)
+        if self._session.should_strip_auth(previous, target):  # type: ignore[no-untyped-call]
+            hop.headers.pop("Authorization", None)
+        if "@" in target:
+            hop.prepare_auth(None, target)
+        hop.prepare_cookies(cookies)
+        return hop
+
+
+# Characters a Location may not hold as they are: controls, space, and (when the
+# header is not UTF-8) bytes over 127, which are sent percent-encoded, as curl does.
+_UNSAFE_IN_UTF8 = re.compile(r"[\x00-\x20\x7f]")
+_UNSAFE_IN_BYTES = re.compile(r"[\x00-\x20\x7f-\xff]")
+
+
+def redirect_target(url: str, location: str) -> str:
+    """The URL a redirect from ``url`` with this Location header leads to.
+
+    The header's bytes are read as UTF-8 where they are UTF-8 (a host name may then
+    be international) and otherwise percent-encoded byte by byte, as curl does; a
+    fragment carries over from ``url`` when the Location has none (RFC 9110).
+    Raises _Failure("invalid redirect: ...") when that is no http(s) URL.
+    """
+    raw = location.strip().encode("latin-1", "replace")  # the bytes as they came
+    try:
+        text = _UNSAFE_IN_UTF8.sub(_percent, raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        text = _UNSAFE_IN_BYTES.sub(_percent, raw.decode("latin-1"))
+    try:
+        target = urljoin(url, text)
+        fragment = urlsplit(url).fragment
+        if fragment and not urlsplit(target).fragment:
+            target = f"{target.partition('#')[0]}#{fragment}"
+    except ValueError as exc:
+        raise _Failure("invalid redirect: bad Location", False) from exc
+    problem = check_url(target)
+    if problem:
+        problem = problem.removeprefix("invalid URL: ")
+        raise _Failure(f"invalid redirect: {problem}", False)
+    return target
+
+
+def _percent(match: re.Match[str]) -> str:
+    return f"%{ord(match[0]):02X}"
 
 
 def _discard_body(response: requests.Response, attempt: Attempt) -> None:
@@ -560,6 +623,10 @@ def _unanswered(exc: BaseException) -> bool:
         isinstance(cause, (http.client.BadStatusLine, ConnectionResetError, BrokenPipeError))
         for cause in _causes(exc)
     )
+
+
+def _host(hostname: str | None) -> str:
+    return (hostname or "").lower()
 
 
 def _time_left(deadline: float | None, needed: float = 0.0) -> bool:

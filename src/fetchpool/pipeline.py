@@ -68,6 +68,11 @@ class Checks(Iterator[Result]):
         """Lines read and not yet yielded."""
         return self.run.in_flight
 
+    @property
+    def held(self) -> dict[str, float]:
+        """Seconds each host was held because it answered with Retry-After, by host."""
+        return self.run.held
+
     def state(self) -> PoolState:
         """What is running, what waits behind the head, and what the output waits for."""
         return self.run.state()

@@ -84,6 +84,11 @@ class Run(Iterator[Result]):
         """URLs read and not yet yielded."""
         return self._map.in_flight
 
+    @property
+    def held(self) -> dict[str, float]:
+        """Seconds each host was held because it answered with Retry-After, by host."""
+        return self.fetcher.held
+
     def state(self) -> PoolState:
         """What is running, what waits behind the head, and what the output waits for."""
         return self._map.state()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
@@ -29,11 +29,13 @@ def summary_line(
     unreported: int = 0,
     skipped: int = 0,
     merged: int | None = None,
+    held: Mapping[str, float] | None = None,
 ) -> str:
     """One line: the counts, the wall time and the rate; then the failure classes, the
     cached results and the lines left out, when there are any.
 
     ``unreported`` marks an interrupted run: how many URLs in flight went unreported.
+    ``held`` is how long hosts asked to be left alone (Retry-After), in seconds by host.
     ``seconds`` is None for merged reports, whose wall time says nothing; ``merged``
     is then how many reports were merged.
     """
@@ -53,11 +55,21 @@ def summary_line(
         extras.append(f"{tally.cached} ok from cache")
     if skipped:
         extras.append(f"{_count(skipped, 'line')} not selected")
+    if held:
+        extras.append(_describe_held(held))
     if unreported:
         extras.append(f"{unreported} in flight not reported")
     if extras:
         text += "; " + "; ".join(extras)
     return f"interrupted after {text}" if unreported else text
+
+
+def _describe_held(held: Mapping[str, float], shown: int = 3) -> str:
+    longest = sorted(held.items(), key=lambda item: -item[1])
+    parts = [f"{host} {seconds:.0f} s" for host, seconds in longest[:shown]]
+    if len(longest) > shown:
+        parts.append(f"{len(longest) - shown} more")
+    return "held by Retry-After: " + ", ".join(parts)
 
 
 def baseline_lines(baseline: Baseline) -> list[str]:
