@@ -22,13 +22,15 @@ _MEASURE = (
 )
 
 
-def default_sigint() -> None:
-    """For a child process: SIGINT as a shell's foreground job has it.
+def default_signals() -> None:
+    """For a child process: SIGINT, SIGTERM and SIGHUP as a shell's foreground job has them.
 
-    A test run started in the background inherits SIGINT ignored, and so would
-    every fetchpool it starts; the Ctrl-C tests need the signal delivered.
+    A test run started in the background inherits SIGINT ignored (and under nohup,
+    SIGHUP), and so would every fetchpool it starts, which leaves an ignored signal
+    ignored; the signal tests need them delivered.
     """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def measured(command: list[str], report: Path) -> list[str]:
@@ -53,7 +55,7 @@ def start(exe: str, *args: str, **kwargs) -> subprocess.Popen[bytes]:
         stdout=kwargs.pop("stdout", subprocess.PIPE),
         stderr=kwargs.pop("stderr", subprocess.PIPE),
         env=env,
-        preexec_fn=default_sigint,
+        preexec_fn=default_signals,
         **kwargs,
     )
 
