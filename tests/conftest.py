@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .processes import default_sigint
+from .processes import default_signals
 from .server import TestHTTPServer
 
 
@@ -51,7 +51,7 @@ def run_fetchpool(fetchpool_exe: str):
             capture_output=True,
             timeout=timeout,
             env=env,
-            preexec_fn=default_sigint,
+            preexec_fn=default_signals,
             **kwargs,
         )
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import select
 import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 # Started from the test process, a child's peak RSS would count the test process's own
@@ -18,13 +22,15 @@ _MEASURE = (
 )
 
 
-def default_sigint() -> None:
-    """For a child process: SIGINT as a shell's foreground job has it.
+def default_signals() -> None:
+    """For a child process: SIGINT, SIGTERM and SIGHUP as a shell's foreground job has them.
 
-    A test run started in the background inherits SIGINT ignored, and so would
-    every fetchpool it starts; the Ctrl-C tests need the signal delivered.
+    A test run started in the background inherits SIGINT ignored (and under nohup,
+    SIGHUP), and so would every fetchpool it starts, which leaves an ignored signal
+    ignored; the signal tests need them delivered.
     """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def measured(command: list[str], report: Path) -> list[str]:
@@ -38,3 +44,33 @@ def measured(command: list[str], report: Path) -> list[str]:
 def peak_rss_mb(report: Path) -> float:
     """The peak RSS, in MiB, of a command run through ``measured``."""
     return int(report.read_text()) / 1024
+
+
+def start(exe: str, *args: str, **kwargs) -> subprocess.Popen[bytes]:
+    """``exe`` started with ``args``, its standard streams on pipes and SIGINT delivered."""
+    env = {**os.environ, "NO_COLOR": "1", **kwargs.pop("env", {})}
+    return subprocess.Popen(
+        [exe, *args],
+        stdin=kwargs.pop("stdin", subprocess.PIPE),
+        stdout=kwargs.pop("stdout", subprocess.PIPE),
+        stderr=kwargs.pop("stderr", subprocess.PIPE),
+        env=env,
+        preexec_fn=default_signals,
+        **kwargs,
+    )
+
+
+def read_line(fd: int, timeout: float, pending: bytearray) -> bytes | None:
+    """One line from ``fd`` within ``timeout`` seconds, or None; ``pending`` keeps the rest."""
+    deadline = time.monotonic() + timeout
+    while b"\n" not in pending:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return None
+        pending.extend(chunk)
+    line, _, rest = bytes(pending).partition(b"\n")
+    pending[:] = rest
+    return line + b"\n"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import pty
-import select
 import signal
 import subprocess
 import sys
@@ -16,37 +15,8 @@ import pytest
 
 from fetchpool import Options, fetch_all
 
-from .processes import default_sigint
+from .processes import read_line, start
 from .server import TestHTTPServer
-
-
-def start(exe: str, *args: str, **kwargs) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "NO_COLOR": "1", **kwargs.pop("env", {})}
-    return subprocess.Popen(
-        [exe, *args],
-        stdin=kwargs.pop("stdin", subprocess.PIPE),
-        stdout=kwargs.pop("stdout", subprocess.PIPE),
-        stderr=kwargs.pop("stderr", subprocess.PIPE),
-        env=env,
-        preexec_fn=default_sigint,
-        **kwargs,
-    )
-
-
-def read_line(fd: int, timeout: float, pending: bytearray) -> bytes | None:
-    """One line from ``fd`` within ``timeout`` seconds, or None; ``pending`` keeps the rest."""
-    deadline = time.monotonic() + timeout
-    while b"\n" not in pending:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            return None
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            return None
-        pending.extend(chunk)
-    line, _, rest = bytes(pending).partition(b"\n")
-    pending[:] = rest
-    return line + b"\n"
 
 
 def lines(output: bytes) -> list[list[str]]:

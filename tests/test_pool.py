@@ -355,6 +355,60 @@ def test_results_done_while_the_consumer_was_interrupted_are_kept() -> None:
         signal.signal(signal.SIGALRM, previous)
 
 
+def test_an_interrupt_from_a_signal_handler_ends_the_wait_for_the_head() -> None:
+    gate = threading.Event()
+
+    def fn(item: int) -> int:
+        if item == 1:
+            gate.wait(5)
+        return item
+
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: mapped.interrupt())
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            mapped = OrderedMap(pool, fn, range(4), window=4)
+            assert next(mapped) == 0
+            assert wait_until(lambda: mapped.state().waiting == 2)  # 2 and 3 finish; 1 hangs
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
+            with pytest.raises(StopIteration):
+                next(mapped)
+            assert mapped.interrupted
+            assert mapped.finished() == [2, 3]
+            gate.set()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_an_interrupt_between_results_ends_the_iteration_before_the_next_is_taken() -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        mapped = OrderedMap(pool, lambda item: item, range(4), window=4)
+        assert next(mapped) == 0
+        assert wait_until(lambda: mapped.state().waiting == 3)
+        mapped.interrupt()
+        with pytest.raises(StopIteration):
+            next(mapped)
+        assert mapped.finished() == [1, 2, 3]
+
+
+def test_an_interrupt_takes_no_lock_so_a_handler_cannot_deadlock_with_the_consumer() -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        mapped = OrderedMap(pool, lambda item: item, range(2), window=2)
+        interrupter = threading.Thread(target=mapped.interrupt)
+        with mapped._lock:  # as when a signal comes while the consumer holds it
+            interrupter.start()
+            interrupter.join(5)
+            assert not interrupter.is_alive()
+        assert mapped.interrupted
+
+
+def test_a_map_that_was_not_interrupted_says_so() -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        mapped = OrderedMap(pool, lambda item: item, range(2), window=2)
+        assert list(mapped) == [0, 1]
+        assert not mapped.interrupted
+
+
 def test_finished_skips_failed_and_unfinished_items() -> None:
     gate = threading.Event()
 

@@ -10,6 +10,7 @@ import fetchpool
 from fetchpool import InputLine, Options, Result, fetch_all
 
 from .server import TestHTTPServer
+from .waiting import wait_until
 
 
 def test_fetch_all_gives_one_result_per_item_in_input_order(server: TestHTTPServer) -> None:
@@ -63,6 +64,19 @@ def test_leaving_a_with_block_stops_the_run(server: TestHTTPServer) -> None:
     # Cancelled: only what had started when the block ended reached the server.
     assert len(server.log) <= 4
     assert time.monotonic() - started < 2.5
+
+
+def test_an_interrupted_run_ends_without_waiting_for_a_silent_url(server: TestHTTPServer) -> None:
+    items = [server.url("/status/200"), server.url("/silent"), server.url("/status/201")]
+    run = fetch_all(items, Options(max_workers=4, timeout=30, retries=0))
+    assert next(run).status == 200
+    assert wait_until(lambda: run.state().waiting == 1)  # the third is done behind the silent one
+    run.interrupt()
+    started = time.monotonic()
+    assert list(run) == []
+    assert time.monotonic() - started < 5, "it waited for the silent URL"
+    assert run.interrupted
+    assert [result.status for result in run.finished()] == [201]
 
 
 def test_the_public_api_is_importable_from_the_package() -> None:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .options import Options
     from .results import Result
     from .selection import Selection, Shard
+    from .signals import SignalStop
 
 EXIT_OK = 0
 EXIT_NOT_OK = 1
@@ -249,9 +250,10 @@ _baseline_option = option(
     invoke_without_command=True,
     context_settings=_CONTEXT,
     epilog="Exit status: 0 all ok, 1 any not ok (see --fail-on), 2 usage or input error,"
-    " 130 interrupted.  Any option can also be set by FETCHPOOL_<OPTION> (e.g."
-    " FETCHPOOL_MAX_WORKERS=8) or in fetchpool.toml or pyproject.toml's [tool.fetchpool]"
-    " (e.g. max-workers = 8); the command line wins.",
+    " 141 output closed; 130, 143 or 129 when stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP,"
+    " after writing the results already finished.  Any option can also be set by"
+    " FETCHPOOL_<OPTION> (e.g. FETCHPOOL_MAX_WORKERS=8) or in fetchpool.toml or"
+    " pyproject.toml's [tool.fetchpool] (e.g. max-workers = 8); the command line wins.",
 )
 @click.argument("sources", metavar="[SOURCE]...", nargs=-1, shell_complete=_complete_sources)
 @option(
@@ -446,6 +448,7 @@ def cli(
         return None
     from .options import Options
     from .selection import Selection
+    from .signals import SignalStop
 
     sources = _check_sources(sources)
     _check_fail_on(fail_on, baseline)
@@ -480,19 +483,25 @@ def cli(
     compare_with = _load_baseline(baseline)
     cache_store = _load_cache(cache, max_age)
     selection = Selection(include, exclude, shard)
-    with _open_output(output) as stream:
-        return _run(
-            sources,
-            options,
-            format_name,
-            stream,
-            quiet,
-            selection=selection,
-            dedupe=dedupe,
-            cache=cache_store,
-            baseline=compare_with,
-            fail_on=fail_on,
-        )
+    # Caught from before the run starts until its output is closed, so that no signal
+    # comes as a KeyboardInterrupt between a result and its write, or in the last flush.
+    with SignalStop() as stop:
+        with _open_output(output) as stream:
+            status = _run(
+                sources,
+                options,
+                format_name,
+                stream,
+                quiet,
+                stop,
+                selection=selection,
+                dedupe=dedupe,
+                cache=cache_store,
+                baseline=compare_with,
+                fail_on=fail_on,
+            )
+        _leave_if_stopped(stop)
+    return status
 
 
 @cli.command(
@@ -500,7 +509,7 @@ def cli(
     context_settings=_CONTEXT,
     short_help="Combine shards' jsonl reports into one report, in input order.",
     epilog="Exit status as for fetchpool: 0 all ok, 1 any not ok (see --fail-on),"
-    " 2 usage or input error.",
+    " 2 usage or input error; 130, 143 or 129 when stopped by SIGINT, SIGTERM or SIGHUP.",
 )
 @click.argument(
     "reports", metavar="REPORT...", nargs=-1, required=True, type=click.Path(dir_okay=False)
@@ -527,6 +536,7 @@ def merge(
     """
     from .merge import merge_reports, source_order
     from .reports import ReportError
+    from .signals import SignalStop
 
     _check_fail_on(fail_on, baseline)
     output = None if output == "-" else output
@@ -538,16 +548,20 @@ def merge(
         source_order(reports)  # reads every report once, so a bad one fails before output
     except ReportError as exc:
         raise click.UsageError(str(exc)) from exc
-    with _open_output(output) as stream:
-        return _report(
-            merge_reports(reports),
-            format_name,
-            stream,
-            quiet,
-            baseline=compare_with,
-            fail_on=fail_on,
-            merged=len(reports),
-        )
+    with SignalStop() as stop:
+        with _open_output(output) as stream:
+            status = _report(
+                stop.until_caught(merge_reports(reports)),
+                format_name,
+                stream,
+                quiet,
+                stop,
+                baseline=compare_with,
+                fail_on=fail_on,
+                merged=len(reports),
+            )
+        _leave_if_stopped(stop)
+    return status
 
 
 def _check_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
@@ -690,6 +704,7 @@ def _run(
     format_name: str,
     stream: TextIO,
     quiet: bool,
+    stop: SignalStop,
     *,
     selection: Selection | None = None,
     dedupe: bool = False,
@@ -702,8 +717,9 @@ def _run(
 
     _raise_open_file_limit()
     checks = Checks(read_sources(sources), options, selection, dedupe, cache)
+    stop.on_signal(checks.interrupt)
     return _report(
-        checks, format_name, stream, quiet, baseline=baseline, fail_on=fail_on, cache=cache
+        checks, format_name, stream, quiet, stop, baseline=baseline, fail_on=fail_on, cache=cache
     )
 
 
@@ -712,6 +728,7 @@ def _report(
     format_name: str,
     stream: TextIO,
     quiet: bool,
+    stop: SignalStop,
     *,
     baseline: Baseline | None = None,
     fail_on: str = "any",
@@ -719,7 +736,8 @@ def _report(
     merged: int | None = None,
 ) -> int:
     """Write ``results`` (a running Checks, or merged reports), then the summary;
-    return the exit status."""
+    return the exit status the results call for (after a signal in ``stop``, the
+    caller leaves with the signal's instead)."""
     from .inputs import InputError
     from .pipeline import Checks
     from .render.status import baseline_lines, print_summary, summary_line
@@ -747,6 +765,7 @@ def _report(
             cache.save()
         except OSError as exc:
             sys.stderr.write(f"fetchpool: warning: cannot write cache {cache.path!r}: {exc}\n")
+    interrupted = written.interrupted or stop.caught
     if not quiet:
         skipped = checks.selection.skipped if checks else 0
         seconds = None if merged is not None else time.perf_counter() - started
@@ -758,17 +777,26 @@ def _report(
             skipped=skipped,
             merged=merged,
             held=checks.held if checks else None,
+            interrupted=interrupted,
         )
-        print_summary(line, all_ok=tally.all_ok and not written.interrupted)
-        if baseline is not None and not written.interrupted:
+        print_summary(line, all_ok=tally.all_ok and not interrupted)
+        if baseline is not None and not interrupted:
             for text in baseline_lines(baseline):
                 sys.stderr.write(text + "\n")
             sys.stderr.flush()
-    if written.interrupted:
-        _stop_now(stream, EXIT_INTERRUPTED)
     if checks is not None:
         checks.close()
     return EXIT_NOT_OK if written.fails(fail_on, baseline) else EXIT_OK
+
+
+def _leave_if_stopped(stop: SignalStop) -> None:
+    """After a signal, with the output closed: leave with 128 + its number, at once.
+
+    Requests still in flight are not waited for, as a normal exit would (it joins
+    the worker threads).
+    """
+    if stop.caught:
+        _stop_now(sys.stdout, stop.status)
 
 
 def _stop_on_os_error(stream: TextIO, exc: OSError, doing: str) -> NoReturn:
@@ -824,7 +852,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"fetchpool: error: {exc.format_message()}\n")
         sys.exit(exc.exit_code)
     except click.Abort:
-        # Another Ctrl-C while the first was being handled: leave now, rather than wait at
-        # exit for requests still in flight on worker threads (up to their deadline).
+        # Ctrl-C before the run caught signals (parsing options, loading a baseline): leave
+        # now, rather than wait at exit for any thread.
         _stop_now(sys.stdout, EXIT_INTERRUPTED, "fetchpool: interrupted")
     sys.exit(status if isinstance(status, int) else EXIT_OK)

@@ -95,6 +95,15 @@ class Checks(Iterator[Result]):
         settled = (self._settle(result) for result in self.run.finished())
         return [result for result in settled if result is not None]
 
+    @property
+    def interrupted(self) -> bool:
+        """Whether ``interrupt()`` cut the run short."""
+        return self.run.interrupted
+
+    def interrupt(self) -> None:
+        """End the iteration before the next result; safe in a signal handler."""
+        self.run.interrupt()
+
     def close(self) -> None:
         self.run.close()
 

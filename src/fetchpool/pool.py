@@ -14,7 +14,8 @@ bounds items submitted and not yet *yielded*: one stalled item then stops all
 work once N later ones are done.) Input is pulled on a feeder thread only as
 room frees up, so a result is yielded while the next input line is still on its
 way, and ``finished()`` hands over what is done but not yet yielded when a run
-is cut short.
+is cut short. ``interrupt()`` ends the iteration from a signal handler: it
+takes no lock, so it cannot deadlock with the thread it interrupts.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class OrderedMap(Generic[T, R], Iterator[R]):
     order. ``shortcut(item)``, when given, is tried first on the feeder thread:
     a result other than None is used as is, with no trip through the executor
     (for items that need no I/O). ``close()`` stops reading input and drops what
-    has not started.
+    has not started; ``interrupt()`` does so too, from a signal handler.
     """
 
     def __init__(
@@ -170,6 +171,8 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         self._read = 0
         self._closed = threading.Event()
         self._exhausted = False
+        # Set by interrupt(), possibly from a signal handler; the consumer acts on it.
+        self._interrupted = False
         self._feeder = threading.Thread(target=self._feed, name="fetchpool-feeder", daemon=True)
         self._feeder.start()
 
@@ -284,6 +287,8 @@ class OrderedMap(Generic[T, R], Iterator[R]):
 
     def __next__(self) -> R:
         while True:
+            if self._interrupted:
+                self.close()
             if self._exhausted:
                 raise StopIteration
             with self._lock:
@@ -329,6 +334,22 @@ class OrderedMap(Generic[T, R], Iterator[R]):
                 entries.extend(self._spill.from_index(self._head))
         entries.sort(key=lambda entry: entry[0])
         return [value for _, value in entries if not isinstance(value, _Raised)]  # type: ignore[misc]
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether ``interrupt()`` ended the iteration (rather than the end of the input)."""
+        return self._interrupted
+
+    def interrupt(self) -> None:
+        """End the iteration before the next result is taken, and close the map.
+
+        Safe in a signal handler, even one that runs while this thread holds the
+        map's lock: it only sets a flag and wakes the consumer (SimpleQueue.put is
+        reentrant). The consumer then closes the map itself, on its own thread;
+        ``finished()`` gives what was done and not yet taken.
+        """
+        self._interrupted = True
+        self._wake.put(None)
 
     def close(self) -> None:
         """Stop reading input, and drop every submitted item that has not started."""

@@ -21,14 +21,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class Written:
-    """What was written: the tally, and for an interrupted run how many went unreported."""
+    """What was written: the tally, and whether the run was interrupted, leaving
+    ``unreported`` URLs in flight without a result."""
 
     tally: Tally = field(default_factory=Tally)
+    interrupted: bool = False
     unreported: int = 0
-
-    @property
-    def interrupted(self) -> bool:
-        return self.unreported > 0
 
     def fails(self, fail_on: str, baseline: Baseline | None = None) -> bool:
         """Whether the run fails under ``--fail-on`` (any, broken or new)."""
@@ -102,10 +100,11 @@ def write_report(
 
     ``results`` is a running ``Checks`` (with a live progress display on
     standard error when ``progress``) or any iterator of Results (merged
-    reports). Ctrl-C during a run writes the results already finished, in
-    order, and returns with ``unreported`` set. Errors reading the input or
-    writing the output (a closed pipe: BrokenPipeError, raised as soon as the
-    pipe's reader goes away) propagate.
+    reports). A run cut short by ``Checks.interrupt()`` (a signal) ends with
+    the results already finished, in order, and the output closed as for a
+    whole run; ``interrupted`` and ``unreported`` say so. Errors reading the
+    input or writing the output (a closed pipe: BrokenPipeError, raised as soon
+    as the pipe's reader goes away) propagate.
     """
     from .pipeline import Checks
     from .render import make_writer
@@ -132,20 +131,20 @@ def write_report(
             if baseline is not None:
                 baseline.compare(result)
 
-        try:
-            for result in results:
-                take(result)
-                if checks is not None:
-                    display.update(written.tally)
-                    # Flush only when the next result is not in yet: a reader sees
-                    # each result promptly, and a fast run is not one write per line.
-                    if not checks.ready():
-                        writer.flush()
-        except KeyboardInterrupt:
-            if checks is None:
-                raise
+        # An interrupted run ends here too: its next() stops before taking a result, so
+        # none is lost between the run and the writer.
+        for result in results:
+            take(result)
+            if checks is not None:
+                display.update(written.tally)
+                # Flush only when the next result is not in yet: a reader sees
+                # each result promptly, and a fast run is not one write per line.
+                if not checks.ready():
+                    writer.flush()
+        if checks is not None and checks.interrupted:
             finished = checks.finished()
-            written.unreported = max(1, checks.in_flight - len(finished))
+            written.interrupted = True
+            written.unreported = max(0, checks.in_flight - len(finished))
             for result in finished:
                 take(result)
         if watch.gone:

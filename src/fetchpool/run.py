@@ -44,8 +44,10 @@ class Run(Iterator[Result]):
     """Results of a run as they become available, in input order.
 
     Iterating drives the run; ``close()`` (or leaving a ``with`` block) stops it,
-    cancelling what has not started. After an interruption, ``finished()`` gives
-    the results that completed but were not yet yielded.
+    cancelling what has not started. ``interrupt()``, safe in a signal handler,
+    ends the iteration before the next result and closes the run. After an
+    interruption, ``finished()`` gives the results that completed but were not
+    yet yielded.
 
     ``lookup``, when given, is asked first for each item, in input order on the
     thread that reads the input; a Result it returns (from a cache, say) stands
@@ -104,8 +106,20 @@ class Run(Iterator[Result]):
         try:
             return next(self._map)
         except StopIteration:
+            if self._map.interrupted:
+                self.close()  # requests in flight are not waited for
             self._finish()
             raise
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether ``interrupt()`` cut the run short."""
+        return self._map.interrupted
+
+    def interrupt(self) -> None:
+        """End the iteration before the next result, as if the input ended there, and
+        close the run; ``interrupted`` then says so. Safe in a signal handler."""
+        self._map.interrupt()
 
     def finished(self) -> list[Result]:
         """Results done but not yet yielded, in input order; stops the run first."""

@@ -30,19 +30,22 @@ def summary_line(
     skipped: int = 0,
     merged: int | None = None,
     held: Mapping[str, float] | None = None,
+    interrupted: bool = False,
 ) -> str:
     """One line: the counts, the wall time and the rate; then the failure classes, the
     cached results and the lines left out, when there are any.
 
-    ``unreported`` marks an interrupted run: how many URLs in flight went unreported.
+    An ``interrupted`` run says so, with how many URLs in flight went ``unreported``
+    (which implies ``interrupted``). ``seconds`` is None for merged reports, whose
+    wall time says nothing; ``merged`` is then how many reports were merged.
     ``held`` is how long hosts asked to be left alone (Retry-After), in seconds by host.
-    ``seconds`` is None for merged reports, whose wall time says nothing; ``merged``
-    is then how many reports were merged.
     """
     text = (
         f"{_count(tally.total, 'URL')}: {tally.ok} ok, {tally.failed} failed,"
         f" {_count(tally.error, 'error')}"
     )
+    if interrupted or unreported:
+        text = f"interrupted after {text}"
     if merged is not None:
         text = f"merged {_count(merged, 'report')}, {text}"
     if seconds is not None:
@@ -61,7 +64,7 @@ def summary_line(
         extras.append(f"{unreported} in flight not reported")
     if extras:
         text += "; " + "; ".join(extras)
-    return f"interrupted after {text}" if unreported else text
+    return text
 
 
 def _describe_held(held: Mapping[str, float], shown: int = 3) -> str:
