@@ -551,7 +551,10 @@ def merge(
 
 
 def _check_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
-    """The sources to read, failing early on a file that cannot be read."""
+    """The sources to read, failing early on a file that cannot be read.
+
+    Nothing is opened here: each source is opened once, by the reader, when reached.
+    """
     if not sources:
         if sys.stdin is None or sys.stdin.isatty():
             click.echo("Usage: fetchpool [OPTIONS] [SOURCE]...", err=True)
@@ -559,14 +562,12 @@ def _check_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
                 "no SOURCE given and standard input is a terminal: name a file or pipe URLs in"
             )
         return ("-",)
+    from .inputs import check_source
+
     for source in sources:
-        if source == "-":
-            continue
-        try:
-            with open(source, "rb"):
-                pass
-        except OSError as exc:
-            raise click.UsageError(f"cannot read {source!r}: {exc.strerror or exc}") from exc
+        problem = None if source == "-" else check_source(source)
+        if problem:
+            raise click.UsageError(f"cannot read {source!r}: {problem}")
     return sources
 
 

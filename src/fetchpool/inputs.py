@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -31,6 +34,26 @@ class InputLine:
 
 class InputError(Exception):
     """A source could not be opened or read."""
+
+
+def check_source(path: str) -> str | None:
+    """Why the file ``path`` cannot be read as a source (``No such file or directory``),
+    or None when it looks readable.
+
+    Found without opening the file: a named pipe opened here and closed again would
+    lose what its writer wrote, and the reader's own open would then wait for a writer
+    that never comes. Opening is left to ``read_sources``, once.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if stat.S_ISDIR(mode):
+        return os.strerror(errno.EISDIR)
+    effective = os.access in os.supports_effective_ids
+    if not os.access(path, os.R_OK, effective_ids=effective):
+        return os.strerror(errno.EACCES)
+    return None
 
 
 def read_sources(sources: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[InputLine]:
