@@ -36,6 +36,7 @@ from .ci_support import parse_jsonl, refused_url, write_lines
         (False, None, "unsupported scheme 'ftp'", "broken"),
         (False, None, "too many redirects", "broken"),
         (False, None, "not valid UTF-8 (byte 3)", "broken"),
+        (False, None, "binary data (a NUL byte in a line over 65,536 bytes); the rest", "broken"),
         (False, None, "timed out", "inconclusive"),
         (False, None, "TLS certificate verify failed", "inconclusive"),
         (False, None, "TLS error", "inconclusive"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import subprocess
 import threading
 from pathlib import Path
 
@@ -116,3 +118,44 @@ def test_an_unreadable_source_is_a_usage_error_naming_it(run_fetchpool, tmp_path
     assert done.stderr.decode().splitlines() == [
         f"fetchpool: error: cannot read '{secret}': Permission denied (see 'fetchpool --help')"
     ]
+
+
+BINARY = "binary data (a NUL byte in a line over 65,536 bytes); the rest of the source is not read"
+
+
+@pytest.mark.parametrize("as_stdin", [False, True], ids=["named", "stdin"])
+def test_dev_zero_is_one_error_and_the_sources_after_it_are_still_read(
+    server: TestHTTPServer, fetchpool_exe: str, tmp_path: Path, as_stdin: bool
+) -> None:
+    after = tmp_path / "after.txt"
+    after.write_text(server.url("/status/200") + "\n")
+    with open("/dev/zero", "rb") as zero:
+        done = subprocess.run(
+            [fetchpool_exe, "-q", "-f", "jsonl", "-" if as_stdin else "/dev/zero", str(after)],
+            stdin=zero,
+            capture_output=True,
+            timeout=20,  # the hang check: it used to spin on /dev/zero for ever
+        )
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["source"], r["line"], r["error"], r["status"]) for r in results] == [
+        ("-" if as_stdin else "/dev/zero", 1, BINARY, None),
+        (str(after), 1, None, 200),
+    ]
+    assert results[0]["category"] == "broken"
+    assert (done.returncode, done.stderr) == (1, b"")
+
+
+def test_a_nul_in_line_3_of_5_is_that_line_s_error_and_the_others_are_checked(
+    server: TestHTTPServer, run_fetchpool, tmp_path: Path
+) -> None:
+    urls = [server.url(f"/status/{code}") for code in (200, 201, 202, 203, 204)]
+    path = tmp_path / "urls.txt"
+    lines = [url.encode() for url in urls]
+    lines[2] = lines[2].replace(b"/status/", b"/sta\x00tus/")
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    done = run_fetchpool("-q", str(path))
+    rows = [line.split("\t") for line in done.stdout.decode().splitlines()]
+    assert [row[1] for row in rows] == ["200", "201", "ERR", "203", "204"]
+    assert rows[2][0] == urls[2].replace("/status/", "/sta\\x00tus/")
+    assert rows[2][2] == "contains a NUL byte"
+    assert len(server.log) == 4

@@ -44,6 +44,7 @@ BROKEN_REASONS = (
     "not valid UTF-8",
     "contains a NUL byte",
     "line too long",
+    "binary data",
 )
 
 
