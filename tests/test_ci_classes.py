@@ -33,6 +33,7 @@ from .ci_support import parse_jsonl, refused_url, write_lines
         (False, None, "connection refused", "broken"),
         (False, None, "invalid URL: contains whitespace", "broken"),
         (False, None, "missing scheme, did you mean https://x.org?", "broken"),
+        (False, None, "not a URL", "broken"),
         (False, None, "unsupported scheme 'ftp'", "broken"),
         (False, None, "too many redirects", "broken"),
         (False, None, "not valid UTF-8 (byte 3)", "broken"),

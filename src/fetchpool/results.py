@@ -39,6 +39,7 @@ BROKEN_REASONS = (
     "connection refused",
     "invalid URL",
     "missing scheme",
+    "not a URL",
     "unsupported scheme",
     "too many redirects",
     "not valid UTF-8",
