@@ -779,7 +779,9 @@ def _stop_now(stream: TextIO, status: int, message: str | None = None) -> NoRetu
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     if message:
-        sys.stderr.write(message + "\n")
+        from .render.text import printable
+
+        sys.stderr.write(printable(message) + "\n")
     for each in (stream, sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             each.flush()
@@ -811,11 +813,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx is not None else "fetchpool"
         hint = f" (see '{command} --help')"
+        from .render.text import printable
+
         message = " ".join(exc.format_message().splitlines())  # one line, whatever the source
-        sys.stderr.write(f"fetchpool: error: {message}{_where_from(exc)}{hint}\n")
+        sys.stderr.write(f"fetchpool: error: {printable(message)}{_where_from(exc)}{hint}\n")
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
-        sys.stderr.write(f"fetchpool: error: {exc.format_message()}\n")
+        from .render.text import printable
+
+        sys.stderr.write(f"fetchpool: error: {printable(exc.format_message())}\n")
         sys.exit(exc.exit_code)
     except click.Abort:
         # Another Ctrl-C while the first was being handled: leave now, rather than wait at
