@@ -12,7 +12,6 @@ import errno
 import io
 import os
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
@@ -727,7 +726,6 @@ def _report(
     from .report import write_report
     from .reports import ReportError
 
-    started = time.perf_counter()
     checks = results if isinstance(results, Checks) else None
     try:
         written = write_report(
@@ -750,9 +748,10 @@ def _report(
             sys.stderr.write(f"fetchpool: warning: cannot write cache {cache.path!r}: {exc}\n")
     if not quiet:
         skipped = checks.selection.skipped if checks else 0
-        seconds = None if merged is not None else time.perf_counter() - started
         tally = written.tally
-        line = summary_line(tally, seconds, written.unreported, skipped=skipped, merged=merged)
+        line = summary_line(
+            tally, written.seconds, written.unreported, skipped=skipped, merged=merged
+        )
         print_summary(line, all_ok=tally.all_ok and not written.interrupted)
         if baseline is not None and not written.interrupted:
             for text in baseline_lines(baseline):

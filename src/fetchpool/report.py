@@ -8,6 +8,7 @@ import select
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -21,10 +22,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class Written:
-    """What was written: the tally, and for an interrupted run how many went unreported."""
+    """What was written: the tally, the run's wall time (None for merged reports, which
+    have none), and for an interrupted run how many went unreported."""
 
     tally: Tally = field(default_factory=Tally)
     unreported: int = 0
+    seconds: float | None = None
 
     @property
     def interrupted(self) -> bool:
@@ -150,5 +153,7 @@ def write_report(
                 take(result)
         if watch.gone:
             raise BrokenPipeError(errno.EPIPE, "the output's reader went away")
-        writer.finish()
+        if checks is not None:
+            written.seconds = time.perf_counter() - checks.started
+        writer.finish(written.seconds)
     return written

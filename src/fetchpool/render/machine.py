@@ -45,9 +45,9 @@ class JsonWriter(Writer):
         self._count += 1
         return prefix + to_json(result.to_dict())
 
-    def finish(self) -> None:
+    def finish(self, seconds: float | None = None) -> None:
         self.stream.write("\n]\n" if self._count else "[]\n")
-        super().finish()
+        super().finish(seconds)
 
 
 def _cell(value: object) -> object:
@@ -76,8 +76,8 @@ class CsvWriter(Writer):
         self._buffer.truncate()
         return text
 
-    def finish(self) -> None:
+    def finish(self, seconds: float | None = None) -> None:
         if not self._header_written:
             self._csv.writerow(FIELDS)
             self.stream.write(self._buffer.getvalue())
-        super().finish()
+        super().finish(seconds)

@@ -63,7 +63,7 @@ class MarkdownWriter(Writer):
     def format(self, result: Result) -> str:  # pragma: no cover - write() is overridden
         raise NotImplementedError
 
-    def finish(self) -> None:
+    def finish(self, seconds: float | None = None) -> None:
         tally = self._tally
         write = self.stream.write
         write(f"## fetchpool: {_headline(tally)}\n\n")
@@ -84,7 +84,7 @@ class MarkdownWriter(Writer):
             write("\n</details>\n")
         self._failures.close()
         self._passes.close()
-        super().finish()
+        super().finish(seconds)
 
     def _copy(self, spool: tempfile.SpooledTemporaryFile[str]) -> None:
         spool.seek(0)

@@ -81,7 +81,7 @@ class TableWriter(Writer):
         self.stream.write(capture.get())
         self.stream.flush()
 
-    def finish(self) -> None:
+    def finish(self, seconds: float | None = None) -> None:
         if not self._header_done:
             self._print(Text("No URLs in the input.", style="dim"))
-        super().finish()
+        super().finish(seconds)
