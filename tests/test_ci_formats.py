@@ -83,6 +83,33 @@ def test_junit_output_stays_well_formed_for_characters_xml_cannot_hold():
     assert case.get("classname") == "a&b"
 
 
+@pytest.mark.parametrize(("seconds", "suite_time"), [(1.25, "1.250"), (None, "6.000")])
+def test_junit_suite_time_is_the_wall_time_and_each_testcase_its_own(seconds, suite_time):
+    stream = io.StringIO()
+    writer = JUnitWriter(stream)
+    for number, elapsed in enumerate((1.0, 2.0, 3.0), 1):
+        writer.write(Result(f"http://x/{number}", 200, True, elapsed=elapsed))
+    writer.finish(seconds)  # None: merged reports, which have no wall time of their own
+    root = parse_junit(stream.getvalue())
+    assert root.get("time") == root.find("testsuite").get("time") == suite_time
+    assert [case.get("time") for case in root.iter("testcase")] == ["1.000", "2.000", "3.000"]
+
+
+def test_junit_suite_time_of_a_run_is_its_wall_time_not_the_sum(server, run_fetchpool, tmp_path):
+    urls = write_lines(tmp_path / "urls.txt", [server.url(f"/delay/0.5/{n}") for n in range(4)])
+    done = run_fetchpool("-w", "4", "-f", "junit", str(urls))
+    root = parse_junit(done.stdout.decode())
+    suite_time = float(root.find("testsuite").get("time"))
+    case_times = [float(case.get("time")) for case in root.iter("testcase")]
+    # The four URLs were checked at once: the run took about as long as the slowest one.
+    assert max(case_times) <= suite_time < sum(case_times)
+    assert float(root.get("time")) == suite_time
+    # The same wall time as the summary line's.
+    summary = re.search(r" in ([0-9.]+) s ", done.stderr.decode())
+    assert summary is not None
+    assert abs(float(summary.group(1)) - suite_time) <= 0.01
+
+
 def test_junit_output_for_no_urls_is_an_empty_suite(run_fetchpool, tmp_path):
     urls = write_lines(tmp_path / "urls.txt", ["# nothing to check"])
     done = run_fetchpool("-q", "-f", "junit", str(urls))

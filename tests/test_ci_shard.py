@@ -122,6 +122,16 @@ def test_merging_reports_that_do_not_fit_together_is_an_error(
     assert message in done.stderr.decode().splitlines()[-1]
 
 
+def test_an_error_line_shows_control_characters_from_a_report_as_escapes(run_fetchpool, tmp_path):
+    row = '{"url": "u", "source": "s\\u001b]0;x\\u0007", "line": 1}\n'
+    for name in ("a.jsonl", "b.jsonl"):
+        (tmp_path / name).write_text(row)
+    done = run_fetchpool("merge", "a.jsonl", "b.jsonl", cwd=tmp_path)
+    assert done.returncode == 2
+    assert b"\x1b" not in done.stderr and b"\x07" not in done.stderr
+    assert "s\\x1b]0;x\\x07:1 is in both" in done.stderr.decode()
+
+
 @pytest.mark.parametrize("args", [["./merge"], ["--", "merge"], ["-q", "merge"]])
 def test_a_file_named_merge_is_still_a_source(server, run_fetchpool, tmp_path, args):
     write_lines(tmp_path / "merge", [server.url("/status/200")])

@@ -399,6 +399,39 @@ def test_check_url_names_what_is_wrong(url: str, reason: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        # Host names, with a port or a path or both: the hint says what to try.
+        ("www.example.org", "missing scheme, did you mean https://www.example.org?"),
+        ("example.com/path", "missing scheme, did you mean https://example.com/path?"),
+        ("EXAMPLE.COM/A#top", "missing scheme, did you mean https://EXAMPLE.COM/A#top?"),
+        ("example.com.", "missing scheme, did you mean https://example.com.?"),
+        ("bücher.example/x", "missing scheme, did you mean https://bücher.example/x?"),
+        ("localhost", "missing scheme, did you mean https://localhost?"),
+        ("localhost:8080", "missing scheme, did you mean https://localhost:8080?"),
+        ("intranet:8080/x", "missing scheme, did you mean https://intranet:8080/x?"),
+        ("10.0.0.1:80/x", "missing scheme, did you mean https://10.0.0.1:80/x?"),
+        ("[::1]:8080/", "missing scheme, did you mean https://[::1]:8080/?"),
+        # Anything else is no URL at all, and no hint would make it one.
+        ("<html><head><title>", "not a URL"),
+        ("not-a-url", "not a URL"),
+        ("TODO", "not a URL"),
+        ("/docs/page.html", "not a URL"),
+        ("///example.com", "not a URL"),
+        ("someone@example.com", "not a URL"),
+        ("git@github.com:owner/repo.git", "not a URL"),
+        ("v1.2", "not a URL"),
+        ("example.com:99999", "not a URL"),
+        ("-example.com", "not a URL"),
+        ("a..example.com", "not a URL"),
+        ("\\x00\\x00\\x00", "not a URL"),
+    ],
+)
+def test_a_missing_scheme_is_hinted_only_for_what_looks_like_a_host(line: str, reason: str) -> None:
+    assert check_url(line) == reason
+
+
+@pytest.mark.parametrize(
     "url",
     [
         "http://example.com",

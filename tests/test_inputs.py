@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from fetchpool.inputs import (
     MAX_LINE_BYTES,
+    MAX_SKIP_BYTES,
     InputError,
     InputLine,
     parse_line,
@@ -154,6 +155,80 @@ def test_a_line_one_byte_over_the_limit_is_an_error() -> None:
     [record] = lines_of(url + b"\n")
     assert record.error is not None
     assert record.error.startswith("line too long")
+
+
+class Endless(io.RawIOBase):
+    """A stream of ``byte`` for ever, as /dev/zero is one of NULs; counts what is read."""
+
+    def __init__(self, byte: bytes) -> None:
+        self.byte = byte
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        buffer[:] = self.byte * len(buffer)
+        self.read_bytes += len(buffer)
+        return len(buffer)
+
+
+@pytest.mark.parametrize(
+    ("byte", "reason"),
+    [
+        (b"\x00", "binary data (a NUL byte in a line over 65,536 bytes)"),
+        (b"x", "line too long (no line end within 1,048,576 bytes; the limit is 65,536)"),
+    ],
+)
+def test_an_endless_line_is_one_error_and_the_rest_of_the_source_is_not_read(
+    byte: bytes, reason: str
+) -> None:
+    raw = Endless(byte)
+    records = read_lines(io.BufferedReader(raw), "endless")
+    [record] = list(records)
+    assert record.error == f"{reason}; the rest of the source is not read"
+    assert (record.source, record.line) == ("endless", 1)
+    assert record.text == byte.decode().replace("\x00", "\\x00") * 60 + "..."
+    assert raw.read_bytes < MAX_LINE_BYTES + MAX_SKIP_BYTES + 2 * io.DEFAULT_BUFFER_SIZE
+
+
+def test_a_nul_in_an_overlong_line_stops_the_source_at_once() -> None:
+    data = b"x" * 100_000 + b"\x00" + b"x" * 100 + b"\nhttp://after/\n"
+    [record] = lines_of(data)
+    assert record.error is not None
+    assert record.error.startswith("binary data")
+
+
+def test_an_overlong_line_that_ends_within_the_skip_limit_is_skipped() -> None:
+    data = b"x" * (MAX_SKIP_BYTES - 1) + b"\nhttp://after/\n"
+    records = lines_of(data)
+    assert [r.error for r in records] == [
+        f"line too long ({MAX_SKIP_BYTES - 1:,} bytes; the limit is 65,536)",
+        None,
+    ]
+
+
+def test_a_short_line_with_a_nul_is_one_error_and_the_lines_after_it_are_read() -> None:
+    records = lines_of(b"http://a/\nhttp://b/\nhttp://\x00c/\nhttp://d/\nhttp://e/\n")
+    assert [(r.line, r.error) for r in records] == [
+        (1, None),
+        (2, None),
+        (3, "contains a NUL byte"),
+        (4, None),
+        (5, None),
+    ]
+
+
+def test_a_binary_source_stops_only_itself(tmp_path: Path) -> None:
+    binary = tmp_path / "image.bin"
+    binary.write_bytes(b"\x00" * 200_000 + b"\nhttp://in-the-image/\n")
+    text = tmp_path / "urls.txt"
+    text.write_bytes(b"http://a/\n")
+    records = list(read_sources([str(binary), str(text)]))
+    assert [(r.source, r.line, r.error is None) for r in records] == [
+        (str(binary), 1, False),
+        (str(text), 1, True),
+    ]
 
 
 def test_parse_line_returns_none_for_blank_and_comment_lines() -> None:

@@ -10,16 +10,19 @@ import re
 import pytest
 from rich.console import Console
 
+from fetchpool.baseline import Baseline
 from fetchpool.inputs import InputLine
 from fetchpool.pool import PoolState
 from fetchpool.render import FORMAT_BY_SUFFIX, FORMATS, make_writer
 from fetchpool.render.status import (
+    baseline_lines,
     describe_flight,
     describe_wait,
     print_summary,
     summary_line,
 )
 from fetchpool.render.table import TableWriter, format_elapsed
+from fetchpool.render.text import printable
 from fetchpool.results import FIELDS, Result, Tally
 
 OK = Result("http://a.test/", 200, True, None, 0.123456789, "http://a.test/", 1, "urls.txt", 1)
@@ -321,3 +324,84 @@ def test_the_progress_names_the_url_the_output_waits_for_once_it_has_waited(
 ) -> None:
     line = InputLine(head) if head else None
     assert describe_wait(PoolState(1, 5, 0, line, started), now=100.0) == text
+
+
+# -- control characters --------------------------------------------------------
+
+# A URL line that retitles an xterm (OSC 0 ... BEL), DEL and a C1 CSI in a reason, a file
+# name with a bell in it, and a redirect target that would turn the text red.
+HOSTILE = Result(
+    "http://e.test/\x1b]0;pwned\x07",
+    None,
+    False,
+    "invalid URL: \x7f\x9b2J",
+    0.0,
+    None,
+    1,
+    "links\x07.txt",
+    5,
+)
+HOSTILE_OK = Result("http://f.test/\x1b[31m", 200, True, None, 0.0, "http://f.test/\x9b1m", 1)
+# Any control character but the tabs and line feeds the formats lay out their lines with.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("http://a/", "http://a/"),
+        ("\x1b]0;title\x07", "\\x1b]0;title\\x07"),
+        ("a\tb\nc\rd", "a\\tb\\nc\\rd"),
+        ("\x00\x1f\x7f\x80\x9f", "\\x00\\x1f\\x7f\\x80\\x9f"),
+        ("bücher\u00a0café ☃", "bücher\u00a0café ☃"),
+    ],
+)
+def test_printable_escapes_control_characters_and_nothing_else(text: str, shown: str) -> None:
+    assert printable(text) == shown
+
+
+@pytest.mark.parametrize("name", ["plain", "table", "markdown", "github"])
+def test_formats_for_people_show_control_characters_as_escapes(name: str) -> None:
+    text = render(name, [HOSTILE, HOSTILE_OK])
+    assert CONTROL.search(text) is None, repr(text)
+    assert "\\x1b]0;pwned\\x07" in text
+
+
+def test_the_table_shows_an_escaped_redirect_target() -> None:
+    assert "-> http://f.test/\\x9b1m" in render("table", [HOSTILE_OK])
+
+
+@pytest.mark.parametrize("name", ["jsonl", "json"])
+def test_json_keeps_control_characters_exactly_but_never_raw(name: str) -> None:
+    text = render(name, [HOSTILE, HOSTILE_OK])
+    assert CONTROL.search(text) is None, repr(text)
+    records = (
+        [json.loads(line) for line in text.splitlines()] if name == "jsonl" else json.loads(text)
+    )
+    assert [record["url"] for record in records] == [HOSTILE.url, HOSTILE_OK.url]
+    assert records[0]["error"] == HOSTILE.error
+    assert records[1]["final_url"] == HOSTILE_OK.final_url
+
+
+def test_csv_keeps_control_characters_exactly() -> None:
+    rows = list(csv.DictReader(io.StringIO(render("csv", [HOSTILE]))))
+    assert (rows[0]["url"], rows[0]["error"], rows[0]["source"]) == (
+        HOSTILE.url,
+        HOSTILE.error,
+        HOSTILE.source,
+    )
+
+
+def test_the_progress_display_shows_the_url_it_waits_for_escaped() -> None:
+    state = PoolState(1, 0, 0, InputLine("http://e.test/\x1b]0;pwned\x07"), 90.0)
+    assert describe_wait(state, now=100.0) == "waiting for http://e.test/\\x1b]0;pwned\\x07 (10 s)"
+
+
+def test_the_baseline_comparison_lists_urls_escaped() -> None:
+    baseline = Baseline("old\x1b.jsonl", {})
+    baseline.compare(HOSTILE)
+    assert baseline_lines(baseline) == [
+        "compared with old\\x1b.jsonl: 1 newly broken, 0 fixed, 0 still broken",
+        "newly broken:",
+        "  links\\x07.txt:5  http://e.test/\\x1b]0;pwned\\x07 -> invalid URL: \\x7f\\x9b2J",
+    ]

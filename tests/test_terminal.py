@@ -172,19 +172,21 @@ def test_quiet_leaves_a_terminal_stderr_untouched(
     assert run.terminal == b""
 
 
-def test_the_screen_shows_the_table_without_leftovers_of_the_progress_display(
-    fetchpool_exe: str, server: TestHTTPServer, tmp_path: Path
-) -> None:
+@dataclass
+class Screen:
+    lines: list[str]  # the lines shown, blank ones left out
+    title: str  # the pane's title, which an OSC 0 or 2 sequence sets
+
+
+def run_in_tmux(*args: str) -> Screen:
+    """Run a command in a detached 120x20 tmux pane; what the pane shows once it is done."""
     tmux = shutil.which("tmux")
     if tmux is None:
         pytest.skip("tmux is not installed")
-    listed = [server.url("/status/200"), server.url("/delay/0.3"), server.url("/status/503")]
-    path = tmp_path / "urls.txt"
-    path.write_text("\n".join(listed) + "\n")
     socket_name = f"fetchpool-test-{os.getpid()}"
     command = (
-        f"env -u NO_COLOR -u COLUMNS -u LINES {shlex.quote(fetchpool_exe)} -r 0"
-        f" {shlex.quote(str(path))}; tmux -L {socket_name} wait-for -S done; sleep 30"
+        f"env -u NO_COLOR -u COLUMNS -u LINES {shlex.join(args)};"
+        f" tmux -L {socket_name} wait-for -S done; sleep 30"
     )
     base = [tmux, "-L", socket_name, "-f", os.devnull]
     try:
@@ -194,12 +196,24 @@ def test_the_screen_shows_the_table_without_leftovers_of_the_progress_display(
             timeout=10,
         )
         subprocess.run([*base, "wait-for", "done"], check=True, timeout=15)
-        screen = subprocess.run(
-            [*base, "capture-pane", "-p"], check=True, capture_output=True, timeout=10
-        ).stdout.decode()
+        screen, title = (
+            subprocess.run(
+                [*base, *query], check=True, capture_output=True, timeout=10
+            ).stdout.decode()
+            for query in (["capture-pane", "-p"], ["display-message", "-p", "#{pane_title}"])
+        )
     finally:
         subprocess.run([*base, "kill-server"], capture_output=True, timeout=10)
-    shown = [line.rstrip() for line in screen.splitlines() if line.strip()]
+    return Screen([line.rstrip() for line in screen.splitlines() if line.strip()], title.strip())
+
+
+def test_the_screen_shows_the_table_without_leftovers_of_the_progress_display(
+    fetchpool_exe: str, server: TestHTTPServer, tmp_path: Path
+) -> None:
+    listed = [server.url("/status/200"), server.url("/delay/0.3"), server.url("/status/503")]
+    path = tmp_path / "urls.txt"
+    path.write_text("\n".join(listed) + "\n")
+    shown = run_in_tmux(fetchpool_exe, "-r", "0", str(path)).lines
     assert shown[0].split() == ["URL", "Status", "Time", "Detail"]
     assert [line.split()[:2] for line in shown[1:4]] == [
         [listed[0], "200"],
@@ -209,6 +223,49 @@ def test_the_screen_shows_the_table_without_leftovers_of_the_progress_display(
     assert shown[4].startswith("3 URLs: 2 ok, 1 failed, 0 errors in ")
     assert len(shown) == 5
     assert not any("in flight" in line or "checked" in line for line in shown)
+
+
+# A URL line carrying an xterm "set title" sequence (OSC 0 ; title BEL), one that is not a
+# URL at all with a screen-clearing CSI in it, and a C1 CSI (U+009B) that would start red.
+HOSTILE_LINES = ["/page\x1b]0;pwned\x07", "\x1b[2Jnot-a-url", "\u009b31mred"]
+HOSTILE_SHOWN = ["/page\\x1b]0;pwned\\x07", "\\x1b[2Jnot-a-url", "\\x9b31mred"]
+
+
+@pytest.fixture
+def hostile(server: TestHTTPServer, tmp_path: Path) -> tuple[Path, list[str]]:
+    """A list whose lines hold terminal escapes; and the lines as they should be shown."""
+    path = tmp_path / "urls.txt"
+    lines = [server.url(HOSTILE_LINES[0]), *HOSTILE_LINES[1:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, [server.url(HOSTILE_SHOWN[0]), *HOSTILE_SHOWN[1:]]
+
+
+def test_escapes_in_the_input_do_not_retitle_or_clear_the_terminal(
+    fetchpool_exe: str, hostile: tuple[Path, list[str]]
+) -> None:
+    path, shown_urls = hostile
+    screen = run_in_tmux(fetchpool_exe, "-r", "0", str(path))
+    assert screen.title != "pwned"
+    assert screen.lines[0].split() == ["URL", "Status", "Time", "Detail"]
+    cells = [line.split() for line in screen.lines[1:]]
+    rows = {words[0]: words[1] for words in cells if len(words) > 1}
+    assert [rows.get(url) for url in shown_urls] == ["200", "ERR", "ERR"]
+    assert screen.lines[-1].startswith("3 URLs: 1 ok, 0 failed, 2 errors in ")
+
+
+def test_escapes_in_the_input_reach_neither_the_table_nor_plain_output_raw(
+    fetchpool_exe: str, hostile: tuple[Path, list[str]]
+) -> None:
+    path, shown_urls = hostile
+    table = run_on_terminal(fetchpool_exe, "-r", "0", str(path)).terminal
+    plain = run_on_terminal(fetchpool_exe, "-r", "0", str(path), stdout_on_terminal=False).stdout
+    for raw in (b"\x1b]", b"\x07", b"\x1b[2J", "\u009b".encode()):
+        assert raw not in table
+        assert raw not in plain
+    rows = visible_lines(table.decode())
+    for url in shown_urls:
+        assert any(row.startswith(url + " ") for row in rows), rows
+    assert [line.split("\t")[0] for line in plain.decode().splitlines()] == shown_urls
 
 
 def test_the_progress_display_names_the_url_the_output_waits_for(

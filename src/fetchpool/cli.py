@@ -12,7 +12,6 @@ import errno
 import io
 import os
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
@@ -565,7 +564,10 @@ def merge(
 
 
 def _check_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
-    """The sources to read, failing early on a file that cannot be read."""
+    """The sources to read, failing early on a file that cannot be read.
+
+    Nothing is opened here: each source is opened once, by the reader, when reached.
+    """
     if not sources:
         if sys.stdin is None or sys.stdin.isatty():
             click.echo("Usage: fetchpool [OPTIONS] [SOURCE]...", err=True)
@@ -573,14 +575,12 @@ def _check_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
                 "no SOURCE given and standard input is a terminal: name a file or pipe URLs in"
             )
         return ("-",)
+    from .inputs import check_source
+
     for source in sources:
-        if source == "-":
-            continue
-        try:
-            with open(source, "rb"):
-                pass
-        except OSError as exc:
-            raise click.UsageError(f"cannot read {source!r}: {exc.strerror or exc}") from exc
+        problem = None if source == "-" else check_source(source)
+        if problem:
+            raise click.UsageError(f"cannot read {source!r}: {problem}")
     return sources
 
 
@@ -744,7 +744,6 @@ def _report(
     from .report import write_report
     from .reports import ReportError
 
-    started = time.perf_counter()
     checks = results if isinstance(results, Checks) else None
     try:
         written = write_report(
@@ -768,11 +767,10 @@ def _report(
     interrupted = written.interrupted or stop.caught
     if not quiet:
         skipped = checks.selection.skipped if checks else 0
-        seconds = None if merged is not None else time.perf_counter() - started
         tally = written.tally
         line = summary_line(
             tally,
-            seconds,
+            written.seconds,
             written.unreported,
             skipped=skipped,
             merged=merged,
@@ -813,7 +811,9 @@ def _stop_now(stream: TextIO, status: int, message: str | None = None) -> NoRetu
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     if message:
-        sys.stderr.write(message + "\n")
+        from .render.text import printable
+
+        sys.stderr.write(printable(message) + "\n")
     for each in (stream, sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             each.flush()
@@ -845,11 +845,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx is not None else "fetchpool"
         hint = f" (see '{command} --help')"
+        from .render.text import printable
+
         message = " ".join(exc.format_message().splitlines())  # one line, whatever the source
-        sys.stderr.write(f"fetchpool: error: {message}{_where_from(exc)}{hint}\n")
+        sys.stderr.write(f"fetchpool: error: {printable(message)}{_where_from(exc)}{hint}\n")
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
-        sys.stderr.write(f"fetchpool: error: {exc.format_message()}\n")
+        from .render.text import printable
+
+        sys.stderr.write(f"fetchpool: error: {printable(exc.format_message())}\n")
         sys.exit(exc.exit_code)
     except click.Abort:
         # Ctrl-C before the run caught signals (parsing options, loading a baseline): leave

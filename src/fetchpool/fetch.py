@@ -62,6 +62,17 @@ _PLAIN_URL = re.compile(
     rf"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?::(?:{_PORT}))?(?:[/?#]\S*)?"
 )
 
+# A URL without its scheme, worth a "did you mean https://...?": a host name (dotted, with a
+# top-level label of letters or xn--; or localhost), an IPv4 or bracketed IPv6 address, or
+# any one label with a port; then perhaps a port, then perhaps a path. Letters of any script.
+_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
+_HOST_LIKE = re.compile(
+    rf"(?://)?(?:(?:{_LABEL}\.)+(?:[^\W\d_]{{2,}}|xn--[a-z0-9-]+)\.?|localhost"
+    rf"|[0-9]{{1,3}}(?:\.[0-9]{{1,3}}){{3}}|\[[0-9A-Fa-f:.]+\]|{_LABEL}(?=:))"
+    rf"(?::(?:{_PORT}))?(?:[/?#]\S*)?",
+    re.IGNORECASE,
+)
+
 
 def check_url(text: str) -> str | None:
     """Why ``text`` cannot be fetched as an http(s) URL, or None when it can."""
@@ -78,7 +89,9 @@ def _check_url_fully(text: str) -> str | None:
         scheme, colon, rest = text.partition(":")
         if colon and rest[:1].isalpha() and "." not in scheme and scheme.isalnum():
             return f"unsupported scheme {scheme.lower()!r}"
-        return f"missing scheme, did you mean https://{text.lstrip('/')}?"
+        if _HOST_LIKE.fullmatch(text):
+            return f"missing scheme, did you mean https://{text.removeprefix('//')}?"
+        return "not a URL"
     try:
         parts = urlsplit(text)
     except ValueError as exc:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -10,8 +13,13 @@ from typing import BinaryIO
 # Longer lines are reported, not fetched: no server takes URLs this long, and a
 # line with no newline in sight must not grow without bound in memory.
 MAX_LINE_BYTES = 64 * 1024
+# The rest of an overlong line is skipped to find the next line, but only this far:
+# an endless line (/dev/zero, a stream with no line breaks) must not be read forever.
+MAX_SKIP_BYTES = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 _CHUNK = 64 * 1024
+_NUL = b"\x00"
+_REST_NOT_READ = "the rest of the source is not read"
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,26 @@ class InputLine:
 
 class InputError(Exception):
     """A source could not be opened or read."""
+
+
+def check_source(path: str) -> str | None:
+    """Why the file ``path`` cannot be read as a source (``No such file or directory``),
+    or None when it looks readable.
+
+    Found without opening the file: a named pipe opened here and closed again would
+    lose what its writer wrote, and the reader's own open would then wait for a writer
+    that never comes. Opening is left to ``read_sources``, once.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if stat.S_ISDIR(mode):
+        return os.strerror(errno.EISDIR)
+    effective = os.access in os.supports_effective_ids
+    if not os.access(path, os.R_OK, effective_ids=effective):
+        return os.strerror(errno.EACCES)
+    return None
 
 
 def read_sources(sources: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[InputLine]:
@@ -54,30 +82,27 @@ def read_sources(sources: Iterable[str], stdin: BinaryIO | None = None) -> Itera
 
 
 def read_lines(stream: BinaryIO, source: str = "-") -> Iterator[InputLine]:
-    """Yield an InputLine for each line of ``stream`` that is neither blank nor a comment."""
+    """Yield an InputLine for each line of ``stream`` that is neither blank nor a comment.
+
+    A line over MAX_LINE_BYTES is one error record. When it holds a NUL byte (binary
+    data) or has no end within MAX_SKIP_BYTES, its record says that the rest of the
+    source is not read, and reading stops there: time and memory stay bounded
+    whatever the stream holds. Raises InputError when the stream cannot be read.
+    """
     number = 0
     while True:
-        try:
-            # Room for a BOM and a CRLF beyond the limit, which count against no line.
-            raw = stream.readline(MAX_LINE_BYTES + len(_BOM) + 2)
-        except OSError as exc:
-            raise InputError(f"cannot read {source!r}: {exc.strerror or exc}") from exc
+        # Room for a BOM and a CRLF beyond the limit, which count against no line.
+        raw = _read_line(stream, source, MAX_LINE_BYTES + len(_BOM) + 2)
         if not raw:
             return
         number += 1
         if number == 1 and raw.startswith(_BOM):
             raw = raw[len(_BOM) :]
-        size = len(_without_line_ending(raw))
-        if size > MAX_LINE_BYTES:
-            if not raw.endswith(b"\n"):
-                size += _skip_rest_of_line(stream)
-            preview = _escape(raw[:60]).strip()
-            yield InputLine(
-                f"{preview}...",
-                source,
-                number,
-                f"line too long ({size:,} bytes; the limit is {MAX_LINE_BYTES:,})",
-            )
+        if len(_without_line_ending(raw)) > MAX_LINE_BYTES:
+            reason, go_on = _overlong(raw, stream, source)
+            yield InputLine(f"{_escape(raw[:60]).strip()}...", source, number, reason)
+            if not go_on:
+                return
             continue
         record = parse_line(raw, source, number)
         if record is not None:
@@ -110,11 +135,32 @@ def _without_line_ending(raw: bytes) -> bytes:
     return raw[:-1] if raw.endswith(b"\n") else raw
 
 
-def _skip_rest_of_line(stream: BinaryIO) -> int:
-    """Read and drop the rest of an overlong line; return how many bytes it had, ending aside."""
-    skipped = 0
+def _overlong(raw: bytes, stream: BinaryIO, source: str) -> tuple[str, bool]:
+    """Why the overlong line that starts with ``raw`` is not read, and whether to read on.
+
+    Its rest is skipped to find the next line. A NUL byte in it (binary data: a disk
+    image, /dev/zero) or no line end within MAX_SKIP_BYTES (an endless line) stops
+    the source instead: what follows is no list of URLs, and might never end.
+    """
+    limit = f"the limit is {MAX_LINE_BYTES:,}"
+    binary = f"binary data (a NUL byte in a line over {MAX_LINE_BYTES:,} bytes); {_REST_NOT_READ}"
+    size = len(_without_line_ending(raw))
+    chunk = raw
     while True:
-        chunk = stream.readline(_CHUNK)
-        skipped += len(_without_line_ending(chunk))
+        if _NUL in chunk:
+            return binary, False
+        if chunk is not raw:
+            size += len(_without_line_ending(chunk))
         if not chunk or chunk.endswith(b"\n"):
-            return skipped
+            return f"line too long ({size:,} bytes; {limit})", True
+        if size > MAX_SKIP_BYTES:
+            endless = f"no line end within {MAX_SKIP_BYTES:,} bytes; {limit}"
+            return f"line too long ({endless}); {_REST_NOT_READ}", False
+        chunk = _read_line(stream, source, _CHUNK)
+
+
+def _read_line(stream: BinaryIO, source: str, size: int) -> bytes:
+    try:
+        return stream.readline(size)
+    except OSError as exc:
+        raise InputError(f"cannot read {source!r}: {exc.strerror or exc}") from exc

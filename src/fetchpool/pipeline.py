@@ -64,6 +64,11 @@ class Checks(Iterator[Result]):
         self.run = Run(items, options, self._lookup if needs_lookup else None)
 
     @property
+    def started(self) -> float:
+        """The ``time.perf_counter()`` at which the run began."""
+        return self.run.started
+
+    @property
     def in_flight(self) -> int:
         """Lines read and not yet yielded."""
         return self.run.in_flight

@@ -8,6 +8,7 @@ import select
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -21,12 +22,14 @@ if TYPE_CHECKING:
 
 @dataclass
 class Written:
-    """What was written: the tally, and whether the run was interrupted, leaving
-    ``unreported`` URLs in flight without a result."""
+    """What was written: the tally, the run's wall time (None for merged reports, which
+    have none), and whether the run was interrupted, leaving ``unreported`` URLs in
+    flight without a result."""
 
     tally: Tally = field(default_factory=Tally)
     interrupted: bool = False
     unreported: int = 0
+    seconds: float | None = None
 
     def fails(self, fail_on: str, baseline: Baseline | None = None) -> bool:
         """Whether the run fails under ``--fail-on`` (any, broken or new)."""
@@ -149,5 +152,7 @@ def write_report(
                 take(result)
         if watch.gone:
             raise BrokenPipeError(errno.EPIPE, "the output's reader went away")
-        writer.finish()
+        if checks is not None:
+            written.seconds = time.perf_counter() - checks.started
+        writer.finish(written.seconds)
     return written

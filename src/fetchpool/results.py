@@ -39,6 +39,7 @@ BROKEN_REASONS = (
     "connection refused",
     "invalid URL",
     "missing scheme",
+    "not a URL",
     "unsupported scheme",
     "too many redirects",
     "invalid HTTP response",
@@ -47,6 +48,7 @@ BROKEN_REASONS = (
     "not valid UTF-8",
     "contains a NUL byte",
     "line too long",
+    "binary data",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -52,6 +53,8 @@ class Run(Iterator[Result]):
     ``lookup``, when given, is asked first for each item, in input order on the
     thread that reads the input; a Result it returns (from a cache, say) stands
     in for fetching that item.
+
+    ``started`` is the ``time.perf_counter()`` at which the run began.
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class Run(Iterator[Result]):
         options: Options | None = None,
         lookup: Callable[[InputLine], Result | None] | None = None,
     ) -> None:
+        self.started = time.perf_counter()
         self.options = options or Options()
         self.fetcher = Fetcher(self.options)
         self._closed = False

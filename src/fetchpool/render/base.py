@@ -27,5 +27,7 @@ class Writer:
     def format(self, result: Result) -> str:
         raise NotImplementedError
 
-    def finish(self) -> None:
+    def finish(self, seconds: float | None = None) -> None:
+        """Close the document. ``seconds`` is the run's wall time; None when there was
+        no run (merged reports)."""
         self.stream.flush()

@@ -1,10 +1,12 @@
 """GitHub Actions workflow commands: an annotation on the input line of each failure.
 
 ``::error file=SOURCE,line=N,title=broken::URL -> 404`` for a broken URL and
-``::warning ...`` for an inconclusive one; ok URLs print nothing. Values are
-escaped as GitHub's own toolkit escapes them (``%``, CR and LF in the message;
-also ``:`` and ``,`` in properties). A SOURCE of ``-`` (standard input) has no
-file to point at, so those annotations carry no file or line.
+``::warning ...`` for an inconclusive one; ok URLs print nothing. Control
+characters are written as escapes first (see text.printable), since a job's log
+is shown as a terminal would show it; then values are escaped as GitHub's own
+toolkit escapes them (``%``, CR and LF in the message; also ``:`` and ``,`` in
+properties). A SOURCE of ``-`` (standard input) has no file to point at, so
+those annotations carry no file or line.
 """
 
 from __future__ import annotations
@@ -14,18 +16,18 @@ from typing import TextIO
 
 from ..results import BROKEN, Result
 from .base import Writer
-from .text import outcome_text
+from .text import outcome_text, printable
 
 _DATA_ESCAPES = str.maketrans({"%": "%25", "\r": "%0D", "\n": "%0A"})
 _PROPERTY_ESCAPES = str.maketrans({"%": "%25", "\r": "%0D", "\n": "%0A", ":": "%3A", ",": "%2C"})
 
 
 def escape_data(text: str) -> str:
-    return text.translate(_DATA_ESCAPES)
+    return printable(text).translate(_DATA_ESCAPES)
 
 
 def escape_property(text: str) -> str:
-    return text.translate(_PROPERTY_ESCAPES)
+    return printable(text).translate(_PROPERTY_ESCAPES)
 
 
 def workflow_command(command: str, message: str, **properties: str) -> str:

@@ -2,9 +2,12 @@
 
 Broken URLs are ``<failure>`` (the check ran and found the link broken),
 inconclusive ones ``<error>`` (the check could not tell); both carry the
-failure class as ``type`` and the reason as ``message``. The suite's counts
-come first in the document, so testcases are kept in a spooled temporary file
-(memory, then disk) until the end.
+failure class as ``type`` and the reason as ``message``. Each testcase's time
+is its URL's; the suite's is the run's wall time (URLs are checked at once, so
+their times add up to far more), or for merged reports, which have no wall
+time, the sum of the URLs' times. The suite's counts come first in the
+document, so testcases are kept in a spooled temporary file (memory, then disk)
+until the end.
 """
 
 from __future__ import annotations
@@ -42,11 +45,11 @@ class JUnitWriter(Writer):
         self._failures = 0
         self._errors = 0
         self._skipped = 0
-        self._seconds = 0.0
+        self._case_seconds = 0.0
 
     def write(self, result: Result) -> None:
         self._tests += 1
-        self._seconds += result.elapsed
+        self._case_seconds += result.elapsed
         case = ET.Element(
             "testcase",
             name=xml_text(result.url),
@@ -74,13 +77,13 @@ class JUnitWriter(Writer):
     def format(self, result: Result) -> str:  # pragma: no cover - write() is overridden
         raise NotImplementedError
 
-    def finish(self) -> None:
+    def finish(self, seconds: float | None = None) -> None:
         counts = {
             "tests": str(self._tests),
             "failures": str(self._failures),
             "errors": str(self._errors),
             "skipped": str(self._skipped),
-            "time": f"{self._seconds:.3f}",
+            "time": f"{self._case_seconds if seconds is None else seconds:.3f}",
         }
         suites = ET.Element("testsuites", {"name": self.suite_name, **counts})
         suite = ET.SubElement(
@@ -100,4 +103,4 @@ class JUnitWriter(Writer):
             self.stream.write(line)
         self.stream.write("  " + tail + "\n")
         self._cases.close()
-        super().finish()
+        super().finish(seconds)

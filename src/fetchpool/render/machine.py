@@ -1,19 +1,36 @@
-"""Formats for programs: JSON Lines, a JSON array and CSV, all with the same keys."""
+"""Formats for programs: JSON Lines, a JSON array and CSV, all with the same keys.
+
+Values are written exactly: control characters from the input or a server are
+left to each format's own escaping, not made printable as for people.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from typing import TextIO
 
 from ..results import FIELDS, Result
 from .base import Writer
 
+# JSON escapes C0 controls but may leave DEL and C1 ones raw, which a terminal showing the
+# output may act on; they can stand only inside strings, where \u escapes keep their value.
+_RAW_CONTROL = re.compile("[\x7f-\x9f]")
+
+
+def to_json(data: object) -> str:
+    """``data`` as one line of JSON, UTF-8 as it is, with no raw control characters."""
+    text = json.dumps(data, ensure_ascii=False)
+    if _RAW_CONTROL.search(text) is None:
+        return text
+    return _RAW_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
 
 class JsonLinesWriter(Writer):
     def format(self, result: Result) -> str:
-        return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+        return to_json(result.to_dict()) + "\n"
 
 
 class JsonWriter(Writer):
@@ -26,11 +43,11 @@ class JsonWriter(Writer):
     def format(self, result: Result) -> str:
         prefix = "[\n  " if self._count == 0 else ",\n  "
         self._count += 1
-        return prefix + json.dumps(result.to_dict(), ensure_ascii=False)
+        return prefix + to_json(result.to_dict())
 
-    def finish(self) -> None:
+    def finish(self, seconds: float | None = None) -> None:
         self.stream.write("\n]\n" if self._count else "[]\n")
-        super().finish()
+        super().finish(seconds)
 
 
 def _cell(value: object) -> object:
@@ -59,8 +76,8 @@ class CsvWriter(Writer):
         self._buffer.truncate()
         return text
 
-    def finish(self) -> None:
+    def finish(self, seconds: float | None = None) -> None:
         if not self._header_written:
             self._csv.writerow(FIELDS)
             self.stream.write(self._buffer.getvalue())
-        super().finish()
+        super().finish(seconds)

@@ -13,22 +13,22 @@ from typing import TextIO
 
 from ..results import BROKEN, INCONCLUSIVE, Result, Tally
 from .base import Writer
-from .text import format_elapsed, reason, status_text, where
+from .text import format_elapsed, printable, reason, status_text, where
 
 _SPOOL_BYTES = 1024 * 1024
 # Characters that could start inline markup; a backslash escapes any ASCII punctuation.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
-_LINE_BREAKS = str.maketrans({"\n": " ", "\r": " "})
 
 
 def escape_text(text: str) -> str:
-    """``text`` as literal Markdown, safe inside a table cell."""
-    return _SPECIAL.sub(r"\\\1", text.translate(_LINE_BREAKS))
+    """``text`` as literal Markdown, safe inside a table cell, control characters escaped."""
+    return _SPECIAL.sub(r"\\\1", printable(text))
 
 
 def code_span(text: str) -> str:
-    """``text`` as a code span, safe inside a table cell (a pipe is escaped even there)."""
-    text = text.translate(_LINE_BREAKS)
+    """``text`` as a code span, safe inside a table cell (a pipe is escaped even there),
+    control characters escaped."""
+    text = printable(text)
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     padded = f" {text} " if longest or text.startswith(" ") else text
@@ -63,7 +63,7 @@ class MarkdownWriter(Writer):
     def format(self, result: Result) -> str:  # pragma: no cover - write() is overridden
         raise NotImplementedError
 
-    def finish(self) -> None:
+    def finish(self, seconds: float | None = None) -> None:
         tally = self._tally
         write = self.stream.write
         write(f"## fetchpool: {_headline(tally)}\n\n")
@@ -84,7 +84,7 @@ class MarkdownWriter(Writer):
             write("\n</details>\n")
         self._failures.close()
         self._passes.close()
-        super().finish()
+        super().finish(seconds)
 
     def _copy(self, spool: tempfile.SpooledTemporaryFile[str]) -> None:
         spool.seek(0)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 from ..inputs import InputLine
 from ..pool import PoolState
 from ..results import Result, Tally
+from .text import printable
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -69,7 +70,7 @@ def summary_line(
 
 def _describe_held(held: Mapping[str, float], shown: int = 3) -> str:
     longest = sorted(held.items(), key=lambda item: -item[1])
-    parts = [f"{host} {seconds:.0f} s" for host, seconds in longest[:shown]]
+    parts = [f"{printable(host)} {seconds:.0f} s" for host, seconds in longest[:shown]]
     if len(longest) > shown:
         parts.append(f"{len(longest) - shown} more")
     return "held by Retry-After: " + ", ".join(parts)
@@ -84,7 +85,7 @@ def baseline_lines(baseline: Baseline) -> list[str]:
         ("still broken", comparison.still_broken),
     )
     counts = ", ".join(f"{len(results)} {name}" for name, results in groups)
-    lines = [f"compared with {baseline.path}: {counts}"]
+    lines = [f"compared with {printable(baseline.path)}: {counts}"]
     for name, results in groups:
         if results:
             lines.append(f"{name}:")
@@ -93,10 +94,10 @@ def baseline_lines(baseline: Baseline) -> list[str]:
 
 
 def _describe(result: Result) -> str:
-    place = f"{result.source}:{result.line}"
+    place = f"{printable(result.source)}:{result.line}"
     if result.ok:
-        return f"{place}  {result.url}"
-    return f"{place}  {result.url} -> {result.error or result.status}"
+        return f"{place}  {printable(result.url)}"
+    return f"{place}  {printable(result.url)} -> {printable(result.error or str(result.status))}"
 
 
 # The output has waited this long for one URL before the display names it.
@@ -118,7 +119,7 @@ def describe_wait(state: PoolState, now: float | None = None) -> str | None:
     if waited < NAME_THE_WAIT_AFTER:
         return None
     url = state.head.text if isinstance(state.head, InputLine) else str(state.head)
-    return f"waiting for {url} ({waited:.0f} s)"
+    return f"waiting for {printable(url)} ({waited:.0f} s)"
 
 
 class StatusDisplay:

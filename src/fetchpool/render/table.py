@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..results import Result
 from .base import Writer
-from .text import format_elapsed, status_text
+from .text import format_elapsed, printable, status_text
 
 _STATUS_WIDTH = 6
 _TIME_WIDTH = 8
@@ -64,10 +64,11 @@ class TableWriter(Writer):
         if result.cached:
             detail = f"{detail} (cached)" if detail else "cached"
         table.add_row(
-            Text(result.url),
+            # Rich strips only some control characters: an ESC would reach the terminal.
+            Text(printable(result.url)),
             Text(status_text(result), style=status_style(result)),
             Text(format_elapsed(result.elapsed), style="dim"),
-            Text(detail, style="dim" if result.ok else "red"),
+            Text(printable(detail), style="dim" if result.ok else "red"),
         )
         self._print(table)
 
@@ -80,7 +81,7 @@ class TableWriter(Writer):
         self.stream.write(capture.get())
         self.stream.flush()
 
-    def finish(self) -> None:
+    def finish(self, seconds: float | None = None) -> None:
         if not self._header_done:
             self._print(Text("No URLs in the input.", style="dim"))
-        super().finish()
+        super().finish(seconds)

@@ -3,8 +3,29 @@
 from __future__ import annotations
 
 import http
+import re
 
 from ..results import Result
+
+# C0 controls, DEL and C1 controls: what a terminal may act on rather than show.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or f"\\x{ord(char):02x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as escapes: ``\\x1b``, ``\\x07``, ``\\x9b``,
+    and ``\\t``, ``\\n``, ``\\r``.
+
+    For everything a person's terminal shows that came from the input or a server
+    (URLs, reasons, redirect targets, file names): an escape sequence in a URL line
+    must not retitle the terminal, move the cursor or break the line it is on.
+    """
+    return text if _CONTROL.search(text) is None else _CONTROL.sub(_escape_control, text)
 
 
 def format_elapsed(seconds: float) -> str:
