@@ -20,6 +20,8 @@ Paths choose the behaviour:
 - ``/close`` closes the connection without answering
 - ``/hang-up/PHASE`` hangs up partway through its answer: after ``status`` (a status
   line with no line end) or in ``headers`` (half a header line)
+- ``/drop-next`` answers 200 on a connection it keeps open, then reads the next request
+  on that connection and hangs up without a word
 - ``/late-head-body`` answers HEAD with a Content-Length and, against the rules, sends
   that many body bytes late: just before its answer to the next request on the connection
 - ``/raw/NAME`` sends the bytes ``RAW[NAME]`` as its whole answer (a list of parts is sent
@@ -138,9 +140,14 @@ class Handler(BaseHTTPRequestHandler):
 
     # Bytes owed on this connection by a /late-head-body answer, sent before the next answer.
     owed = b""
+    # Whether the next request on this connection goes unanswered (after /drop-next).
+    drop_next = False
 
     def _handle(self) -> None:
         state = self.server.state
+        if self.drop_next:
+            self.close_connection = True
+            return
         if self.owed:
             self.wfile.write(self.owed)
             self.owed = b""
@@ -226,6 +233,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = not name.startswith("keep-")
         elif head == "redirect-body":
             self._redirect_body(segments[1])
+        elif head == "drop-next":
+            self._answer(200)
+            self.drop_next = True
         elif head == "late-head-body":
             self._answer(200)
             if self.command == "HEAD":

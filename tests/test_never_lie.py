@@ -32,6 +32,17 @@ def test_interim_answers_are_skipped_and_never_shift_statuses_between_urls(
     assert server.state.connections < 10  # the connection was kept, and stayed in step
 
 
+def test_a_request_a_kept_alive_connection_drops_unanswered_is_sent_again_at_once(
+    server: TestHTTPServer,
+) -> None:
+    # Each connection answers one request and drops the next without a word: as a server
+    # that closed an idle connection would. No retries allowed, none needed.
+    urls = [server.url(f"/drop-next?n={n}") for n in range(20)]
+    results = list(fetch_all(urls, Options(max_workers=1, retries=0)))
+    assert [(result.status, result.attempts) for result in results] == [(200, 1)] * 20
+    assert len(server.log) == 20  # a dropped request is not logged: it was never answered
+
+
 def test_an_endless_run_of_interim_answers_costs_a_bounded_head(server: TestHTTPServer) -> None:
     [result] = fetch_all([server.url("/raw/interim-flood")], Options(retries=0))
     assert (result.status, result.error) == (None, "response headers too large")
