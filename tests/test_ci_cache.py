@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fetchpool.options import parse_duration
+from fetchpool.core.options import parse_duration
 
 from .ci_support import parse_jsonl, write_lines
 

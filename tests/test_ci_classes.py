@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from fetchpool.results import Result, Tally, classify_failure
+from fetchpool.core.results import Result, Tally, classify_failure
 
 from .ci_support import parse_jsonl, refused_url, write_lines
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fetchpool.config import ConfigError, Setting, find_config, load_config
+from fetchpool.cli.config import ConfigError, Setting, find_config, load_config
 
 from .ci_support import parse_jsonl, write_lines
 

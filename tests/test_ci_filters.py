@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from fetchpool.urlkey import url_key
+from fetchpool.core.urls import url_key
 
 from .ci_support import parse_jsonl, write_lines
 

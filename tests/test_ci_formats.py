@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from fetchpool.core.results import Result
 from fetchpool.render.github import GitHubWriter, annotation_path
 from fetchpool.render.junit import JUnitWriter
 from fetchpool.render.markdown import MarkdownWriter, code_span
-from fetchpool.results import Result
 
 from .ci_support import refused_url, write_lines
 

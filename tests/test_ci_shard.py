@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fetchpool.selection import Shard, shard_of
+from fetchpool.ci.selection import Shard, shard_of
 
 from .ci_support import parse_jsonl, write_lines
 

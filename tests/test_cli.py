@@ -14,11 +14,11 @@ import pytest
 import responses
 from click.testing import CliRunner
 
-import fetchpool.pipeline
-import fetchpool.run
+import fetchpool.ci.checks
+import fetchpool.core.run
 from fetchpool import __version__
-from fetchpool.cli import cli, main
-from fetchpool.options import DEFAULT_USER_AGENT, Accept, Options
+from fetchpool.cli.main import cli, main
+from fetchpool.core.options import DEFAULT_USER_AGENT, Accept, Options
 
 A = "http://a.test/"
 B = "http://b.test/missing"
@@ -73,14 +73,14 @@ def good_urls(tmp_path: Path) -> Path:
 def seen_options(monkeypatch: pytest.MonkeyPatch) -> list[Options]:
     """The Options each run was given."""
     seen: list[Options] = []
-    real = fetchpool.run.Run
+    real = fetchpool.core.run.Run
 
     class Spy(real):  # type: ignore[misc, valid-type]
         def __init__(self, items, options=None, lookup=None):
             seen.append(options)
             super().__init__(items, options, lookup)
 
-    monkeypatch.setattr(fetchpool.pipeline, "Run", Spy)
+    monkeypatch.setattr(fetchpool.ci.checks, "Run", Spy)
     return seen
 
 

@@ -16,9 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fetchpool import __version__
-from fetchpool.fetch import _PLAIN_URL, Fetcher, _check_url_fully, check_url, classify, fetch_one
-from fetchpool.inputs import InputLine
-from fetchpool.options import Accept, Options, parse_header
+from fetchpool.core.fetch import (
+    _PLAIN_URL,
+    Fetcher,
+    _check_url_fully,
+    check_url,
+    classify,
+    fetch_one,
+)
+from fetchpool.core.inputs import InputLine
+from fetchpool.core.options import Accept, Options, parse_header
 
 from .server import TestHTTPServer
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fetchpool.inputs import (
+from fetchpool.core.inputs import (
     MAX_LINE_BYTES,
     MAX_SKIP_BYTES,
     InputError,

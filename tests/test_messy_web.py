@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from fetchpool import Options, fetch_all
-from fetchpool.fetch import Fetcher
-from fetchpool.transport import SharedAdapter
+from fetchpool.core.fetch import Fetcher
+from fetchpool.core.transport import SharedAdapter
 
 from .server import TestHTTPServer
 from .waiting import wait_until

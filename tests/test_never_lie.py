@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from fetchpool import Options, Result, fetch_all
-from fetchpool.fetch import HostLimiter
+from fetchpool.core.fetch import HostLimiter
 
 from .server import TestHTTPServer
 from .waiting import wait_until

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fetchpool.pool import OrderedMap, ordered_map
+from fetchpool.core.pool import OrderedMap, ordered_map
 
 from .waiting import wait_until
 

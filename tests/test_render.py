@@ -10,20 +10,15 @@ import re
 import pytest
 from rich.console import Console
 
-from fetchpool.baseline import Baseline
-from fetchpool.inputs import InputLine
-from fetchpool.pool import PoolState
+from fetchpool.ci.baseline import Baseline
+from fetchpool.core.inputs import InputLine
+from fetchpool.core.pool import PoolState
+from fetchpool.core.results import FIELDS, Result, Tally
 from fetchpool.render import FORMAT_BY_SUFFIX, FORMATS, make_writer
-from fetchpool.render.status import (
-    baseline_lines,
-    describe_flight,
-    describe_wait,
-    print_summary,
-    summary_line,
-)
+from fetchpool.render.progress import describe_flight, describe_wait
+from fetchpool.render.summary import baseline_lines, print_summary, summary_line
 from fetchpool.render.table import TableWriter, format_elapsed
 from fetchpool.render.text import printable
-from fetchpool.results import FIELDS, Result, Tally
 
 OK = Result("http://a.test/", 200, True, None, 0.123456789, "http://a.test/", 1, "urls.txt", 1)
 REDIRECTED = Result(

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from fetchpool.report import Written, write_report
-from fetchpool.results import Result, Tally
+from fetchpool.core.results import Result, Tally
+from fetchpool.render.output import Written, write_report
 
 OK = Result("http://a.test/", 200, True, None, 0.1, "http://a.test/", 1, "urls.txt", 1)
 GONE = Result("http://b.test/", 404, False, None, 0.1, "http://b.test/", 1, "urls.txt", 2)

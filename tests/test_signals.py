@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fetchpool.cli import cli
+from fetchpool.cli.main import cli
 from fetchpool.signals import SignalStop
 
 from .processes import read_line, start

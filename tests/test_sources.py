@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fetchpool.inputs import check_source
+from fetchpool.core.inputs import check_source
 
 from .server import TestHTTPServer
 

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from fetchpool.transport import HeadTooLarge, InvalidResponse, _CheckedResponse
+from fetchpool.core.transport import HeadTooLarge, InvalidResponse, _CheckedResponse
 
 HEADS = [
     b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Type: text/plain\r\n\r\nok\n",

@@ -1,5 +1,11 @@
 """fetchpool: check a list of URLs concurrently, results in input order.
 
+The package is layered, and data flows one way through it: ``core`` (options, inputs,
+URL checks, fetching, the pool, results) does the checking and needs nothing else;
+``ci`` (selection, cache, baselines, merging reports) builds on core; ``render`` (one
+writer per format, progress, summary) writes results; ``cli`` parses a command line
+and runs ``app``, which ties them together into a run with an exit status.
+
 from fetchpool import Options, fetch_all
 
 for result in fetch_all(["https://example.com/"], Options(max_workers=8)):
@@ -32,20 +38,20 @@ __all__ = [
 
 # Submodules load on first use, so `fetchpool --version` pays for neither requests nor rich.
 _LAZY = {
-    "Accept": "options",
-    "Options": "options",
-    "Result": "results",
-    "InputLine": "inputs",
-    "read_sources": "inputs",
-    "Fetcher": "fetch",
-    "fetch_all": "run",
-    "Checks": "pipeline",
-    "Selection": "selection",
-    "Shard": "selection",
-    "Cache": "cache",
-    "Baseline": "baseline",
-    "read_results": "reports",
-    "merge_reports": "merge",
+    "Accept": "core.options",
+    "Options": "core.options",
+    "Result": "core.results",
+    "InputLine": "core.inputs",
+    "read_sources": "core.inputs",
+    "Fetcher": "core.fetch",
+    "fetch_all": "core.run",
+    "Checks": "ci.checks",
+    "Selection": "ci.selection",
+    "Shard": "ci.selection",
+    "Cache": "ci.cache",
+    "Baseline": "ci.baseline",
+    "read_results": "ci.reports",
+    "merge_reports": "ci.merge",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..results import Result
+from ..core.results import Result
 
 
 class Writer:

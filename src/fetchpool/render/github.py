@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from ..results import BROKEN, Result
+from ..core.results import BROKEN, Result
 from .base import Writer
 from .text import outcome_text, printable
 

@@ -18,7 +18,7 @@ import time
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
-from ..results import BROKEN, Result
+from ..core.results import BROKEN, Result
 from .base import Writer
 from .text import reason, where
 

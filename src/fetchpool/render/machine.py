@@ -12,7 +12,7 @@ import json
 import re
 from typing import TextIO
 
-from ..results import FIELDS, Result
+from ..core.results import FIELDS, Result
 from .base import Writer
 
 # JSON escapes C0 controls but may leave DEL and C1 ones raw, which a terminal showing the

@@ -11,7 +11,7 @@ import re
 import tempfile
 from typing import TextIO
 
-from ..results import BROKEN, INCONCLUSIVE, Result, Tally
+from ..core.results import BROKEN, INCONCLUSIVE, Result, Tally
 from .base import Writer
 from .text import format_elapsed, printable, reason, status_text, where
 

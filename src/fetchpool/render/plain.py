@@ -6,7 +6,7 @@ Control characters, tabs and line breaks among them, are written as escapes
 
 from __future__ import annotations
 
-from ..results import Result
+from ..core.results import Result
 from .base import Writer
 from .text import printable, status_text
 

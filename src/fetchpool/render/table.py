@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..results import Result
+from ..core.results import Result
 from .base import Writer
 from .text import format_elapsed, printable, status_text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import http
 import re
 
-from ..results import Result
+from ..core.results import Result
 
 # C0 controls, DEL and C1 controls: what a terminal may act on rather than show.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")

@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .inputs import InputLine
-from .results import Result
-from .urlkey import url_key
+from ..core.inputs import InputLine
+from ..core.results import Result
+from ..core.urls import url_key
 
 FORMAT_KEY = "fetchpool-cache"
 FORMAT_VERSION = 1

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .inputs import InputLine
-from .options import Options
-from .pool import PoolState
-from .results import Result
-from .run import Run
+from ..core.inputs import InputLine
+from ..core.options import Options
+from ..core.pool import PoolState
+from ..core.results import Result
+from ..core.run import Run
+from ..core.urls import url_key
 from .selection import Selection
-from .urlkey import url_key
 
 if TYPE_CHECKING:
     from .cache import Cache

@@ -13,8 +13,8 @@ import heapq
 import itertools
 from collections.abc import Iterator, Sequence
 
+from ..core.results import Result
 from .reports import ReportError, read_results
-from .results import Result
 
 
 def source_order(paths: Sequence[str]) -> dict[str, int]:

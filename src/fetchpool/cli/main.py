@@ -20,8 +20,8 @@ import click
 from click.core import ParameterSource
 from click.shell_completion import CompletionItem
 
-from . import __version__
-from .options import (
+from .. import __version__
+from ..core.options import (
     DEFAULT_USER_AGENT,
     MAX_WORKERS_LIMIT,
     METHODS,
@@ -33,12 +33,12 @@ from .options import (
 if TYPE_CHECKING:
     import re
 
-    from .baseline import Baseline
-    from .cache import Cache
-    from .options import Options
-    from .results import Result
-    from .selection import Selection, Shard
-    from .signals import SignalStop
+    from ..ci.baseline import Baseline
+    from ..ci.cache import Cache
+    from ..ci.selection import Selection, Shard
+    from ..core.options import Options
+    from ..core.results import Result
+    from ..signals import SignalStop
 
 EXIT_OK = 0
 EXIT_NOT_OK = 1
@@ -100,7 +100,7 @@ def _headers(
 def _patterns(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> tuple[re.Pattern[str], ...]:
-    from .selection import compile_pattern
+    from ..ci.selection import compile_pattern
 
     try:
         return tuple(compile_pattern(value) for value in values if value)
@@ -109,7 +109,7 @@ def _patterns(
 
 
 def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Shard | None:
-    from .selection import Shard
+    from ..ci.selection import Shard
 
     if value is None:
         return None
@@ -445,9 +445,9 @@ def cli(
     """
     if ctx.invoked_subcommand:
         return None
-    from .options import Options
-    from .selection import Selection
-    from .signals import SignalStop
+    from ..ci.selection import Selection
+    from ..core.options import Options
+    from ..signals import SignalStop
 
     sources = _check_sources(sources)
     _check_fail_on(fail_on, baseline)
@@ -533,9 +533,9 @@ def merge(
     fetchpool --shard 2/2 -f jsonl -o shard-2.jsonl urls.txt
     fetchpool merge shard-*.jsonl -f junit -o links.xml
     """
-    from .merge import merge_reports, source_order
-    from .reports import ReportError
-    from .signals import SignalStop
+    from ..ci.merge import merge_reports, source_order
+    from ..ci.reports import ReportError
+    from ..signals import SignalStop
 
     _check_fail_on(fail_on, baseline)
     output = None if output == "-" else output
@@ -575,7 +575,7 @@ def _check_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
                 "no SOURCE given and standard input is a terminal: name a file or pipe URLs in"
             )
         return ("-",)
-    from .inputs import check_source
+    from ..core.inputs import check_source
 
     for source in sources:
         problem = None if source == "-" else check_source(source)
@@ -611,8 +611,8 @@ def _refuse_repeats(reports: tuple[str, ...]) -> None:
 
 
 def _load_baseline(path: str | None) -> Baseline | None:
-    from .baseline import Baseline
-    from .reports import ReportError
+    from ..ci.baseline import Baseline
+    from ..ci.reports import ReportError
 
     if path is None:
         return None
@@ -625,7 +625,7 @@ def _load_baseline(path: str | None) -> Baseline | None:
 def _load_cache(path: str | None, max_age: float) -> Cache | None:
     if path is None:
         return None
-    from .cache import Cache, CacheError
+    from ..ci.cache import Cache, CacheError
 
     try:
         return Cache.load(path, max_age)
@@ -634,7 +634,7 @@ def _load_cache(path: str | None, max_age: float) -> Cache | None:
 
 
 def _choose_format(name: str | None, output: str | None) -> str:
-    from .render import FORMAT_BY_SUFFIX
+    from ..render import FORMAT_BY_SUFFIX
 
     if name:
         return name
@@ -712,8 +712,8 @@ def _run(
     baseline: Baseline | None = None,
     fail_on: str = "any",
 ) -> int:
-    from .inputs import read_sources
-    from .pipeline import Checks
+    from ..ci.checks import Checks
+    from ..core.inputs import read_sources
 
     _raise_open_file_limit()
     checks = Checks(read_sources(sources), options, selection, dedupe, cache)
@@ -738,11 +738,11 @@ def _report(
     """Write ``results`` (a running Checks, or merged reports), then the summary;
     return the exit status the results call for (after a signal in ``stop``, the
     caller leaves with the signal's instead)."""
-    from .inputs import InputError
-    from .pipeline import Checks
-    from .render.status import baseline_lines, print_summary, summary_line
-    from .report import write_report
-    from .reports import ReportError
+    from ..ci.checks import Checks
+    from ..ci.reports import ReportError
+    from ..core.inputs import InputError
+    from ..render.output import write_report
+    from ..render.summary import baseline_lines, print_summary, summary_line
 
     checks = results if isinstance(results, Checks) else None
     try:
@@ -811,7 +811,7 @@ def _stop_now(stream: TextIO, status: int, message: str | None = None) -> NoRetu
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     if message:
-        from .render.text import printable
+        from ..render.text import printable
 
         sys.stderr.write(printable(message) + "\n")
     for each in (stream, sys.stdout, sys.stderr):
@@ -845,13 +845,13 @@ def main(argv: list[str] | None = None) -> None:
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx is not None else "fetchpool"
         hint = f" (see '{command} --help')"
-        from .render.text import printable
+        from ..render.text import printable
 
         message = " ".join(exc.format_message().splitlines())  # one line, whatever the source
         sys.stderr.write(f"fetchpool: error: {printable(message)}{_where_from(exc)}{hint}\n")
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
-        from .render.text import printable
+        from ..render.text import printable
 
         sys.stderr.write(f"fetchpool: error: {printable(exc.format_message())}\n")
         sys.exit(exc.exit_code)

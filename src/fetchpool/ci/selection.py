@@ -7,8 +7,8 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .inputs import InputLine
-from .urlkey import host_of
+from ..core.inputs import InputLine
+from ..core.urls import host_of
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import __version__
+from .. import __version__
 
 METHODS = ("GET", "HEAD")
 DEFAULT_USER_AGENT = f"fetchpool/{__version__}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from .results import Result
+from ..core.results import Result
 
 
 class ReportError(Exception):

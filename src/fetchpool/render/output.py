@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
-from .results import Result, Tally
+from ..core.results import Result, Tally
 
 if TYPE_CHECKING:
-    from .baseline import Baseline
+    from ..ci.baseline import Baseline
 
 
 @dataclass
@@ -109,9 +109,9 @@ def write_report(
     input or writing the output (a closed pipe: BrokenPipeError, raised as soon
     as the pipe's reader goes away) propagate.
     """
-    from .pipeline import Checks
-    from .render import make_writer
-    from .render.status import StatusDisplay
+    from ..ci.checks import Checks
+    from . import make_writer
+    from .progress import StatusDisplay
 
     written = Written()
     checks = results if isinstance(results, Checks) else None

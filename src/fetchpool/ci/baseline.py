@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..core.results import BROKEN, INCONCLUSIVE, OK, Result
+from ..core.urls import url_key
 from .reports import read_results
-from .results import BROKEN, INCONCLUSIVE, OK, Result
-from .urlkey import url_key
 
 # When a baseline lists a URL more than once, the worst result stands.
 _RANK = {OK: 0, INCONCLUSIVE: 1, BROKEN: 2}

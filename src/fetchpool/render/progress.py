@@ -1,103 +1,20 @@
-"""What goes to standard error: a live progress display and the closing summary."""
+"""The live progress display on standard error while results come in."""
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
-from ..inputs import InputLine
-from ..pool import PoolState
-from ..results import Result, Tally
+from ..core.inputs import InputLine
+from ..core.pool import PoolState
+from ..core.results import Tally
 from .text import printable
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.progress import Progress, TaskID
-
-    from ..baseline import Baseline
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
-def summary_line(
-    tally: Tally,
-    seconds: float | None,
-    unreported: int = 0,
-    skipped: int = 0,
-    merged: int | None = None,
-    held: Mapping[str, float] | None = None,
-    interrupted: bool = False,
-) -> str:
-    """One line: the counts, the wall time and the rate; then the failure classes, the
-    cached results and the lines left out, when there are any.
-
-    An ``interrupted`` run says so, with how many URLs in flight went ``unreported``
-    (which implies ``interrupted``). ``seconds`` is None for merged reports, whose
-    wall time says nothing; ``merged`` is then how many reports were merged.
-    ``held`` is how long hosts asked to be left alone (Retry-After), in seconds by host.
-    """
-    text = (
-        f"{_count(tally.total, 'URL')}: {tally.ok} ok, {tally.failed} failed,"
-        f" {_count(tally.error, 'error')}"
-    )
-    if interrupted or unreported:
-        text = f"interrupted after {text}"
-    if merged is not None:
-        text = f"merged {_count(merged, 'report')}, {text}"
-    if seconds is not None:
-        rate = tally.total / seconds if seconds > 0 else 0.0
-        text += f" in {seconds:.2f} s ({rate:.1f} URLs/s)"
-    extras = []
-    if not tally.all_ok:
-        extras.append(f"{tally.broken} broken, {tally.inconclusive} inconclusive")
-    if tally.cached:
-        extras.append(f"{tally.cached} ok from cache")
-    if skipped:
-        extras.append(f"{_count(skipped, 'line')} not selected")
-    if held:
-        extras.append(_describe_held(held))
-    if unreported:
-        extras.append(f"{unreported} in flight not reported")
-    if extras:
-        text += "; " + "; ".join(extras)
-    return text
-
-
-def _describe_held(held: Mapping[str, float], shown: int = 3) -> str:
-    longest = sorted(held.items(), key=lambda item: -item[1])
-    parts = [f"{printable(host)} {seconds:.0f} s" for host, seconds in longest[:shown]]
-    if len(longest) > shown:
-        parts.append(f"{len(longest) - shown} more")
-    return "held by Retry-After: " + ", ".join(parts)
-
-
-def baseline_lines(baseline: Baseline) -> list[str]:
-    """The comparison with --baseline: a count line, then each URL under its heading."""
-    comparison = baseline.comparison
-    groups = (
-        ("newly broken", comparison.newly_broken),
-        ("fixed", comparison.fixed),
-        ("still broken", comparison.still_broken),
-    )
-    counts = ", ".join(f"{len(results)} {name}" for name, results in groups)
-    lines = [f"compared with {printable(baseline.path)}: {counts}"]
-    for name, results in groups:
-        if results:
-            lines.append(f"{name}:")
-            lines.extend(f"  {_describe(result)}" for result in results)
-    return lines
-
-
-def _describe(result: Result) -> str:
-    place = f"{printable(result.source)}:{result.line}"
-    if result.ok:
-        return f"{place}  {printable(result.url)}"
-    return f"{place}  {printable(result.url)} -> {printable(result.error or str(result.status))}"
 
 
 # The output has waited this long for one URL before the display names it.
@@ -225,15 +142,3 @@ class StatusDisplay:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
-
-
-def print_summary(line: str, stream: TextIO | None = None, all_ok: bool = True) -> None:
-    """Write the summary line, coloured when the stream is a terminal."""
-    stream = stream or sys.stderr
-    if stream.isatty():
-        from rich.console import Console
-
-        Console(file=stream, highlight=False).print(line, style="green" if all_ok else "yellow")
-    else:
-        stream.write(line + "\n")
-        stream.flush()
