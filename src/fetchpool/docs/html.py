@@ -1,0 +1,101 @@
+"""Links and anchors in HTML, read with the standard library's ``html.parser``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+from .found import Found
+
+# Attributes that hold a URL, on any element.
+_URL_ATTRIBUTES = ("href", "src")
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[Found] = []
+        self.anchors: set[str] = set()
+        self.base: str | None = None
+        # The tag whose URLs are being placed, and where its last URL ended.
+        self._tag_start = (0, 0)
+        self._last = ("", 0)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, attrs)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, attrs)
+
+    def _tag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        line, column = self.getpos()
+        raw = self.get_starttag_text() or ""
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name in ("id",) or (name == "name" and tag == "a"):
+                self.anchors.add(value)
+            elif tag == "base" and name == "href":
+                if self.base is None:
+                    self.base = value.strip()
+            elif name in _URL_ATTRIBUTES:
+                self._add(value.strip(), name, raw, line, column)
+            elif name == "srcset":
+                for candidate in value.split(","):
+                    url = candidate.strip().split(None, 1)[0] if candidate.strip() else ""
+                    if url:
+                        self._add(url, name, raw, line, column)
+
+    def _add(self, url: str, attribute: str, raw: str, line: int, column: int) -> None:
+        if not url:
+            return
+        # Where the value sits in the tag's own text (the tag starts at line, column):
+        # after its attribute's name, and after any URL of the same attribute found before.
+        named = re.search(rf"\b{attribute}\s*=", raw, re.IGNORECASE)
+        start = named.end() if named else 0
+        if self.found and self._tag_start == (line, column) and self._last[0] == attribute:
+            start = max(start, self._last[1])
+        at = raw.find(url, start)
+        if at < 0:
+            at = start
+        self._tag_start = (line, column)
+        self._last = (attribute, at + len(url))
+        before = raw[:at]
+        newlines = before.count("\n")
+        if newlines:
+            line += newlines
+            column = at - before.rfind("\n") - 1
+        else:
+            column += at
+        self.found.append(Found(url, line, column + 1))
+
+
+def html_links(text: str) -> Iterator[Found]:
+    """The URLs in ``text``'s ``href``, ``src`` and ``srcset`` attributes, in document
+    order, each with its line and column (from 1); relative ones resolved against a
+    ``<base href>`` when the document has one."""
+    parser = _LinkParser()
+    parser.feed(text)
+    parser.close()
+    for found in parser.found:
+        if parser.base is not None:
+            yield Found(urljoin(parser.base, found.url), found.line, found.column)
+        else:
+            yield found
+
+
+def html_anchors(text: str) -> set[str]:
+    """The fragments ``text`` answers to: every ``id``, and ``name`` on ``<a>``."""
+    parser = _LinkParser()
+    parser.feed(text)
+    parser.close()
+    return parser.anchors
+
+
+_TAG = re.compile(r"<[a-zA-Z]")
+
+
+def may_hold_html(text: str) -> bool:
+    return _TAG.search(text) is not None
