@@ -10,7 +10,7 @@ repeats come out, and they are filled in from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,7 @@ class Checks(Iterator[Result]):
         selection: Selection | None = None,
         dedupe: bool = False,
         cache: Cache | None = None,
+        known: Callable[[InputLine], Result | None] | None = None,
     ) -> None:
         self.options = options
         self.selection = selection or Selection()
@@ -60,7 +61,9 @@ class Checks(Iterator[Result]):
         items = self.selection.select(lines) if self.selection.active else lines
         if dedupe:
             items = _mark_repeats(items)
-        needs_lookup = dedupe or cache is not None
+        # ``known`` gives the result of a line that needs no request (a link to a local file).
+        self._known = known
+        needs_lookup = dedupe or cache is not None or known is not None
         self.run = Run(items, options, self._lookup if needs_lookup else None)
 
     @property
@@ -113,6 +116,10 @@ class Checks(Iterator[Result]):
         self.run.close()
 
     def _lookup(self, item: InputLine) -> Result | None:
+        if self._known is not None:
+            known = self._known(item)
+            if known is not None:
+                return known
         if isinstance(item, _Repeat):
             return _Placeholder(item.text, None, False, None, 0.0, None, 0, item.source, item.line)
         if self.cache is not None:
@@ -135,9 +142,12 @@ class Checks(Iterator[Result]):
 def _mark_repeats(lines: Iterable[InputLine]) -> Iterator[InputLine]:
     seen: set[str] = set()
     for line in lines:
+        if "://" not in line.text:  # not fetched: a bad line, or a link to a local file
+            yield line
+            continue
         key = url_key(line.text)
         if key in seen:
-            yield _Repeat(line.text, line.source, line.line, line.error)
+            yield _Repeat(line.text, line.source, line.line, line.error, line.column)
         else:
             seen.add(key)
             yield line

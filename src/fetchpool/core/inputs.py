@@ -35,6 +35,8 @@ class InputLine:
     source: str = "-"
     line: int = 0
     error: str | None = None
+    # Where on the line the URL starts, from 1, when the source is a document; else 0.
+    column: int = 0
 
 
 class InputError(Exception):
