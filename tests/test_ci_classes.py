@@ -112,7 +112,7 @@ def test_the_summary_line_counts_broken_and_inconclusive_urls(server, run_fetchp
 
 
 @pytest.mark.parametrize("format_name", ["jsonl", "json", "csv"])
-def test_machine_formats_show_the_class_source_and_line(
+def test_machine_formats_show_the_class_kind_source_and_line(
     server, run_fetchpool, tmp_path, format_name
 ):
     urls = write_lines(tmp_path / "urls.txt", ["# a comment", server.url("/status/404")])
@@ -126,5 +126,6 @@ def test_machine_formats_show_the_class_source_and_line(
         rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 1
     assert rows[0]["category"] == "broken"
+    assert rows[0]["kind"] == "http_status"
     assert str(rows[0]["line"]) == "2"
     assert rows[0]["source"] == str(urls)

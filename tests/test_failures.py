@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import responses
 
+from fetchpool.ci.baseline import Baseline
+from fetchpool.ci.merge import merge_reports
 from fetchpool.core.failures import FailureKind, kind_from_text
 from fetchpool.core.fetch import Fetcher
 from fetchpool.core.options import Accept, Options
@@ -121,6 +126,96 @@ def test_a_result_made_without_a_kind_takes_it_from_its_status_and_error() -> No
 
 def test_an_ok_result_has_no_kind() -> None:
     assert Result(URL, 200, True, kind=K.TIMEOUT).kind is None
+
+
+# -- reading reports -------------------------------------------------------------
+
+
+def _line(**values: Any) -> dict[str, Any]:
+    return {"url": URL, "status": None, "ok": False, **values}
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "category"),
+    [
+        # The kind decides, whatever the reason says: a reason reworded is read the same.
+        (_line(error="the server took too long", kind="timeout"), K.TIMEOUT, "inconclusive"),
+        (_line(error="no such host", kind="dns"), K.DNS, "broken"),
+        (_line(error="DNS lookup failed", kind="timeout"), K.TIMEOUT, "inconclusive"),
+        (_line(status=404, kind="http_status"), K.HTTP_STATUS, "broken"),
+        # A report written before kinds: the reason, as fetchpool worded it, decides.
+        (_line(error="DNS lookup failed"), K.DNS, "broken"),
+        (_line(error="timed out"), K.TIMEOUT, "inconclusive"),
+        (_line(error="not valid UTF-8 (byte 3)"), K.BAD_LINE, "broken"),
+        (_line(error="the server took too long"), K.OTHER, "inconclusive"),
+        (_line(status=404), K.HTTP_STATUS, "broken"),
+        (_line(status=503), K.HTTP_STATUS, "inconclusive"),
+        # A kind from a later version is read as an old report is.
+        (_line(error="DNS lookup failed", kind="dns_over_carrier_pigeon"), K.DNS, "broken"),
+        (_line(error="DNS lookup failed", kind=None), K.DNS, "broken"),
+    ],
+)
+def test_a_report_line_is_read_by_its_kind_or_else_its_reason(
+    line: dict[str, Any], kind: FailureKind, category: str
+) -> None:
+    result = Result.from_dict(line)
+    assert (result.kind, result.category) == (kind, category)
+
+
+def test_a_kind_that_is_not_a_string_is_refused() -> None:
+    with pytest.raises(ValueError, match="'kind' is not a string or null"):
+        Result.from_dict(_line(error="timed out", kind=3))
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        Result(URL, 200, True, None, 0.5, URL, 1, "urls.txt", 1),
+        Result(URL, 404, False, None, 0.5, URL, 1, "urls.txt", 2),
+        Result(URL, None, False, "DNS lookup failed", 0.5, None, 2, "-", 3, kind=K.DNS_TRY_AGAIN),
+        Result(URL, None, False, "a reason not yet worded", 0.5, None, 1, "-", 4, kind=K.RESET),
+    ],
+)
+def test_a_result_written_to_a_report_reads_back_the_same(result: Result) -> None:
+    assert Result.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+
+
+def _report(path: Path, lines: list[dict[str, Any]]) -> str:
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return str(path)
+
+
+def test_a_baseline_takes_each_url_s_class_from_its_kind(tmp_path: Path) -> None:
+    report = _report(
+        tmp_path / "before.jsonl",
+        [
+            {"url": "http://a.test/", "status": None, "ok": False, "error": "gone", "kind": "dns"},
+            {"url": "http://b.test/", "status": None, "ok": False, "error": "DNS lookup failed"},
+            {"url": "http://c.test/", "status": None, "ok": False, "error": "x", "kind": "timeout"},
+        ],
+    )
+    assert Baseline.load(report).categories == {
+        "http://a.test/": "broken",
+        "http://b.test/": "broken",
+        "http://c.test/": "inconclusive",
+    }
+
+
+def test_merge_keeps_each_result_s_kind_and_reads_old_reports(tmp_path: Path) -> None:
+    new = _report(
+        tmp_path / "a.jsonl",
+        [_line(url="http://a.test/", error="reworded", kind="refused", source="u", line=1)],
+    )
+    old = _report(
+        tmp_path / "b.jsonl",
+        [_line(url="http://b.test/", error="connection refused", source="u", line=2)],
+    )
+    merged = list(merge_reports([new, old]))
+    assert [(r.url, r.kind, r.category) for r in merged] == [
+        ("http://a.test/", K.REFUSED, "broken"),
+        ("http://b.test/", K.REFUSED, "broken"),
+    ]
+    assert [r.to_dict()["kind"] for r in merged] == ["refused", "refused"]
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ FIELDS = (
     "source",
     "line",
     "category",
+    "kind",
     "cached",
 )
 
@@ -74,13 +75,16 @@ class Result:
         data = asdict(self)
         data["elapsed"] = round(self.elapsed, 6)
         data["category"] = self.category
+        data["kind"] = None if self.kind is None else self.kind.value
         return {key: data[key] for key in FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
         """The Result a ``to_dict`` (or a line of ``-f jsonl``) describes.
 
-        Keys other than the fields are ignored (``category`` is recomputed).
+        Keys other than the fields are ignored (``category`` is recomputed). A
+        failure with no ``kind``, or one this version does not know, takes its kind
+        from its status and error (a report from before kinds were written).
         Raises ValueError when ``url`` is missing or a value has the wrong type.
         """
         url = data.get("url")
@@ -97,6 +101,7 @@ class Result:
         source = data.get("source", "-")
         line = data.get("line", 0)
         cached = data.get("cached", False)
+        kind = data.get("kind")
         checks = (
             (isinstance(ok, bool), "'ok' is not true or false"),
             (error is None or isinstance(error, str), "'error' is not a string or null"),
@@ -106,6 +111,7 @@ class Result:
             (isinstance(source, str), "'source' is not a string"),
             (_is_int(line), "'line' is not an integer"),
             (isinstance(cached, bool), "'cached' is not true or false"),
+            (kind is None or isinstance(kind, str), "'kind' is not a string or null"),
         )
         for passed, problem in checks:
             if not passed:
@@ -121,6 +127,7 @@ class Result:
             source,
             line,
             cached,
+            None if kind is None else FailureKind.named(kind),
         )
 
 
