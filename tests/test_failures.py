@@ -22,7 +22,7 @@ K = FailureKind
 # Every kind but HTTP_STATUS: whether a request failing so is retried, and its class.
 TRAITS = [
     (K.DNS, False, "broken"),
-    (K.DNS_TRY_AGAIN, True, "broken"),
+    (K.DNS_TRY_AGAIN, True, "inconclusive"),
     (K.REFUSED, True, "broken"),
     (K.RESET, True, "inconclusive"),
     (K.CLOSED, True, "inconclusive"),

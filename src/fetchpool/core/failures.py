@@ -83,7 +83,7 @@ class FailureKind(Enum):
 # Each kind: whether it is transient, and its category (None: by the status).
 _TRAITS: dict[FailureKind, tuple[bool, str | None]] = {
     FailureKind.DNS: (False, BROKEN),
-    FailureKind.DNS_TRY_AGAIN: (True, BROKEN),
+    FailureKind.DNS_TRY_AGAIN: (True, INCONCLUSIVE),  # the resolver, not the name: no network
     FailureKind.REFUSED: (True, BROKEN),
     FailureKind.RESET: (True, INCONCLUSIVE),
     FailureKind.CLOSED: (True, INCONCLUSIVE),
