@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from fetchpool.core.results import Result, Tally, classify_failure
+from fetchpool.core.results import Result, Tally
 
 from .ci_support import parse_jsonl, refused_url, write_lines
 
@@ -46,8 +46,11 @@ from .ci_support import parse_jsonl, refused_url, write_lines
         (False, None, "request failed (WeirdError)", "inconclusive"),
     ],
 )
-def test_each_failure_is_classed_as_broken_or_inconclusive(ok, status, error, expected):
-    assert classify_failure(ok, status, error) == expected
+def test_a_report_line_without_a_kind_is_classed_by_its_reason_as_before(
+    ok, status, error, expected
+):
+    line = {"url": "https://example.com/", "status": status, "ok": ok, "error": error}
+    assert Result.from_dict(line).category == expected
 
 
 def test_the_tally_counts_broken_and_inconclusive_results_apart():
@@ -109,7 +112,7 @@ def test_the_summary_line_counts_broken_and_inconclusive_urls(server, run_fetchp
 
 
 @pytest.mark.parametrize("format_name", ["jsonl", "json", "csv"])
-def test_machine_formats_show_the_class_source_and_line(
+def test_machine_formats_show_the_class_kind_source_and_line(
     server, run_fetchpool, tmp_path, format_name
 ):
     urls = write_lines(tmp_path / "urls.txt", ["# a comment", server.url("/status/404")])
@@ -123,5 +126,6 @@ def test_machine_formats_show_the_class_source_and_line(
         rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 1
     assert rows[0]["category"] == "broken"
+    assert rows[0]["kind"] == "http_status"
     assert str(rows[0]["line"]) == "2"
     assert rows[0]["source"] == str(urls)

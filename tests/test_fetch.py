@@ -16,16 +16,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fetchpool import __version__
+from fetchpool.core.failures import FailureKind, classify
 from fetchpool.core.fetch import (
     _PLAIN_URL,
     Fetcher,
     _check_url_fully,
     check_url,
-    classify,
     fetch_one,
 )
 from fetchpool.core.inputs import InputLine
 from fetchpool.core.options import Accept, Options, parse_header
+from fetchpool.core.transport import HeadTooLarge, InvalidResponse
 
 from .server import TestHTTPServer
 
@@ -221,9 +222,10 @@ def _connection_error(cause: BaseException) -> requests.exceptions.ConnectionErr
     )
 
 
-def _dns_error() -> requests.exceptions.ConnectionError:
-    gai = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+def _dns_error(code: int = socket.EAI_NONAME) -> requests.exceptions.ConnectionError:
+    gai = socket.gaierror(code, "Name or service not known")
     resolution = urllib3.exceptions.NameResolutionError("example.test", None, gai)  # type: ignore[arg-type]
+    resolution.__cause__ = gai  # urllib3 raises it "from" the resolver's error
     return requests.exceptions.ConnectionError(
         urllib3.exceptions.MaxRetryError(None, URL, reason=resolution)  # type: ignore[arg-type]
     )
@@ -244,6 +246,7 @@ def _cert_error() -> requests.exceptions.SSLError:
 FAILURES = [
     pytest.param(
         _connection_error(ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")),
+        FailureKind.REFUSED,
         "connection refused",
         id="refused",
     ),
@@ -255,6 +258,7 @@ FAILURES = [
                 reason=urllib3.exceptions.ConnectTimeoutError(None, "timed out"),
             )
         ),
+        FailureKind.TIMEOUT,
         "timed out",
         id="connect-timeout",
     ),
@@ -262,27 +266,44 @@ FAILURES = [
         requests.exceptions.ReadTimeout(
             urllib3.exceptions.ReadTimeoutError(None, URL, "Read timed out. (read timeout=1)")  # type: ignore[arg-type]
         ),
+        FailureKind.TIMEOUT,
         "timed out",
         id="read-timeout",
     ),
-    pytest.param(_dns_error(), "DNS lookup failed", id="dns"),
-    pytest.param(_cert_error(), "TLS certificate verify failed", id="tls-verify"),
+    pytest.param(_dns_error(), FailureKind.DNS, "DNS lookup failed", id="dns"),
+    pytest.param(
+        _dns_error(socket.EAI_AGAIN),
+        FailureKind.DNS_TRY_AGAIN,
+        "DNS lookup failed",
+        id="dns-try-again",
+    ),
+    pytest.param(
+        _cert_error(), FailureKind.TLS_VERIFY, "TLS certificate verify failed", id="tls-verify"
+    ),
     pytest.param(
         requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+        FailureKind.TLS_VERIFY,
         "TLS certificate verify failed",
         id="tls-verify-text-only",
     ),
     pytest.param(
         requests.exceptions.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number"),
+        FailureKind.TLS,
         "TLS error",
         id="tls-other",
     ),
     pytest.param(
         requests.exceptions.TooManyRedirects("Exceeded 10 redirects."),
+        FailureKind.TOO_MANY_REDIRECTS,
         "too many redirects",
         id="redirects",
     ),
-    pytest.param(requests.exceptions.InvalidURL("Failed to parse"), "invalid URL", id="invalid"),
+    pytest.param(
+        requests.exceptions.InvalidURL("Failed to parse"),
+        FailureKind.INVALID_URL,
+        "invalid URL",
+        id="invalid",
+    ),
     pytest.param(
         requests.exceptions.ConnectionError(
             urllib3.exceptions.ProtocolError(
@@ -290,6 +311,7 @@ FAILURES = [
                 http.client.RemoteDisconnected("Remote end closed connection without response"),
             )
         ),
+        FailureKind.CLOSED,
         "connection closed by server",
         id="remote-disconnected",
     ),
@@ -299,42 +321,73 @@ FAILURES = [
                 "Connection aborted.", ConnectionResetError(errno.ECONNRESET, "reset by peer")
             )
         ),
+        FailureKind.RESET,
         "connection reset",
         id="reset",
     ),
     pytest.param(
         _connection_error(OSError(errno.ENETUNREACH, "Network is unreachable")),
+        FailureKind.UNREACHABLE,
         "network unreachable",
         id="net-unreachable",
     ),
     pytest.param(
         _connection_error(OSError(errno.EHOSTUNREACH, "No route to host")),
+        FailureKind.UNREACHABLE,
         "network unreachable",
         id="host-unreachable",
     ),
     pytest.param(
         _connection_error(OSError(errno.EMFILE, "Too many open files")),
+        FailureKind.TOO_MANY_FILES,
         "too many open files here (see ulimit -n)",
         id="out-of-file-descriptors",
     ),
     pytest.param(
         requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
+        FailureKind.CLOSED,
         "connection closed by server",
         id="chunked",
     ),
     pytest.param(
-        requests.exceptions.ContentDecodingError("bad gzip"), "bad response", id="decoding"
+        requests.exceptions.ContentDecodingError("bad gzip"),
+        FailureKind.OTHER,
+        "bad response",
+        id="decoding",
     ),
     pytest.param(
-        requests.exceptions.ConnectionError("odd"), "connection failed", id="other-connection"
+        requests.exceptions.ConnectionError("odd"),
+        FailureKind.CONNECTION_FAILED,
+        "connection failed",
+        id="other-connection",
     ),
-    pytest.param(RuntimeError("a bug"), "request failed (RuntimeError)", id="unexpected"),
+    pytest.param(
+        RuntimeError("a bug"), FailureKind.OTHER, "request failed (RuntimeError)", id="unexpected"
+    ),
+    pytest.param(
+        requests.exceptions.ConnectionError(
+            urllib3.exceptions.ProtocolError(
+                "Connection aborted.", InvalidResponse("conflicting Content-Length")
+            )
+        ),
+        FailureKind.INVALID_RESPONSE,
+        "invalid HTTP response: conflicting Content-Length",
+        id="invalid-response",
+    ),
+    pytest.param(
+        requests.exceptions.ConnectionError(
+            urllib3.exceptions.ProtocolError("Connection aborted.", HeadTooLarge())
+        ),
+        FailureKind.HEADERS_TOO_LARGE,
+        "response headers too large",
+        id="headers-too-large",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("exc", "reason"), FAILURES)
-def test_each_failure_becomes_a_result_with_a_short_reason(
-    mocked: responses.RequestsMock, exc: BaseException, reason: str
+@pytest.mark.parametrize(("exc", "kind", "reason"), FAILURES)
+def test_each_failure_becomes_a_result_with_its_kind_and_a_short_reason(
+    mocked: responses.RequestsMock, exc: BaseException, kind: FailureKind, reason: str
 ) -> None:
     mocked.add(responses.GET, URL, body=exc)
     result = fetch(URL)
@@ -345,6 +398,14 @@ def test_each_failure_becomes_a_result_with_a_short_reason(
         reason,
         None,
     )
+    assert result.kind is kind
+
+
+@pytest.mark.parametrize(("exc", "kind", "reason"), FAILURES)
+def test_classify_names_a_failed_request_s_kind_and_reason(
+    exc: BaseException, kind: FailureKind, reason: str
+) -> None:
+    assert classify(exc) == (kind, reason)
 
 
 @pytest.mark.parametrize(
@@ -353,6 +414,7 @@ def test_each_failure_becomes_a_result_with_a_short_reason(
         (_connection_error(ConnectionRefusedError(errno.ECONNREFUSED, "refused")), True),
         (requests.exceptions.ReadTimeout("read timed out"), True),
         (_dns_error(), False),
+        (_dns_error(socket.EAI_AGAIN), True),
         (_cert_error(), False),
         (requests.exceptions.TooManyRedirects(), False),
         (requests.exceptions.InvalidURL(), False),
@@ -365,7 +427,7 @@ def test_only_transient_failures_are_retried(
     result = fetch(URL, retries=2, backoff=0.0)
     assert len(mocked.calls) == (3 if transient else 1)
     assert result.attempts == len(mocked.calls)
-    assert classify(exc)[1] is transient
+    assert classify(exc).kind.transient is transient
 
 
 def test_a_transient_failure_then_success_is_ok(mocked: responses.RequestsMock) -> None:
@@ -375,18 +437,21 @@ def test_a_transient_failure_then_success_is_ok(mocked: responses.RequestsMock) 
     assert (result.status, result.ok, result.attempts) == (200, True, 2)
 
 
-@pytest.mark.parametrize(
-    ("url", "reason"),
-    [
+_CANNOT_FETCH = {
+    FailureKind.MISSING_SCHEME: [
         ("example.com", "missing scheme, did you mean https://example.com?"),
         ("example.com/path?q=1", "missing scheme, did you mean https://example.com/path?q=1?"),
         ("//example.com/x", "missing scheme, did you mean https://example.com/x?"),
         ("localhost:8080/x", "missing scheme, did you mean https://localhost:8080/x?"),
+    ],
+    FailureKind.UNSUPPORTED_SCHEME: [
         ("ftp://example.com/file", "unsupported scheme 'ftp'"),
         ("FTP://example.com/file", "unsupported scheme 'ftp'"),
         ("file:///etc/passwd", "unsupported scheme 'file'"),
         ("mailto:someone@example.com", "unsupported scheme 'mailto'"),
         ("javascript:alert(1)", "unsupported scheme 'javascript'"),
+    ],
+    FailureKind.INVALID_URL: [
         ("://example.com", "invalid URL: empty scheme"),
         ("http://", "invalid URL: no host"),
         ("http:///path", "invalid URL: no host"),
@@ -400,15 +465,20 @@ def test_a_transient_failure_then_success_is_ok(mocked: responses.RequestsMock) 
         ("http://example.com/a\tb", "invalid URL: contains whitespace"),
         ("http://[::1/", "invalid URL: Invalid IPv6 URL"),
     ],
-)
-def test_check_url_names_what_is_wrong(url: str, reason: str) -> None:
-    assert check_url(url) == reason
+}
 
 
 @pytest.mark.parametrize(
-    ("line", "reason"),
-    [
-        # Host names, with a port or a path or both: the hint says what to try.
+    ("url", "kind", "reason"),
+    [(url, kind, reason) for kind, cases in _CANNOT_FETCH.items() for url, reason in cases],
+)
+def test_check_url_names_what_is_wrong(url: str, kind: FailureKind, reason: str) -> None:
+    assert check_url(url) == (kind, reason)
+
+
+_NO_SCHEME = {
+    # Host names, with a port or a path or both: the hint says what to try.
+    FailureKind.MISSING_SCHEME: [
         ("www.example.org", "missing scheme, did you mean https://www.example.org?"),
         ("example.com/path", "missing scheme, did you mean https://example.com/path?"),
         ("EXAMPLE.COM/A#top", "missing scheme, did you mean https://EXAMPLE.COM/A#top?"),
@@ -419,7 +489,9 @@ def test_check_url_names_what_is_wrong(url: str, reason: str) -> None:
         ("intranet:8080/x", "missing scheme, did you mean https://intranet:8080/x?"),
         ("10.0.0.1:80/x", "missing scheme, did you mean https://10.0.0.1:80/x?"),
         ("[::1]:8080/", "missing scheme, did you mean https://[::1]:8080/?"),
-        # Anything else is no URL at all, and no hint would make it one.
+    ],
+    # Anything else is no URL at all, and no hint would make it one.
+    FailureKind.NOT_A_URL: [
         ("<html><head><title>", "not a URL"),
         ("not-a-url", "not a URL"),
         ("TODO", "not a URL"),
@@ -433,9 +505,17 @@ def test_check_url_names_what_is_wrong(url: str, reason: str) -> None:
         ("a..example.com", "not a URL"),
         ("\\x00\\x00\\x00", "not a URL"),
     ],
+}
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "reason"),
+    [(line, kind, reason) for kind, cases in _NO_SCHEME.items() for line, reason in cases],
 )
-def test_a_missing_scheme_is_hinted_only_for_what_looks_like_a_host(line: str, reason: str) -> None:
-    assert check_url(line) == reason
+def test_a_missing_scheme_is_hinted_only_for_what_looks_like_a_host(
+    line: str, kind: FailureKind, reason: str
+) -> None:
+    assert check_url(line) == (kind, reason)
 
 
 @pytest.mark.parametrize(
@@ -478,7 +558,7 @@ def test_a_url_that_cannot_be_fetched_makes_no_request(
     result = fetch(url)
     assert result.url == url
     assert (result.status, result.ok, result.attempts) == (None, False, 0)
-    assert result.error == check_url(url)
+    assert (result.kind, result.error) == check_url(url)
     assert len(mocked.calls) == 0
 
 
@@ -489,6 +569,7 @@ def test_an_input_line_error_is_reported_without_a_request(
     result = fetcher.fetch(InputLine("http://a/\\xff", "f", 3, "not valid UTF-8 (byte 10)"))
     fetcher.close()
     assert (result.error, result.status, result.line) == ("not valid UTF-8 (byte 10)", None, 3)
+    assert result.kind is FailureKind.BAD_LINE
     assert len(mocked.calls) == 0
 
 

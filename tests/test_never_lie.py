@@ -3,9 +3,9 @@ break, bend or stretch HTTP's rules, from a real server."""
 
 from __future__ import annotations
 
-import itertools
 import subprocess
 import threading
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -141,12 +141,15 @@ def test_an_endless_redirect_body_is_dropped_not_read(server: TestHTTPServer) ->
 
 def test_every_redirect_hop_waits_for_its_turn_under_a_rate(server: TestHTTPServer) -> None:
     urls = [server.url(f"/redirect/1?n={n}") for n in range(4)]
+    started = time.monotonic()
     results = list(fetch_all(urls, Options(rate=20, max_workers=4, retries=0)))
+    took = time.monotonic() - started
     assert [result.status for result in results] == [200] * 4
-    starts = sorted(seen.started for seen in server.log)
-    assert len(starts) == 8
-    # A lower bound only: a busy machine spaces requests further apart, never closer.
-    assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.05 * 0.9
+    assert len(server.log) == 8
+    # Eight requests at 20 a second: the last may start 7 x 50 ms after the first, by the
+    # client's own clock (times seen by the server jitter with its threads). A lower
+    # bound: a busy machine only takes longer.
+    assert took >= 7 * 0.05
 
 
 def test_a_redirect_hop_to_another_host_takes_that_hosts_slot(

@@ -81,8 +81,16 @@ def test_jsonl_is_one_object_per_result_with_every_field() -> None:
         "source": "urls.txt",
         "line": 1,
         "category": "ok",
+        "kind": None,
         "cached": False,
     }
+    assert [record["kind"] for record in records] == [
+        None,
+        None,
+        "http_status",
+        "refused",
+        "missing_scheme",
+    ]
     assert records[2]["ok"] is False
     assert records[2]["status"] == 404
     assert (records[3]["status"], records[3]["error"], records[3]["final_url"]) == (
@@ -125,8 +133,10 @@ def test_csv_has_a_header_then_one_row_per_result() -> None:
         "source": "urls.txt",
         "line": "1",
         "category": "ok",
+        "kind": "",
         "cached": "false",
     }
+    assert [row["kind"] for row in rows] == ["", "", "http_status", "refused", "missing_scheme"]
     assert (rows[3]["status"], rows[3]["error"], rows[3]["final_url"]) == (
         "",
         "connection refused",

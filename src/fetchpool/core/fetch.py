@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import email.utils
-import errno
 import http.client
 import os
 import random
 import re
-import socket
-import ssl
 import threading
 import time
 import urllib.request
@@ -23,13 +20,13 @@ import requests
 import urllib3
 
 from .deadline import Attempt, Watchdog
+from .failures import TIMED_OUT, Failure, FailureKind, causes, classify
 from .inputs import InputLine
 from .options import Options
 from .results import Result
-from .transport import InvalidResponse, SharedAdapter
+from .transport import SharedAdapter
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-TIMED_OUT = "timed out"
 # A body this small is read to its end so the connection can carry the next
 # request; a larger one is cut off by closing the connection.
 DRAIN_LIMIT = 64 * 1024
@@ -47,12 +44,13 @@ _REQUEST_ERRORS = (
 
 
 class _Failure(Exception):
-    """A request that produced no response: a short reason and whether a retry may help."""
+    """A request that produced no response: its kind, a short reason, and whether a retry
+    may help (by default, whether the kind is transient)."""
 
-    def __init__(self, reason: str, transient: bool) -> None:
+    def __init__(self, kind: FailureKind, reason: str, transient: bool | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason
-        self.transient = transient
+        self.failure = Failure(kind, reason)
+        self.transient = kind.transient if transient is None else transient
 
 
 # The usual URL, an http(s) scheme, a host name and perhaps a port (0 to 65535), is
@@ -74,116 +72,46 @@ _HOST_LIKE = re.compile(
 )
 
 
-def check_url(text: str) -> str | None:
+def check_url(text: str) -> Failure | None:
     """Why ``text`` cannot be fetched as an http(s) URL, or None when it can."""
     if _PLAIN_URL.fullmatch(text):
         return None
     return _check_url_fully(text)
 
 
-def _check_url_fully(text: str) -> str | None:
+def _check_url_fully(text: str) -> Failure | None:
     # Splitting finds any whitespace at C speed: the text comes back whole only when it has none.
     if text and text.split(None, 1) != [text]:
-        return "invalid URL: contains whitespace"
+        return _invalid_url("contains whitespace")
     if "://" not in text:
         scheme, colon, rest = text.partition(":")
         if colon and rest[:1].isalpha() and "." not in scheme and scheme.isalnum():
-            return f"unsupported scheme {scheme.lower()!r}"
+            return Failure(FailureKind.UNSUPPORTED_SCHEME, f"unsupported scheme {scheme.lower()!r}")
         if _HOST_LIKE.fullmatch(text):
-            return f"missing scheme, did you mean https://{text.removeprefix('//')}?"
-        return "not a URL"
+            hint = f"missing scheme, did you mean https://{text.removeprefix('//')}?"
+            return Failure(FailureKind.MISSING_SCHEME, hint)
+        return Failure(FailureKind.NOT_A_URL, "not a URL")
     try:
         parts = urlsplit(text)
     except ValueError as exc:
-        return f"invalid URL: {exc}"
+        return _invalid_url(str(exc))
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        return f"unsupported scheme {scheme!r}" if scheme else "invalid URL: empty scheme"
+        if not scheme:
+            return _invalid_url("empty scheme")
+        return Failure(FailureKind.UNSUPPORTED_SCHEME, f"unsupported scheme {scheme!r}")
     if not parts.hostname:
-        return "invalid URL: no host"
+        return _invalid_url("no host")
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError:
         port = parts.netloc.rpartition(":")[2]
-        return f"invalid URL: bad port {port!r}"
+        return _invalid_url(f"bad port {port!r}")
     return None
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and everything it wraps: causes, contexts, urllib3 reasons and arguments."""
-    seen: set[int] = set()
-    stack = [exc]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        linked = [current.__cause__, current.__context__, getattr(current, "reason", None)]
-        linked.extend(current.args)
-        stack.extend(item for item in linked if isinstance(item, BaseException))
-
-
-def classify(exc: BaseException) -> tuple[str, bool]:
-    """A short human reason for a failed request, and whether retrying may help."""
-    chain = list(_causes(exc))
-
-    def has(*types: type[BaseException]) -> bool:
-        return any(isinstance(item, types) for item in chain)
-
-    if has(requests.exceptions.TooManyRedirects):
-        return "too many redirects", False
-    if has(ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
-        return "TLS certificate verify failed", False
-    if has(requests.exceptions.SSLError, ssl.SSLError):
-        return "TLS error", False
-    if has(
-        requests.exceptions.InvalidURL,
-        requests.exceptions.MissingSchema,
-        requests.exceptions.InvalidSchema,
-        urllib3.exceptions.LocationParseError,
-        UnicodeError,
-    ):
-        return "invalid URL", False
-    if has(urllib3.exceptions.NameResolutionError, socket.gaierror):
-        gai = next((item for item in chain if isinstance(item, socket.gaierror)), None)
-        # EAI_AGAIN is the resolver saying "try later"; other answers are final.
-        return "DNS lookup failed", gai is not None and gai.errno == socket.EAI_AGAIN
-    if has(ConnectionRefusedError):
-        return "connection refused", True
-    # Before ConnectionResetError, of which RemoteDisconnected is a subclass.
-    if has(http.client.RemoteDisconnected):
-        return "connection closed by server", True
-    invalid = next((item for item in chain if isinstance(item, InvalidResponse)), None)
-    if invalid is not None:
-        return invalid.reason, False
-    if has(ConnectionResetError):
-        return "connection reset", True
-    for item in chain:
-        if isinstance(item, OSError) and item.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-            return "network unreachable", True
-        if isinstance(item, OSError) and item.errno in (errno.EMFILE, errno.ENFILE):
-            # This machine's limit, not the server's doing: say so, not "timed out".
-            return "too many open files here (see ulimit -n)", True
-    # After the causes above: urllib3 files every failed connect under ConnectTimeoutError.
-    if has(
-        requests.exceptions.Timeout,
-        urllib3.exceptions.TimeoutError,
-        socket.timeout,
-        TimeoutError,
-    ):
-        return TIMED_OUT, True
-    if has(
-        urllib3.exceptions.ProtocolError,
-        http.client.IncompleteRead,
-        requests.exceptions.ChunkedEncodingError,
-    ):
-        return "connection closed by server", True
-    if has(requests.exceptions.ContentDecodingError):
-        return "bad response", False
-    if has(requests.exceptions.ConnectionError):
-        return "connection failed", True
-    return f"request failed ({type(exc).__name__})", False
+def _invalid_url(problem: str) -> Failure:
+    return Failure(FailureKind.INVALID_URL, f"invalid URL: {problem}")
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -239,7 +167,7 @@ class HostLimiter:
     ) -> Iterator[None]:
         """Hold one of ``host``'s slots, starting no sooner than its rate and any hold allow.
 
-        Raises _Failure("timed out") when the turn would come after ``deadline``
+        Raises _Failure(TIMEOUT) when the turn would come after ``deadline``
         (time.monotonic()).
         """
         semaphore = None
@@ -248,7 +176,8 @@ class HostLimiter:
                 semaphore = self._slots.setdefault(host, threading.Semaphore(self._per_host))
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not semaphore.acquire(timeout=wait):
-                raise _Failure(TIMED_OUT, False)
+                # The URL's deadline has come: no time is left for a retry.
+                raise _Failure(FailureKind.TIMEOUT, TIMED_OUT, transient=False)
         try:
             start = self._start_time(host, deadline)
             stop.wait(start - time.monotonic())
@@ -270,7 +199,8 @@ class HostLimiter:
             if self._interval:
                 start = max(start, self._next_start.get(host, now))
             if deadline is not None and start > deadline:
-                raise _Failure(TIMED_OUT, False)
+                # A retry would wait for a turn later still.
+                raise _Failure(FailureKind.TIMEOUT, TIMED_OUT, transient=False)
             if self._interval:
                 self._next_start[host] = start + self._interval
             return start
@@ -330,10 +260,16 @@ class Fetcher:
 
     def reject(self, item: InputLine) -> Result | None:
         """The error Result for a line that cannot be fetched at all, or None when it can."""
-        problem = item.error or check_url(item.text)
-        if problem:
-            return Result(item.text, None, False, problem, 0.0, None, 0, item.source, item.line)
-        return None
+        if item.error:
+            problem: Failure | None = Failure(FailureKind.BAD_LINE, item.error)
+        else:
+            problem = check_url(item.text)
+        if problem is None:
+            return None
+        kind, reason = problem
+        return Result(
+            item.text, None, False, reason, 0.0, None, 0, item.source, item.line, kind=kind
+        )
 
     def fetch(self, item: InputLine | str) -> Result:
         """Check one URL; never raises for anything the network or the input does."""
@@ -345,11 +281,17 @@ class Fetcher:
     def fetch_accepted(self, item: InputLine) -> Result:
         """``fetch`` for a line that ``reject`` has already let through."""
         started = time.perf_counter()
+        failure: Failure | None
+        kind: FailureKind | None
         try:
-            status, final_url, error, attempts = self._fetch_with_retries(item.text)
+            status, final_url, failure, attempts = self._fetch_with_retries(item.text)
         except Exception as exc:  # a bug or an odd library error must not cost a result
-            status, final_url, error, attempts = None, None, classify(exc)[0], 1
-        ok = error is None and status in self.options.accept
+            status, final_url, failure, attempts = None, None, classify(exc), 1
+        if failure is not None:
+            ok, kind, error = False, failure.kind, failure.reason
+        else:
+            ok = status in self.options.accept
+            kind, error = (None if ok else FailureKind.HTTP_STATUS), None
         return Result(
             item.text,
             status,
@@ -360,9 +302,10 @@ class Fetcher:
             attempts,
             item.source,
             item.line,
+            kind=kind,
         )
 
-    def _fetch_with_retries(self, url: str) -> tuple[int | None, str | None, str | None, int]:
+    def _fetch_with_retries(self, url: str) -> tuple[int | None, str | None, Failure | None, int]:
         options = self.options
         method = options.method
         attempts = 0
@@ -381,7 +324,7 @@ class Fetcher:
                 ):
                     retries_left -= 1
                     continue
-                return None, None, failure.reason, attempts
+                return None, None, failure.failure, attempts
             if (
                 status in RETRY_STATUSES
                 and retries_left > 0
@@ -425,7 +368,7 @@ class Fetcher:
                 return response.status_code, str(response.url), response.headers.get("Retry-After")
             hops += 1
             if hops > self.options.max_redirects:
-                raise _Failure("too many redirects", False)
+                raise _Failure(FailureKind.TOO_MANY_REDIRECTS, "too many redirects")
             if cookies is None:
                 cookies = requests.cookies.RequestsCookieJar()
             requests.cookies.extract_cookies_to_jar(cookies, request, response.raw)  # type: ignore[no-untyped-call]
@@ -485,7 +428,7 @@ class Fetcher:
             except _REQUEST_ERRORS as exc:
                 if attempt.expired:
                     # Cut off by the deadline: whatever broke, it broke because time ran out.
-                    raise _Failure(TIMED_OUT, True) from exc
+                    raise _Failure(FailureKind.TIMEOUT, TIMED_OUT) from exc
                 if attempt.reused and not attempt.fresh and _unanswered(exc):
                     attempt.fresh = True
                     continue
@@ -550,7 +493,7 @@ class _Requests:
         try:
             hop.prepare_url(target, None)
         except _REQUEST_ERRORS as exc:
-            raise _Failure("invalid redirect: bad Location", False) from exc
+            raise _Failure(FailureKind.INVALID_REDIRECT, _BAD_LOCATION) from exc
         hop.headers = request.headers.copy()
         hop.headers.pop("Cookie", None)
         if self._session.should_strip_auth(previous, target):  # type: ignore[no-untyped-call]
@@ -565,6 +508,7 @@ class _Requests:
 # header is not UTF-8) bytes over 127, which are sent percent-encoded, as curl does.
 _UNSAFE_IN_UTF8 = re.compile(r"[\x00-\x20\x7f]")
 _UNSAFE_IN_BYTES = re.compile(r"[\x00-\x20\x7f-\xff]")
+_BAD_LOCATION = "invalid redirect: bad Location"
 
 
 def redirect_target(url: str, location: str) -> str:
@@ -586,11 +530,11 @@ def redirect_target(url: str, location: str) -> str:
         if fragment and not urlsplit(target).fragment:
             target = f"{target.partition('#')[0]}#{fragment}"
     except ValueError as exc:
-        raise _Failure("invalid redirect: bad Location", False) from exc
+        raise _Failure(FailureKind.INVALID_REDIRECT, _BAD_LOCATION) from exc
     problem = check_url(target)
-    if problem:
-        problem = problem.removeprefix("invalid URL: ")
-        raise _Failure(f"invalid redirect: {problem}", False)
+    if problem is not None:
+        reason = problem.reason.removeprefix("invalid URL: ")
+        raise _Failure(FailureKind.INVALID_REDIRECT, f"invalid redirect: {reason}")
     return target
 
 
@@ -634,7 +578,7 @@ def _unanswered(exc: BaseException) -> bool:
     closed, reset or gave something other than an answer."""
     return any(
         isinstance(cause, (http.client.BadStatusLine, ConnectionResetError, BrokenPipeError))
-        for cause in _causes(exc)
+        for cause in causes(exc)
     )
 
 

@@ -28,7 +28,7 @@ class InputLine:
 
     ``text`` is the line with surrounding whitespace removed; bytes that are not
     UTF-8 and NUL bytes appear in it as backslash escapes. ``error`` is set when
-    the line cannot be a URL at all.
+    the line cannot be a URL at all: its result's kind is then BAD_LINE.
     """
 
     text: str

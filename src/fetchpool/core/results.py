@@ -1,9 +1,15 @@
-"""The record each URL check produces, how a failure is classed, and the run's tally."""
+"""The record each URL check produces, and the run's tally."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
+
+# A result's categories, named here too for those that read results.
+from .failures import BROKEN as BROKEN
+from .failures import INCONCLUSIVE as INCONCLUSIVE
+from .failures import OK as OK
+from .failures import FailureKind, kind_from_text
 
 # The keys machine-readable formats write, in this order.
 FIELDS = (
@@ -17,54 +23,9 @@ FIELDS = (
     "source",
     "line",
     "category",
+    "kind",
     "cached",
 )
-
-# Failure classes. A *broken* link is one the checker is sure of: the server says it is gone,
-# or no server can ever answer it. An *inconclusive* one may work for a reader but not for
-# this check, now: rate limits, bot walls, logins, timeouts, server errors, TLS trouble.
-OK = "ok"
-BROKEN = "broken"
-INCONCLUSIVE = "inconclusive"
-CATEGORIES = (OK, BROKEN, INCONCLUSIVE)
-
-# Client errors that say more about the client (no login, a bot wall, too many requests,
-# the wrong country) than about the link. Every other status below 500 that is not
-# accepted is broken; 500 and up is inconclusive.
-INCONCLUSIVE_STATUSES = frozenset({401, 403, 407, 408, 425, 429, 451})
-
-# Reasons (as fetch and inputs word them) for which no retry or other client would do better.
-BROKEN_REASONS = (
-    "DNS lookup failed",
-    "connection refused",
-    "invalid URL",
-    "missing scheme",
-    "not a URL",
-    "unsupported scheme",
-    "too many redirects",
-    "invalid HTTP response",
-    "response headers too large",
-    "invalid redirect",
-    "not valid UTF-8",
-    "contains a NUL byte",
-    "line too long",
-    "binary data",
-)
-
-
-def classify_failure(ok: bool, status: int | None, error: str | None) -> str:
-    """``ok``, ``broken`` or ``inconclusive`` for a result with these values.
-
-    A reason this module does not know is inconclusive: a run is failed for a
-    broken link only when the link is known to be broken.
-    """
-    if ok:
-        return OK
-    if error is not None or status is None:
-        return BROKEN if (error or "").startswith(BROKEN_REASONS) else INCONCLUSIVE
-    if status >= 500 or status in INCONCLUSIVE_STATUSES:
-        return INCONCLUSIVE
-    return BROKEN
 
 
 @dataclass(frozen=True)
@@ -73,6 +34,9 @@ class Result:
 
     ``status`` is None when no response arrived; ``error`` then says why in a few words.
     ``cached`` is True when the result was taken from ``--cache`` instead of fetched.
+    ``kind`` is None when ok, HTTP_STATUS for a response outside --accept, and else
+    what went wrong; a failed Result made without one takes it from ``status`` and
+    ``error`` (see failures.kind_from_text).
     """
 
     url: str
@@ -85,6 +49,13 @@ class Result:
     source: str = "-"
     line: int = 0
     cached: bool = False
+    kind: FailureKind | None = None
+
+    def __post_init__(self) -> None:
+        if self.ok:
+            object.__setattr__(self, "kind", None)
+        elif self.kind is None:
+            object.__setattr__(self, "kind", kind_from_text(self.status, self.error))
 
     @property
     def outcome(self) -> str:
@@ -95,20 +66,25 @@ class Result:
 
     @property
     def category(self) -> str:
-        """``ok``, ``broken`` or ``inconclusive``: see classify_failure."""
-        return classify_failure(self.ok, self.status, self.error)
+        """``ok``, or the failure's ``broken`` or ``inconclusive``, from its kind."""
+        if self.kind is None:
+            return OK
+        return self.kind.category_for(self.status)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["elapsed"] = round(self.elapsed, 6)
         data["category"] = self.category
+        data["kind"] = None if self.kind is None else self.kind.value
         return {key: data[key] for key in FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
         """The Result a ``to_dict`` (or a line of ``-f jsonl``) describes.
 
-        Keys other than the fields are ignored (``category`` is recomputed).
+        Keys other than the fields are ignored (``category`` is recomputed). A
+        failure with no ``kind``, or one this version does not know, takes its kind
+        from its status and error (a report from before kinds were written).
         Raises ValueError when ``url`` is missing or a value has the wrong type.
         """
         url = data.get("url")
@@ -125,6 +101,7 @@ class Result:
         source = data.get("source", "-")
         line = data.get("line", 0)
         cached = data.get("cached", False)
+        kind = data.get("kind")
         checks = (
             (isinstance(ok, bool), "'ok' is not true or false"),
             (error is None or isinstance(error, str), "'error' is not a string or null"),
@@ -134,12 +111,23 @@ class Result:
             (isinstance(source, str), "'source' is not a string"),
             (_is_int(line), "'line' is not an integer"),
             (isinstance(cached, bool), "'cached' is not true or false"),
+            (kind is None or isinstance(kind, str), "'kind' is not a string or null"),
         )
         for passed, problem in checks:
             if not passed:
                 raise ValueError(problem)
         return cls(
-            url, status, ok, error, float(elapsed), final_url, attempts, source, line, cached
+            url,
+            status,
+            ok,
+            error,
+            float(elapsed),
+            final_url,
+            attempts,
+            source,
+            line,
+            cached,
+            None if kind is None else FailureKind.named(kind),
         )
 
 
