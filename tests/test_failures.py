@@ -41,6 +41,9 @@ TRAITS = [
     (K.NOT_A_URL, False, "broken"),
     (K.UNSUPPORTED_SCHEME, False, "broken"),
     (K.BAD_LINE, False, "broken"),
+    (K.FILE_NOT_FOUND, False, "broken"),
+    (K.MISSING_ANCHOR, False, "broken"),
+    (K.NOT_CHECKED, False, "inconclusive"),
     (K.OTHER, False, "inconclusive"),
 ]
 

@@ -52,6 +52,9 @@ class FailureKind(Enum):
     NOT_A_URL = "not_a_url"
     UNSUPPORTED_SCHEME = "unsupported_scheme"
     BAD_LINE = "bad_line"  # an input line that is no text: not UTF-8, NUL, too long, binary
+    FILE_NOT_FOUND = "file_not_found"  # a link in a document to a file that is not there
+    MISSING_ANCHOR = "missing_anchor"  # a #fragment its page or file does not have
+    NOT_CHECKED = "not_checked"  # a link that could not be checked here (see its reason)
     HTTP_STATUS = "http_status"  # a response whose status is outside --accept
     OTHER = "other"  # anything unexpected
 
@@ -102,6 +105,9 @@ _TRAITS: dict[FailureKind, tuple[bool, str | None]] = {
     FailureKind.NOT_A_URL: (False, BROKEN),
     FailureKind.UNSUPPORTED_SCHEME: (False, BROKEN),
     FailureKind.BAD_LINE: (False, BROKEN),
+    FailureKind.FILE_NOT_FOUND: (False, BROKEN),
+    FailureKind.MISSING_ANCHOR: (False, BROKEN),
+    FailureKind.NOT_CHECKED: (False, INCONCLUSIVE),
     FailureKind.HTTP_STATUS: (False, None),
     FailureKind.OTHER: (False, INCONCLUSIVE),
 }

@@ -22,6 +22,7 @@ FIELDS = (
     "attempts",
     "source",
     "line",
+    "column",
     "category",
     "kind",
     "cached",
@@ -50,6 +51,8 @@ class Result:
     line: int = 0
     cached: bool = False
     kind: FailureKind | None = None
+    # Where on its line the link starts, from 1, for a link found in a document; else 0.
+    column: int = 0
 
     def __post_init__(self) -> None:
         if self.ok:
@@ -102,6 +105,7 @@ class Result:
         line = data.get("line", 0)
         cached = data.get("cached", False)
         kind = data.get("kind")
+        column = data.get("column", 0)
         checks = (
             (isinstance(ok, bool), "'ok' is not true or false"),
             (error is None or isinstance(error, str), "'error' is not a string or null"),
@@ -112,6 +116,7 @@ class Result:
             (_is_int(line), "'line' is not an integer"),
             (isinstance(cached, bool), "'cached' is not true or false"),
             (kind is None or isinstance(kind, str), "'kind' is not a string or null"),
+            (_is_int(column), "'column' is not an integer"),
         )
         for passed, problem in checks:
             if not passed:
@@ -128,6 +133,7 @@ class Result:
             line,
             cached,
             None if kind is None else FailureKind.named(kind),
+            column,
         )
 
 

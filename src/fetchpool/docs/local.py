@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
+from ..core.failures import FailureKind
 from .kinds import DocumentKind, kind_of
 
 # Schemes that name no file and no web page to check (mail, phone, scripts, inline data).
@@ -24,12 +25,11 @@ class LocalLink:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a local link's check found: ok, or why not; ``broken`` unless the check
-    could not tell."""
+    """What a local link's check found: ok, or the kind of failure and why."""
 
     ok: bool
     reason: str | None = None
-    broken: bool = True
+    kind: FailureKind | None = None
 
 
 def is_remote(url: str) -> bool:
@@ -66,7 +66,7 @@ def check(link: LocalLink) -> Verdict:
     """Whether ``link``'s file exists and, for a fragment into a document, names one of
     its anchors."""
     if not os.path.exists(link.path):
-        return Verdict(False, "file not found")
+        return Verdict(False, "file not found", FailureKind.FILE_NOT_FOUND)
     if not link.fragment or os.path.isdir(link.path):
         return Verdict(True)
     kind = kind_of(link.path)
@@ -74,10 +74,10 @@ def check(link: LocalLink) -> Verdict:
         return Verdict(True)  # a fragment into a file that has no anchors to read
     anchors = _anchors(link.path, kind)
     if anchors is None:
-        return Verdict(False, "file not readable", broken=False)
+        return Verdict(False, "file not readable", FailureKind.NOT_CHECKED)
     if link.fragment in anchors or link.fragment.lower() in anchors:
         return Verdict(True)
-    return Verdict(False, f"no anchor #{link.fragment}")
+    return Verdict(False, f"no anchor #{link.fragment}", FailureKind.MISSING_ANCHOR)
 
 
 @lru_cache(maxsize=256)

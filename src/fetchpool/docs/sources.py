@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import urljoin
 
+from ..core.failures import FailureKind
 from ..core.inputs import InputError, InputLine, read_sources
 from ..core.results import Result
 from .extract import links_of
 from .kinds import DocumentKind, kind_of
-from .local import check, is_remote, is_skipped, resolve
+from .local import Verdict, check, is_remote, is_skipped, resolve
 from .markers import disabled_lines
 from .walk import documents
 
@@ -116,13 +117,24 @@ class DocumentReader:
         link = resolve(document, item.text, self.options.root_dir)
         if link is None:
             reason = "not checked: a /-rooted link needs --root-dir or --base-url"
-            return _result(item, False, reason, None)
-        verdict = check(link)
-        return _result(item, verdict.ok, verdict.reason, link.path)
+            return _result(item, Verdict(False, reason, FailureKind.NOT_CHECKED), None)
+        return _result(item, check(link), link.path)
 
 
-def _result(item: InputLine, ok: bool, reason: str | None, path: str | None) -> Result:
-    return Result(item.text, None, ok, reason, 0.0, path, 0, item.source, item.line)
+def _result(item: InputLine, verdict: Verdict, path: str | None) -> Result:
+    return Result(
+        item.text,
+        None,
+        verdict.ok,
+        verdict.reason,
+        0.0,
+        path,
+        0,
+        item.source,
+        item.line,
+        kind=verdict.kind,
+        column=item.column,
+    )
 
 
 def _read(path: str, stdin: BinaryIO | None) -> str | None:
