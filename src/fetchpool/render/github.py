@@ -61,6 +61,8 @@ class GitHubWriter(Writer):
         if result.source != "-":
             properties["file"] = annotation_path(result.source, self.workspace)
             properties["line"] = str(result.line)
+            if result.column:
+                properties["col"] = str(result.column)
         properties["title"] = category
         command = "error" if category == BROKEN else "warning"
         return workflow_command(command, f"{result.url} -> {outcome_text(result)}", **properties)

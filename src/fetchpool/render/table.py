@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..core.results import Result
 from .base import Writer
-from .text import format_elapsed, printable, status_text
+from .text import format_elapsed, printable, status_text, where
 
 _STATUS_WIDTH = 6
 _TIME_WIDTH = 8
@@ -20,7 +20,7 @@ _DETAIL_SHARE = 3  # the detail column takes up to a third of the width
 def status_style(result: Result) -> str:
     """Colour by status class, bold where the result is not ok."""
     if result.status is None:
-        return "bold red"
+        return "green" if result.ok else "bold red"  # a link to a file: there or not
     colour = {2: "green", 3: "cyan", 4: "yellow", 5: "red"}.get(result.status // 100, "magenta")
     return colour if result.ok else f"bold {colour}"
 
@@ -63,6 +63,8 @@ class TableWriter(Writer):
             detail = ""
         if result.cached:
             detail = f"{detail} (cached)" if detail else "cached"
+        if result.column:  # a link in a document: where it is written
+            detail = f"{where(result)} {detail}" if detail else where(result)
         table.add_row(
             # Rich strips only some control characters: an ESC would reach the terminal.
             Text(printable(result.url)),

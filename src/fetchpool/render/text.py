@@ -33,8 +33,11 @@ def format_elapsed(seconds: float) -> str:
 
 
 def status_text(result: Result) -> str:
-    """The status code, or ``ERR`` when no response arrived."""
-    return "ERR" if result.status is None else str(result.status)
+    """The status code; ``ERR`` when no response arrived, ``OK`` for a link to a file
+    that is there (no request is made for one)."""
+    if result.status is None:
+        return "OK" if result.ok else "ERR"
+    return str(result.status)
 
 
 def reason(result: Result) -> str:
@@ -56,5 +59,7 @@ def outcome_text(result: Result) -> str:
 
 
 def where(result: Result) -> str:
-    """``SOURCE:LINE``, the place in the input the URL came from."""
-    return f"{result.source}:{result.line}"
+    """``SOURCE:LINE``, the place in the input the URL came from; ``SOURCE:LINE:COLUMN``
+    for a link in a document."""
+    place = f"{result.source}:{result.line}"
+    return f"{place}:{result.column}" if result.column else place
