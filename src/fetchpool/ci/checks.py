@@ -52,6 +52,7 @@ class Checks(Iterator[Result]):
         dedupe: bool = False,
         cache: Cache | None = None,
         known: Callable[[InputLine], Result | None] | None = None,
+        anchors_of: Callable[[str], set[str]] | None = None,
     ) -> None:
         self.options = options
         self.selection = selection or Selection()
@@ -59,12 +60,14 @@ class Checks(Iterator[Result]):
         self.dedupe = dedupe
         self._firsts: dict[str, Result] = {}
         items = self.selection.select(lines) if self.selection.active else lines
+        # With #fragments checked, a page and a place in it are each their own check.
+        self._fragments = anchors_of is not None
         if dedupe:
-            items = _mark_repeats(items)
+            items = _mark_repeats(items, self._key)
         # ``known`` gives the result of a line that needs no request (a link to a local file).
         self._known = known
         needs_lookup = dedupe or cache is not None or known is not None
-        self.run = Run(items, options, self._lookup if needs_lookup else None)
+        self.run = Run(items, options, self._lookup if needs_lookup else None, anchors_of)
 
     @property
     def started(self) -> float:
@@ -121,33 +124,40 @@ class Checks(Iterator[Result]):
             if known is not None:
                 return known
         if isinstance(item, _Repeat):
-            return _Placeholder(item.text, None, False, None, 0.0, None, 0, item.source, item.line)
-        if self.cache is not None:
+            return _Placeholder(
+                item.text, None, False, source=item.source, line=item.line, column=item.column
+            )
+        if self.cache is not None and not (self._fragments and "#" in item.text):
             return self.cache.lookup(item, self.options.accept.__contains__)
         return None
 
+    def _key(self, url: str) -> str:
+        return url_key(url, keep_fragment=self._fragments)
+
     def _settle(self, result: Result) -> Result | None:
         if isinstance(result, _Placeholder):
-            first = self._firsts.get(url_key(result.url))
+            first = self._firsts.get(self._key(result.url))
             if first is None:  # its first line never finished (an interrupted run)
                 return None
-            return replace(first, url=result.url, source=result.source, line=result.line)
+            return replace(
+                first, url=result.url, source=result.source, line=result.line, column=result.column
+            )
         if self.dedupe:
-            self._firsts.setdefault(url_key(result.url), result)
+            self._firsts.setdefault(self._key(result.url), result)
         if self.cache is not None:
             self.cache.record(result)
         return result
 
 
-def _mark_repeats(lines: Iterable[InputLine]) -> Iterator[InputLine]:
+def _mark_repeats(lines: Iterable[InputLine], key: Callable[[str], str]) -> Iterator[InputLine]:
     seen: set[str] = set()
     for line in lines:
         if "://" not in line.text:  # not fetched: a bad line, or a link to a local file
             yield line
             continue
-        key = url_key(line.text)
-        if key in seen:
+        named = key(line.text)
+        if named in seen:
             yield _Repeat(line.text, line.source, line.line, line.error, line.column)
         else:
-            seen.add(key)
+            seen.add(named)
             yield line

@@ -10,10 +10,11 @@ import re
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timezone
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -23,6 +24,7 @@ from .deadline import Attempt, Watchdog
 from .failures import TIMED_OUT, Failure, FailureKind, causes, classify
 from .inputs import InputLine
 from .options import Options
+from .pages import fragment_problem, wants_check
 from .results import Result
 from .transport import SharedAdapter
 
@@ -41,6 +43,16 @@ _REQUEST_ERRORS = (
     ValueError,
     urllib3.exceptions.HTTPError,
 )
+
+
+class _Answer(NamedTuple):
+    """The last answer of a URL's redirects: its status, URL and Retry-After, and what is
+    wrong with its page when one was looked into for a #fragment."""
+
+    status: int
+    url: str
+    retry_after: str | None
+    problem: Failure | None = None
 
 
 class _Failure(Exception):
@@ -226,8 +238,15 @@ class Fetcher:
     limits; a chain's cookies go from hop to hop and end with it.
     """
 
-    def __init__(self, options: Options | None = None) -> None:
+    def __init__(
+        self,
+        options: Options | None = None,
+        anchors_of: Callable[[str], set[str]] | None = None,
+    ) -> None:
+        """``anchors_of``, when given, turns on the check of ``#fragment`` URLs: it gives
+        the anchors of an HTML page's text, which must hold the fragment."""
         self.options = options or Options()
+        self._anchors_of = anchors_of
         self._requests = _Requests(self.options)
         self._adapter = SharedAdapter(self.options.max_workers)
         self._watchdog = Watchdog()
@@ -287,7 +306,7 @@ class Fetcher:
             status, final_url, failure, attempts = self._fetch_with_retries(item.text)
         except Exception as exc:  # a bug or an odd library error must not cost a result
             status, final_url, failure, attempts = None, None, classify(exc), 1
-        if failure is not None:
+        if failure is not None:  # no answer, or one whose page lacks the #fragment
             ok, kind, error = False, failure.kind, failure.reason
         else:
             ok = status in self.options.accept
@@ -303,11 +322,13 @@ class Fetcher:
             item.source,
             item.line,
             kind=kind,
+            column=item.column,
         )
 
     def _fetch_with_retries(self, url: str) -> tuple[int | None, str | None, Failure | None, int]:
         options = self.options
-        method = options.method
+        # A #fragment is looked for in the page: HEAD has none to look in.
+        method = "GET" if self._anchors_of is not None and "#" in url else options.method
         attempts = 0
         retries_left = options.retries
         # --max-time: one deadline for the URL, all its attempts and waits included.
@@ -315,7 +336,7 @@ class Fetcher:
         while True:
             attempts += 1
             try:
-                status, final_url, retry_after = self._request(method, url, deadline)
+                status, final_url, retry_after, problem = self._request(method, url, deadline)
             except _Failure as failure:
                 if (
                     failure.transient
@@ -336,7 +357,7 @@ class Fetcher:
                 # Servers answer HEAD with 405, 403, 404 or 500 when they mean "not supported".
                 method = "GET"
                 continue
-            return status, final_url, None, attempts
+            return status, final_url, problem, attempts
 
     def _backoff(self, attempt: int, retry_after: float | None, deadline: float | None) -> bool:
         """Wait before a retry; False (no wait) when the run stops or the wait would pass
@@ -352,20 +373,20 @@ class Fetcher:
         self._stop.wait(delay)
         return not self._stop.is_set()
 
-    def _request(
-        self, method: str, url: str, url_deadline: float | None
-    ) -> tuple[int, str, str | None]:
+    def _request(self, method: str, url: str, url_deadline: float | None) -> _Answer:
         """Send ``url``'s request and follow its redirects, each hop a request of its own:
         it waits for its host's turn, gets -t, and has its body dropped unread past a
-        small bound. Returns the last status, URL and Retry-After."""
+        small bound. Returns the last answer."""
         request = self._requests.prepare(method, url)
         # A redirect chain carries its cookies from hop to hop, and no further.
         cookies: requests.cookies.RequestsCookieJar | None = None
+        fragment = urlsplit(url).fragment if self._anchors_of is not None else ""
         hops = 0
         while True:
-            response = self._hop(request, url_deadline)
+            response, problem = self._hop(request, url_deadline, fragment)
             if not (self.options.follow and response.is_redirect):
-                return response.status_code, str(response.url), response.headers.get("Retry-After")
+                retry_after = response.headers.get("Retry-After")
+                return _Answer(response.status_code, str(response.url), retry_after, problem)
             hops += 1
             if hops > self.options.max_redirects:
                 raise _Failure(FailureKind.TOO_MANY_REDIRECTS, "too many redirects")
@@ -375,10 +396,11 @@ class Fetcher:
             request = self._requests.next_hop(request, response, cookies)
 
     def _hop(
-        self, request: requests.PreparedRequest, url_deadline: float | None
-    ) -> requests.Response:
+        self, request: requests.PreparedRequest, url_deadline: float | None, fragment: str = ""
+    ) -> tuple[requests.Response, Failure | None]:
         """One request: its host's turn, then the request itself within -t; the body is
-        drained or dropped, never decoded or held."""
+        drained or dropped, never decoded or held. For a ``fragment`` to look for, a page
+        that answers 2xx is read (to a bound) for it: what is wrong with it, or None."""
         url = str(request.url)
         slot: AbstractContextManager[None] = _NO_SLOT
         proxies: dict[str, str] = {}
@@ -397,8 +419,13 @@ class Fetcher:
             retry_after = response.headers.get("Retry-After")
             if retry_after is not None and response.status_code in RETRY_STATUSES:
                 self._limiter.hold(_host(urlsplit(url).hostname), self._held_for(retry_after))
+            problem = None
+            final = not (self.options.follow and response.is_redirect)
+            if fragment and final and 200 <= response.status_code < 300 and wants_check(fragment):
+                assert self._anchors_of is not None
+                problem = fragment_problem(response, fragment, self._anchors_of)
             _discard_body(response, attempt)
-        return response
+        return response, problem
 
     def _held_for(self, retry_after: str) -> float:
         """How long a Retry-After answer holds its host: as asked, up to --max-retry-wait."""

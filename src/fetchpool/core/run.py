@@ -52,7 +52,8 @@ class Run(Iterator[Result]):
 
     ``lookup``, when given, is asked first for each item, in input order on the
     thread that reads the input; a Result it returns (from a cache, say) stands
-    in for fetching that item.
+    in for fetching that item. ``anchors_of``, when given, turns on the check of
+    ``#fragment`` URLs (see Fetcher).
 
     ``started`` is the ``time.perf_counter()`` at which the run began.
     """
@@ -62,10 +63,11 @@ class Run(Iterator[Result]):
         items: Iterable[str | InputLine],
         options: Options | None = None,
         lookup: Callable[[InputLine], Result | None] | None = None,
+        anchors_of: Callable[[str], set[str]] | None = None,
     ) -> None:
         self.started = time.perf_counter()
         self.options = options or Options()
-        self.fetcher = Fetcher(self.options)
+        self.fetcher = Fetcher(self.options, anchors_of)
         self._closed = False
         self._lookup = lookup
         self._executor = _started_executor(self.options.max_workers)

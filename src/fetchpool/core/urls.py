@@ -18,8 +18,9 @@ def host_of(url: str) -> str:
         return host
 
 
-def url_key(url: str) -> str:
-    """``url`` as the request it makes: scheme and host lowercased, fragment dropped.
+def url_key(url: str, keep_fragment: bool = False) -> str:
+    """``url`` as the request it makes: scheme and host lowercased, fragment dropped
+    (kept with ``keep_fragment``, when what the page holds is checked too).
 
     Lines with the same key are one fetch (``--dedupe``) and one cache entry
     (``--cache``); text that does not parse as a URL is its own key.
@@ -31,7 +32,13 @@ def url_key(url: str) -> str:
     if not parts.scheme or not parts.netloc:
         return url
     return urlunsplit(
-        (parts.scheme.lower(), _lower_host(parts.netloc), parts.path, parts.query, "")
+        (
+            parts.scheme.lower(),
+            _lower_host(parts.netloc),
+            parts.path,
+            parts.query,
+            parts.fragment if keep_fragment else "",
+        )
     )
 
 
