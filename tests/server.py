@@ -29,6 +29,7 @@ Paths choose the behaviour:
 - ``/redirect-body/KIND`` redirects to ``/status/200`` with a body: ``gzip-bomb`` (20 KB
   of gzip that unpacks to 20 MB) or ``endless`` (chunks until the client hangs up, counted
   in ``hung_up``)
+- ``/html/NAME`` answers 200 with the page ``PAGES[NAME]``: (content type, encoding, body)
 - anything else answers 200 with a short body
 
 Every request is logged with its method, path, headers, client port and the
@@ -93,6 +94,21 @@ RAW: dict[str, bytes | list[bytes]] = {
 
 
 GZIP_BOMB = gzip.compress(b"\0" * 20 * 1024 * 1024)
+
+
+_PAGE = (
+    b"<!doctype html><html><body><h1 id='intro'>Intro</h1><a name='legacy'></a>"
+    b"<h2 id='user-content-install'>Install</h2><p>text</p></body></html>"
+)
+
+# Pages for ``/html/NAME``: content type, Content-Encoding (or None) and body.
+PAGES: dict[str, tuple[str, str | None, bytes]] = {
+    "page": ("text/html; charset=utf-8", None, _PAGE),
+    "gzip-page": ("text/html", "gzip", gzip.compress(_PAGE)),
+    "gzip-bomb": ("text/html", "gzip", GZIP_BOMB),
+    "big": ("text/html", None, _PAGE + b"<p>" + b"x" * (5 * 1024 * 1024) + b"</p>"),
+    "text": ("text/plain", None, b"id='intro'\n"),
+}
 
 
 @dataclass
@@ -231,6 +247,16 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(part)
                 self.wfile.flush()
             self.close_connection = not name.startswith("keep-")
+        elif head == "html":
+            content_type, encoding, body = PAGES[segments[1]]
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            if encoding:
+                self.send_header("Content-Encoding", encoding)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
         elif head == "redirect-body":
             self._redirect_body(segments[1])
         elif head == "drop-next":
