@@ -20,13 +20,10 @@ from dataclasses import dataclass
 from ..core.inputs import InputLine
 from ..core.results import Result
 from ..core.urls import url_key
+from ..errors import CacheError as CacheError  # importable here too, as before
 
 FORMAT_KEY = "fetchpool-cache"
 FORMAT_VERSION = 1
-
-
-class CacheError(Exception):
-    """The cache file exists but cannot be read as a fetchpool cache."""
 
 
 @dataclass(frozen=True)
