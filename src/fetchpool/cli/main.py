@@ -29,6 +29,7 @@ from ..core.options import (
     parse_duration,
     parse_header,
 )
+from ..status import ExitStatus, decide_status, leave_now
 
 if TYPE_CHECKING:
     import re
@@ -39,12 +40,6 @@ if TYPE_CHECKING:
     from ..core.options import Options
     from ..core.results import Result
     from ..signals import SignalStop
-
-EXIT_OK = 0
-EXIT_NOT_OK = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141  # what a process killed by SIGPIPE reports, as `yes | head` does
 
 FORMAT_NAMES = ("table", "plain", "jsonl", "json", "csv", "junit", "markdown", "github")
 FAIL_ON = ("any", "broken", "new")
@@ -756,7 +751,7 @@ def _report(
     except (InputError, ReportError) as exc:
         if checks is not None:
             checks.close()
-        _stop_now(stream, EXIT_USAGE, f"fetchpool: error: {exc}")
+        _stop_now(stream, ExitStatus.USAGE, f"fetchpool: error: {exc}")
     except OSError as exc:
         _stop_on_os_error(stream, exc, "cannot write the results")
     if cache is not None:
@@ -784,7 +779,7 @@ def _report(
             sys.stderr.flush()
     if checks is not None:
         checks.close()
-    return EXIT_NOT_OK if written.fails(fail_on, baseline) else EXIT_OK
+    return decide_status(written.tally, fail_on, baseline)  # type: ignore[arg-type]
 
 
 def _leave_if_stopped(stop: SignalStop) -> None:
@@ -800,13 +795,13 @@ def _leave_if_stopped(stop: SignalStop) -> None:
 def _stop_on_os_error(stream: TextIO, exc: OSError, doing: str) -> NoReturn:
     """A closed pipe ends the run quietly (141); any other such error is one line (2)."""
     if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
-        _stop_now(stream, EXIT_BROKEN_PIPE)
-    _stop_now(stream, EXIT_USAGE, f"fetchpool: error: {doing}: {exc.strerror or exc}")
+        _stop_now(stream, ExitStatus.BROKEN_PIPE)
+    _stop_now(stream, ExitStatus.USAGE, f"fetchpool: error: {doing}: {exc.strerror or exc}")
 
 
 def _stop_now(stream: TextIO, status: int, message: str | None = None) -> NoReturn:
     """Leave at once, without waiting for requests still in flight on worker threads."""
-    if status == EXIT_BROKEN_PIPE:
+    if status == ExitStatus.BROKEN_PIPE:
         # Nothing more can reach the reader: drop what is buffered for it.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -814,10 +809,7 @@ def _stop_now(stream: TextIO, status: int, message: str | None = None) -> NoRetu
         from ..render.text import printable
 
         sys.stderr.write(printable(message) + "\n")
-    for each in (stream, sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            each.flush()
-    os._exit(status)
+    leave_now(status, (stream, sys.stdout, sys.stderr))
 
 
 def _where_from(exc: click.UsageError) -> str:
@@ -849,7 +841,7 @@ def main(argv: list[str] | None = None) -> None:
 
         message = " ".join(exc.format_message().splitlines())  # one line, whatever the source
         sys.stderr.write(f"fetchpool: error: {printable(message)}{_where_from(exc)}{hint}\n")
-        sys.exit(EXIT_USAGE)
+        sys.exit(ExitStatus.USAGE)
     except click.ClickException as exc:
         from ..render.text import printable
 
@@ -858,5 +850,5 @@ def main(argv: list[str] | None = None) -> None:
     except click.Abort:
         # Ctrl-C before the run caught signals (parsing options, loading a baseline): leave
         # now, rather than wait at exit for any thread.
-        _stop_now(sys.stdout, EXIT_INTERRUPTED, "fetchpool: interrupted")
-    sys.exit(status if isinstance(status, int) else EXIT_OK)
+        _stop_now(sys.stdout, ExitStatus.SIGINT, "fetchpool: interrupted")
+    sys.exit(status if isinstance(status, int) else ExitStatus.OK)

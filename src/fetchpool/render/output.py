@@ -31,14 +31,6 @@ class Written:
     unreported: int = 0
     seconds: float | None = None
 
-    def fails(self, fail_on: str, baseline: Baseline | None = None) -> bool:
-        """Whether the run fails under ``--fail-on`` (any, broken or new)."""
-        if fail_on == "broken":
-            return self.tally.broken > 0
-        if fail_on == "new":
-            return baseline is not None and bool(baseline.comparison.newly_broken)
-        return not self.tally.all_ok
-
 
 class _ReaderWatch:
     """While results go to a pipe, notices at once that its reader went away (``| head -1``).
