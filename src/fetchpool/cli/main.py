@@ -745,7 +745,8 @@ def _report(
             results,
             format_name,
             stream,
-            progress=not quiet and sys.stderr.isatty(),
+            progress=sys.stderr if not quiet and sys.stderr.isatty() else None,
+            terminal=stream is sys.stdout and sys.stdout.isatty(),
             baseline=baseline,
         )
     except (InputError, ReportError) as exc:
@@ -772,7 +773,9 @@ def _report(
             held=checks.held if checks else None,
             interrupted=interrupted,
         )
-        print_summary(line, all_ok=tally.all_ok and not interrupted)
+        print_summary(
+            line, sys.stderr, all_ok=tally.all_ok and not interrupted, terminal=sys.stderr.isatty()
+        )
         if baseline is not None and not interrupted:
             for text in baseline_lines(baseline):
                 sys.stderr.write(text + "\n")
