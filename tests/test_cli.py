@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,10 @@ from click.testing import CliRunner
 import fetchpool.ci.checks
 import fetchpool.core.run
 from fetchpool import __version__
-from fetchpool.cli.main import cli, main
+from fetchpool.cli.main import cli, run
 from fetchpool.core.options import DEFAULT_USER_AGENT, Accept, Options
+
+from .inprocess import FakeEnvironment
 
 A = "http://a.test/"
 B = "http://b.test/missing"
@@ -31,19 +32,11 @@ class Outcome:
     stderr: str
 
 
-def run_main(*args: str, input: str | bytes | None = None) -> Outcome:
-    """Run the console-script entry point in-process, as the shell would."""
-    runner = CliRunner()
-    with runner.isolation(input=input) as (out, err, _):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        else:
-            code = 0
-        sys.stdout.flush()
-        sys.stderr.flush()
-    return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+def run_main(*args: str, input: str | bytes | None = None, **isatty: bool) -> Outcome:
+    """Run the command in-process with a fake environment (``stdin_isatty=True`` ...)."""
+    env = FakeEnvironment(input, **isatty)
+    status = run(list(args), env)
+    return Outcome(int(status), env.output(), env.errors())
 
 
 @pytest.fixture
@@ -342,19 +335,11 @@ def test_several_sources_are_read_in_order(
     ]
 
 
-def test_no_source_on_a_terminal_prints_usage_and_exits_2(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    runner = CliRunner()
-    with runner.isolation() as (_out, err, _):
-        monkeypatch.setattr("sys.stdin.isatty", lambda: True)
-        with pytest.raises(SystemExit) as exc:
-            main([])
-        sys.stderr.flush()
-    assert exc.value.code == 2
-    stderr = err.getvalue().decode()
-    assert stderr.startswith("Usage: fetchpool [OPTIONS] [SOURCE]...\n")
-    assert "fetchpool: error: no SOURCE given and standard input is a terminal" in stderr
+def test_no_source_on_a_terminal_prints_usage_and_exits_2() -> None:
+    outcome = run_main(stdin_isatty=True)
+    assert outcome.exit_code == 2
+    assert outcome.stderr.startswith("Usage: fetchpool [OPTIONS] [SOURCE]...\n")
+    assert "fetchpool: error: no SOURCE given and standard input is a terminal" in outcome.stderr
 
 
 # -- output ------------------------------------------------------------------------

@@ -21,13 +21,15 @@ but before the process has left then changes nothing either.
 from __future__ import annotations
 
 import signal
-import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from types import FrameType, TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .status import ExitStatus, leave_now
+
+if TYPE_CHECKING:
+    import socket
 
 T = TypeVar("T")
 
@@ -113,6 +115,8 @@ class SignalStop:
         ]
         if not caught:
             return
+        import socket  # here, not at start-up: --help and --version catch nothing
+
         self._caught = frozenset(caught)
         reader, self._writer = socket.socketpair()
         self._writer.setblocking(False)  # the C-level handler must never block on it

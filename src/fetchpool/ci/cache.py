@@ -10,9 +10,7 @@ midway leaves the old cache whole.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +22,9 @@ from ..errors import CacheError as CacheError  # importable here too, as before
 
 FORMAT_KEY = "fetchpool-cache"
 FORMAT_VERSION = 1
+
+# How long an ok result stays fresh (--max-age), as the command line writes it.
+DEFAULT_MAX_AGE = "1d"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Cache:
         Raises CacheError when the file exists but is not a fetchpool cache, so
         that a mistyped path never overwrites some other file.
         """
+        import json  # here, not at start-up: only a run with --cache needs it
+
         try:
             with open(path, encoding="utf-8") as stream:
                 data = json.load(stream)
@@ -133,6 +136,9 @@ class Cache:
                 for key, e in kept.items()
             },
         }
+        import json
+        import tempfile
+
         directory = os.path.dirname(os.path.abspath(self.path))
         descriptor, temporary = tempfile.mkstemp(
             prefix=".fetchpool-cache-", suffix=".tmp", dir=directory
