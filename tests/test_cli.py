@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import pytest
 import responses
 from click.testing import CliRunner
@@ -238,25 +239,54 @@ def test_version_prints_the_version(flag: str) -> None:
     assert outcome.stdout == f"fetchpool, version {__version__}\n"
 
 
+# Every option, as --help shows its names and (where it names its values) their form.
+EVERY_OPTION = [
+    "--config FILE",
+    "-w, --max-workers",
+    "-t, --timeout",
+    "-m, --max-time",
+    "-r, --retries",
+    "--max-retry-wait",
+    "-X, --method GET|HEAD",
+    "-H, --header 'NAME: VALUE'",
+    "-A, --user-agent",
+    "--follow / --no-follow",
+    "-a, --accept CODES",
+    "--per-host",
+    "--rate",
+    "-k, --insecure",
+    "--ca-bundle",
+    "--include REGEX",
+    "--exclude REGEX",
+    "--dedupe",
+    "--shard K/N",
+    "--cache FILE",
+    "--max-age DURATION",
+    "--fail-on [any|broken|new]",
+    "--baseline FILE",
+    "-f, --format [table|plain|jsonl|json|csv|junit|markdown|github]",
+    "-o, --output FILE",
+    "-q, --quiet",
+    "-V, --version",
+    "-h, --help",
+]
+
+
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_help_lists_every_option(flag: str) -> None:
     outcome = run_main(flag)
     assert outcome.exit_code == 0
-    for option in [
-        "--max-workers",
-        "--timeout",
-        "--retries",
-        "--method",
-        "--header",
-        "--user-agent",
-        "--follow / --no-follow",
-        "--accept",
-        "--format",
-        "--output",
-        "--quiet",
-        "--version",
-    ]:
-        assert option in outcome.stdout
+    for option in EVERY_OPTION:
+        assert f"  {option}" in outcome.stdout, option
+
+
+def test_every_option_is_in_the_list_help_is_checked_against() -> None:
+    context = click.Context(cli, info_name="fetchpool", **cli.context_settings)
+    declared = {
+        opt for param in cli.get_params(context) for opt in [*param.opts, *param.secondary_opts]
+    }
+    listed = {word.rstrip(",") for option in EVERY_OPTION for word in option.split()}
+    assert {opt for opt in declared if opt.startswith("-")} <= listed
 
 
 def test_the_click_command_alone_reports_usage_errors_the_click_way() -> None:

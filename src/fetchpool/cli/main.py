@@ -154,8 +154,7 @@ def cli(
     MERGE,
     context_settings=CONTEXT,
     short_help="Combine shards' jsonl reports into one report, in input order.",
-    epilog="Exit status as for fetchpool: 0 all ok, 1 any not ok (see --fail-on),"
-    " 2 usage or input error; 130, 143 or 129 when stopped by SIGINT, SIGTERM or SIGHUP.",
+    epilog=EXIT_STATUSES.replace("Exit status:", "Exit status as for fetchpool:"),
 )
 @click.argument(
     "reports", metavar="REPORT...", nargs=-1, required=True, type=click.Path(dir_okay=False)

@@ -231,6 +231,7 @@ check_options = _all(
             type=click.Choice(METHODS, case_sensitive=False),
             default=DEFAULTS.method,
             show_default=True,
+            metavar="|".join(METHODS),
             help="Request method; HEAD answers of 400 and up are re-checked with GET.",
         ),
         option(
