@@ -399,6 +399,13 @@ def test_the_default_format_in_a_pipe_is_plain(web: responses.RequestsMock, urls
     assert run_main("-q", str(urls)).stdout == f"{A}\t200\n{B}\t404\n"
 
 
+def test_the_default_format_on_a_terminal_is_a_table(
+    web: responses.RequestsMock, urls: Path
+) -> None:
+    outcome = run_main("-q", str(urls), stdout_isatty=True)
+    assert outcome.stdout.splitlines()[0].split() == ["URL", "Status", "Time", "Detail"]
+
+
 @pytest.mark.parametrize(
     ("suffix", "check"),
     [
