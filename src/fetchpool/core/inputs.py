@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from ..errors import InputError as InputError  # importable here too, as before
+
 # Longer lines are reported, not fetched: no server takes URLs this long, and a
 # line with no newline in sight must not grow without bound in memory.
 MAX_LINE_BYTES = 64 * 1024
@@ -35,10 +37,6 @@ class InputLine:
     source: str = "-"
     line: int = 0
     error: str | None = None
-
-
-class InputError(Exception):
-    """A source could not be opened or read."""
 
 
 def check_source(path: str) -> str | None:
