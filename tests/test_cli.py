@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import pytest
 import responses
 from click.testing import CliRunner
@@ -17,8 +17,10 @@ from click.testing import CliRunner
 import fetchpool.ci.checks
 import fetchpool.core.run
 from fetchpool import __version__
-from fetchpool.cli.main import cli, main
+from fetchpool.cli.main import cli, run
 from fetchpool.core.options import DEFAULT_USER_AGENT, Accept, Options
+
+from .inprocess import FakeEnvironment
 
 A = "http://a.test/"
 B = "http://b.test/missing"
@@ -31,19 +33,11 @@ class Outcome:
     stderr: str
 
 
-def run_main(*args: str, input: str | bytes | None = None) -> Outcome:
-    """Run the console-script entry point in-process, as the shell would."""
-    runner = CliRunner()
-    with runner.isolation(input=input) as (out, err, _):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        else:
-            code = 0
-        sys.stdout.flush()
-        sys.stderr.flush()
-    return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+def run_main(*args: str, input: str | bytes | None = None, **isatty: bool) -> Outcome:
+    """Run the command in-process with a fake environment (``stdin_isatty=True`` ...)."""
+    env = FakeEnvironment(input, **isatty)
+    status = run(list(args), env)
+    return Outcome(int(status), env.output(), env.errors())
 
 
 @pytest.fixture
@@ -245,25 +239,54 @@ def test_version_prints_the_version(flag: str) -> None:
     assert outcome.stdout == f"fetchpool, version {__version__}\n"
 
 
+# Every option, as --help shows its names and (where it names its values) their form.
+EVERY_OPTION = [
+    "--config FILE",
+    "-w, --max-workers",
+    "-t, --timeout",
+    "-m, --max-time",
+    "-r, --retries",
+    "--max-retry-wait",
+    "-X, --method GET|HEAD",
+    "-H, --header 'NAME: VALUE'",
+    "-A, --user-agent",
+    "--follow / --no-follow",
+    "-a, --accept CODES",
+    "--per-host",
+    "--rate",
+    "-k, --insecure",
+    "--ca-bundle",
+    "--include REGEX",
+    "--exclude REGEX",
+    "--dedupe",
+    "--shard K/N",
+    "--cache FILE",
+    "--max-age DURATION",
+    "--fail-on [any|broken|new]",
+    "--baseline FILE",
+    "-f, --format [table|plain|jsonl|json|csv|junit|markdown|github]",
+    "-o, --output FILE",
+    "-q, --quiet",
+    "-V, --version",
+    "-h, --help",
+]
+
+
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_help_lists_every_option(flag: str) -> None:
     outcome = run_main(flag)
     assert outcome.exit_code == 0
-    for option in [
-        "--max-workers",
-        "--timeout",
-        "--retries",
-        "--method",
-        "--header",
-        "--user-agent",
-        "--follow / --no-follow",
-        "--accept",
-        "--format",
-        "--output",
-        "--quiet",
-        "--version",
-    ]:
-        assert option in outcome.stdout
+    for option in EVERY_OPTION:
+        assert f"  {option}" in outcome.stdout, option
+
+
+def test_every_option_is_in_the_list_help_is_checked_against() -> None:
+    context = click.Context(cli, info_name="fetchpool", **cli.context_settings)
+    declared = {
+        opt for param in cli.get_params(context) for opt in [*param.opts, *param.secondary_opts]
+    }
+    listed = {word.rstrip(",") for option in EVERY_OPTION for word in option.split()}
+    assert {opt for opt in declared if opt.startswith("-")} <= listed
 
 
 def test_the_click_command_alone_reports_usage_errors_the_click_way() -> None:
@@ -342,19 +365,11 @@ def test_several_sources_are_read_in_order(
     ]
 
 
-def test_no_source_on_a_terminal_prints_usage_and_exits_2(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    runner = CliRunner()
-    with runner.isolation() as (_out, err, _):
-        monkeypatch.setattr("sys.stdin.isatty", lambda: True)
-        with pytest.raises(SystemExit) as exc:
-            main([])
-        sys.stderr.flush()
-    assert exc.value.code == 2
-    stderr = err.getvalue().decode()
-    assert stderr.startswith("Usage: fetchpool [OPTIONS] [SOURCE]...\n")
-    assert "fetchpool: error: no SOURCE given and standard input is a terminal" in stderr
+def test_no_source_on_a_terminal_prints_usage_and_exits_2() -> None:
+    outcome = run_main(stdin_isatty=True)
+    assert outcome.exit_code == 2
+    assert outcome.stderr.startswith("Usage: fetchpool [OPTIONS] [SOURCE]...\n")
+    assert "fetchpool: error: no SOURCE given and standard input is a terminal" in outcome.stderr
 
 
 # -- output ------------------------------------------------------------------------
@@ -382,6 +397,13 @@ def test_format_chooses_the_writer(web: responses.RequestsMock, urls: Path, name
 
 def test_the_default_format_in_a_pipe_is_plain(web: responses.RequestsMock, urls: Path) -> None:
     assert run_main("-q", str(urls)).stdout == f"{A}\t200\n{B}\t404\n"
+
+
+def test_the_default_format_on_a_terminal_is_a_table(
+    web: responses.RequestsMock, urls: Path
+) -> None:
+    outcome = run_main("-q", str(urls), stdout_isatty=True)
+    assert outcome.stdout.splitlines()[0].split() == ["URL", "Status", "Time", "Detail"]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,8 @@
-"""The installed executable against the local server: order, concurrency, streaming, signals."""
+"""fetchpool against the local server: order, concurrency, streaming, signals.
+
+Run in this process (``run_in_process``) where nothing needs a process of its own;
+the installed executable for streaming from a producer, signals, pipes and terminals.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import pytest
 
 from fetchpool import Options, fetch_all
 
+from .inprocess import run_in_process
 from .processes import read_line, start
 from .server import TestHTTPServer
 
@@ -24,10 +29,10 @@ def lines(output: bytes) -> list[list[str]]:
 
 
 def test_results_come_out_in_input_order_when_later_urls_finish_first(
-    server: TestHTTPServer, run_fetchpool
+    server: TestHTTPServer,
 ) -> None:
     urls = [server.url(path) for path in ("/delay/0.4", "/delay/0.2", "/status/404", "/delay/0")]
-    done = run_fetchpool("-q", "-w", "4", "-", input="\n".join(urls) + "\n")
+    done = run_in_process("-q", "-w", "4", "-", input="\n".join(urls) + "\n")
     assert done.returncode == 1
     assert lines(done.stdout) == [
         [urls[0], "200"],
@@ -40,11 +45,11 @@ def test_results_come_out_in_input_order_when_later_urls_finish_first(
 
 
 def test_every_line_gets_exactly_one_result_duplicates_and_invalid_included(
-    server: TestHTTPServer, run_fetchpool
+    server: TestHTTPServer,
 ) -> None:
     ok = server.url("/status/200")
     text = f"{ok}\n\n# comment\n{ok}\nexample.com\nftp://x/\n{server.url('/status/500')}\n"
-    done = run_fetchpool("-q", "-r", "0", input=text.encode() + b"\xff\xfe\n")
+    done = run_in_process("-q", "-r", "0", input=text.encode() + b"\xff\xfe\n")
     assert [row[:2] for row in lines(done.stdout)] == [
         [ok, "200"],
         [ok, "200"],
@@ -256,10 +261,8 @@ def test_a_real_head_pipeline_ends_quietly(server: TestHTTPServer, fetchpool_exe
     assert len(server.log) < 100
 
 
-def test_standard_input_is_read_when_no_source_is_given(
-    server: TestHTTPServer, run_fetchpool
-) -> None:
-    done = run_fetchpool("-q", input=server.url("/status/200") + "\n")
+def test_standard_input_is_read_when_no_source_is_given(server: TestHTTPServer) -> None:
+    done = run_in_process("-q", input=server.url("/status/200") + "\n")
     assert (done.returncode, done.stdout.decode()) == (0, server.url("/status/200") + "\t200\n")
 
 
@@ -284,9 +287,9 @@ def test_no_source_with_a_terminal_on_stdin_is_a_usage_error_not_a_wait(
     assert done.stdout == b""
 
 
-def test_a_missing_file_exits_2_naming_it(run_fetchpool, tmp_path) -> None:
+def test_a_missing_file_exits_2_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "missing.txt"
-    done = run_fetchpool(str(missing))
+    done = run_in_process(str(missing))
     assert done.returncode == 2
     assert done.stderr.decode().splitlines() == [
         f"fetchpool: error: cannot read '{missing}': No such file or directory"
@@ -302,14 +305,18 @@ def test_python_dash_m_runs_the_same_command(run_fetchpool) -> None:
     assert done.stdout.startswith(b"fetchpool, version ")
 
 
-def test_connections_are_reused_across_many_urls(server: TestHTTPServer, run_fetchpool) -> None:
+def test_connections_are_reused_across_many_urls(
+    server: TestHTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
     text = "".join(server.url(f"/status/200?{i}") + "\n" for i in range(40))
-    done = run_fetchpool("-w", "2", input=text)
+    with caplog.at_level(logging.WARNING, logger="urllib3"):
+        done = run_in_process("-w", "2", input=text)
     assert done.returncode == 0
     assert len(done.stdout.splitlines()) == 40
     assert len(server.log) == 40
     assert server.state.connections <= 4, server.state.connections
-    assert b"Connection pool is full" not in done.stderr
+    # In this process urllib3's warnings go to pytest's log capture, not to stderr.
+    assert "Connection pool is full" not in done.stderr.decode() + caplog.text
 
 
 def test_no_connection_pool_is_full_warnings(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 
 import pytest
 
 from fetchpool.core.results import Result, Tally
-from fetchpool.render.output import Written, write_report
+from fetchpool.render.output import write_report
+from fetchpool.status import ExitStatus, FailOn, decide_status
 
 OK = Result("http://a.test/", 200, True, None, 0.1, "http://a.test/", 1, "urls.txt", 1)
 GONE = Result("http://b.test/", 404, False, None, 0.1, "http://b.test/", 1, "urls.txt", 2)
@@ -24,24 +26,38 @@ def test_every_result_is_written_and_counted_in_order() -> None:
     assert not written.interrupted
 
 
-def tally_of(*results: Result) -> Written:
+def tally_of(*results: Result) -> Tally:
     tally = Tally()
     for result in results:
         tally.add(result)
-    return Written(tally)
+    return tally
 
 
 @pytest.mark.parametrize(
-    ("results", "fail_on", "fails"),
+    ("results", "fail_on", "status"),
     [
-        ((OK,), "any", False),
-        ((OK, BUSY), "any", True),
-        ((OK, BUSY), "broken", False),
-        ((OK, GONE), "broken", True),
-        ((OK, GONE), "new", False),  # no baseline: nothing can be newly broken
+        ((OK,), "any", ExitStatus.OK),
+        ((OK, BUSY), "any", ExitStatus.NOT_OK),
+        ((OK, BUSY), "broken", ExitStatus.OK),
+        ((OK, GONE), "broken", ExitStatus.NOT_OK),
+        ((OK, GONE), "new", ExitStatus.OK),  # no baseline: nothing can be newly broken
     ],
 )
 def test_fail_on_decides_what_fails_the_run(
-    results: tuple[Result, ...], fail_on: str, fails: bool
+    results: tuple[Result, ...], fail_on: FailOn, status: ExitStatus
 ) -> None:
-    assert tally_of(*results).fails(fail_on) is fails
+    assert decide_status(tally_of(*results), fail_on) is status
+
+
+@pytest.mark.parametrize(
+    ("signum", "status"),
+    [(signal.SIGINT, ExitStatus.SIGINT), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+)
+def test_a_signal_decides_the_status_whatever_the_results(signum: int, status: int) -> None:
+    assert decide_status(tally_of(OK), "any", signum=signum) == status
+    assert decide_status(tally_of(GONE), "any", signum=signum) == status
+
+
+def test_a_signal_that_stops_no_run_has_no_status() -> None:
+    with pytest.raises(ValueError):
+        ExitStatus.from_signal(signal.SIGUSR1)

@@ -12,17 +12,24 @@ The signals are read from a wake-up socket on a thread of their own, not from
 Python-level handlers: the kernel may hand a signal to any thread, and Python
 then runs its handler only when the main thread next runs Python code, which
 it does not while it sleeps waiting for the next result.
+
+The command's ``main`` holds its SignalStop until the process has left, and the run
+calls ``catch()`` on it when it starts: a signal that comes after the run has ended
+but before the process has left then changes nothing either.
 """
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from types import FrameType, TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .status import ExitStatus, leave_now
+
+if TYPE_CHECKING:
+    import socket
 
 T = TypeVar("T")
 
@@ -35,20 +42,17 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
 GRACE = 1.0
 
 
-def exit_status(signum: int) -> int:
-    """The status a shell gives a process that a signal ended: 128 + its number."""
-    return 128 + signum
-
-
 class SignalStop:
-    """While entered, SIGINT, SIGTERM and SIGHUP stop the work instead of ending the process.
+    """While entered (or from ``catch()`` to ``release()``), SIGINT, SIGTERM and SIGHUP stop
+    the work instead of ending the process.
 
     The first signal sets ``signum`` and calls every function given to
     ``on_signal``, on the thread that watches for signals. A later one starts
     the ``GRACE`` countdown, after which the process leaves with ``status``,
     whatever the main thread is doing. Nothing is installed off the main thread
     (where Python allows no handler), nor over a signal the process ignores
-    (``nohup``); the previous handlers come back on leaving.
+    (``nohup``); the previous handlers come back on leaving. It catches once: after
+    ``release()``, ``catch()`` does nothing.
     """
 
     def __init__(self, signals: Iterable[int] = STOP_SIGNALS, grace: float = GRACE) -> None:
@@ -67,11 +71,11 @@ class SignalStop:
         return self.signum is not None
 
     @property
-    def status(self) -> int:
+    def status(self) -> ExitStatus:
         """The exit status for the signal caught (128 + its number)."""
         if self.signum is None:
             raise ValueError("no signal was caught")
-        return exit_status(self.signum)
+        return ExitStatus.from_signal(self.signum)
 
     def on_signal(self, wake: Callable[[], None]) -> None:
         """Call ``wake`` at the first signal (on another thread), or now if it has come."""
@@ -87,13 +91,32 @@ class SignalStop:
             yield item
 
     def __enter__(self) -> SignalStop:
-        if threading.current_thread() is not threading.main_thread():
-            return self
+        self.catch()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def catch(self) -> None:
+        """Catch the signals from now until ``release()``; nothing if they already are."""
+        if (
+            self._writer is not None
+            or self._finished.is_set()
+            or threading.current_thread() is not threading.main_thread()
+        ):
+            return
         caught = [
             signum for signum in self._signals if signal.getsignal(signum) is not signal.SIG_IGN
         ]
         if not caught:
-            return self
+            return
+        import socket  # here, not at start-up: --help and --version catch nothing
+
         self._caught = frozenset(caught)
         reader, self._writer = socket.socketpair()
         self._writer.setblocking(False)  # the C-level handler must never block on it
@@ -108,14 +131,9 @@ class SignalStop:
             # Python's handler has nothing to do: it is there so that the signal neither
             # ends the process nor raises; the signal reaches the watcher through the socket.
             self._previous[signum] = signal.signal(signum, _ignore)
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def release(self) -> None:
+        """Put back the handlers that were there before ``catch()``."""
         if self._writer is None:
             return
         for signum, previous in self._previous.items():
@@ -137,8 +155,9 @@ class SignalStop:
                         for wake in list(self._wakes):
                             wake()
                     elif not self._finished.wait(self._grace):
-                        # The shutdown is stuck, most likely writing to an output nobody reads.
-                        os._exit(self.status)
+                        # The shutdown is stuck, most likely writing to an output nobody reads:
+                        # flushing anything would block as well.
+                        leave_now(self.status)
                     else:
                         return
 

@@ -10,9 +10,7 @@ midway leaves the old cache whole.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,13 +18,13 @@ from dataclasses import dataclass
 from ..core.inputs import InputLine
 from ..core.results import Result
 from ..core.urls import url_key
+from ..errors import CacheError as CacheError  # importable here too, as before
 
 FORMAT_KEY = "fetchpool-cache"
 FORMAT_VERSION = 1
 
-
-class CacheError(Exception):
-    """The cache file exists but cannot be read as a fetchpool cache."""
+# How long an ok result stays fresh (--max-age), as the command line writes it.
+DEFAULT_MAX_AGE = "1d"
 
 
 @dataclass(frozen=True)
@@ -53,6 +51,8 @@ class Cache:
         Raises CacheError when the file exists but is not a fetchpool cache, so
         that a mistyped path never overwrites some other file.
         """
+        import json  # here, not at start-up: only a run with --cache needs it
+
         try:
             with open(path, encoding="utf-8") as stream:
                 data = json.load(stream)
@@ -136,6 +136,9 @@ class Cache:
                 for key, e in kept.items()
             },
         }
+        import json
+        import tempfile
+
         directory = os.path.dirname(os.path.abspath(self.path))
         descriptor, temporary = tempfile.mkstemp(
             prefix=".fetchpool-cache-", suffix=".tmp", dir=directory

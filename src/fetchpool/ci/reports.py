@@ -6,10 +6,7 @@ import json
 from collections.abc import Iterator
 
 from ..core.results import Result
-
-
-class ReportError(Exception):
-    """A report file cannot be opened, or a line of it is not a fetchpool result."""
+from ..errors import ReportError as ReportError  # importable here too, as before
 
 
 def read_results(path: str) -> Iterator[Result]:

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError as ConfigError  # importable here too, as before
+
 CONFIG_NAME = "fetchpool.toml"
 PYPROJECT_NAME = "pyproject.toml"
-
-
-class ConfigError(Exception):
-    """A config file that cannot be read, or that sets something it may not."""
 
 
 @dataclass(frozen=True)

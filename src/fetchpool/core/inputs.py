@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from ..errors import InputError as InputError  # importable here too, as before
+
 # Longer lines are reported, not fetched: no server takes URLs this long, and a
 # line with no newline in sight must not grow without bound in memory.
 MAX_LINE_BYTES = 64 * 1024
@@ -37,10 +39,6 @@ class InputLine:
     error: str | None = None
     # Where on the line the URL starts, from 1, when the source is a document; else 0.
     column: int = 0
-
-
-class InputError(Exception):
-    """A source could not be opened or read."""
 
 
 def check_source(path: str) -> str | None:

@@ -31,14 +31,6 @@ class Written:
     unreported: int = 0
     seconds: float | None = None
 
-    def fails(self, fail_on: str, baseline: Baseline | None = None) -> bool:
-        """Whether the run fails under ``--fail-on`` (any, broken or new)."""
-        if fail_on == "broken":
-            return self.tally.broken > 0
-        if fail_on == "new":
-            return baseline is not None and bool(baseline.comparison.newly_broken)
-        return not self.tally.all_ok
-
 
 class _ReaderWatch:
     """While results go to a pipe, notices at once that its reader went away (``| head -1``).
@@ -96,14 +88,17 @@ def write_report(
     format_name: str,
     stream: TextIO,
     *,
-    progress: bool = False,
+    progress: TextIO | None = None,
+    terminal: bool = False,
     baseline: Baseline | None = None,
 ) -> Written:
     """Write every result in ``format_name`` to ``stream`` as it arrives.
 
-    ``results`` is a running ``Checks`` (with a live progress display on
-    standard error when ``progress``) or any iterator of Results (merged
-    reports). A run cut short by ``Checks.interrupt()`` (a signal) ends with
+    ``results`` is a running ``Checks`` (with a live progress display on the
+    terminal ``progress``, when given) or any iterator of Results (merged
+    reports). ``terminal`` says that ``stream`` is a terminal, the one the
+    display is on: results are then printed above the display, not through it.
+    A run cut short by ``Checks.interrupt()`` (a signal) ends with
     the results already finished, in order, and the output closed as for a
     whole run; ``interrupted`` and ``unreported`` say so. Errors reading the
     input or writing the output (a closed pipe: BrokenPipeError, raised as soon
@@ -115,18 +110,18 @@ def write_report(
 
     written = Written()
     checks = results if isinstance(results, Checks) else None
-    terminal = stream is sys.stdout and sys.stdout.isatty()
     display = StatusDisplay(
-        sys.stderr,
-        enabled=progress and checks is not None,
+        progress,
+        enabled=progress is not None and checks is not None,
         redirect_stdout=terminal,
         state=checks.state if checks is not None else None,
     )
 
     watch = _ReaderWatch(stream, checks.close if checks is not None else None)
     with display, watch:
-        # Made inside the display, so that what goes to the terminal appears above it.
-        writer = make_writer(format_name, sys.stdout if terminal else stream)
+        # Made inside the display, on the standard output it puts in place (which prints
+        # above it) when the results go to its terminal.
+        writer = make_writer(format_name, sys.stdout if terminal and display.enabled else stream)
 
         def take(result: Result) -> None:
             writer.write(result)

@@ -40,7 +40,8 @@ def describe_wait(state: PoolState, now: float | None = None) -> str | None:
 
 
 class StatusDisplay:
-    """A Rich progress display on ``stream`` while results come in, when it is a terminal.
+    """A Rich progress display on ``stream`` (a terminal) while results come in, when
+    ``enabled``.
 
     With ``redirect_stdout``, anything written to ``sys.stdout`` meanwhile is
     printed above the display instead of through it. ``state``, when given, is
@@ -50,13 +51,13 @@ class StatusDisplay:
 
     def __init__(
         self,
-        stream: TextIO,
+        stream: TextIO | None,
         enabled: bool,
         redirect_stdout: bool,
         state: Callable[[], PoolState] | None = None,
     ) -> None:
         self.stream = stream
-        self.enabled = enabled
+        self.enabled = enabled and stream is not None
         self._state = state
         self._redirect = redirect_stdout
         self._progress: Progress | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
@@ -93,10 +92,9 @@ def _describe(result: Result) -> str:
     return f"{place}  {printable(result.url)} -> {printable(result.error or str(result.status))}"
 
 
-def print_summary(line: str, stream: TextIO | None = None, all_ok: bool = True) -> None:
-    """Write the summary line, coloured when the stream is a terminal."""
-    stream = stream or sys.stderr
-    if stream.isatty():
+def print_summary(line: str, stream: TextIO, all_ok: bool = True, terminal: bool = False) -> None:
+    """Write the summary line to ``stream``, coloured when it is a ``terminal``."""
+    if terminal:
         from rich.console import Console
 
         Console(file=stream, highlight=False).print(line, style="green" if all_ok else "yellow")

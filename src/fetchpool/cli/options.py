@@ -1,0 +1,373 @@
+"""The command line's options, each declared once, with its default and its choices
+taken from where the library keeps them: ``Options``, the writer registry, ``status``.
+
+Every option can also come from a FETCHPOOL_<OPTION> environment variable or a config
+file (see config.py); the command line wins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from click.core import ParameterSource
+from click.shell_completion import CompletionItem
+
+from ..ci.cache import DEFAULT_MAX_AGE
+from ..core.options import MAX_WORKERS_LIMIT, METHODS, Accept, Options, parse_duration, parse_header
+from ..render import FORMATS
+from ..status import DEFAULT_FAIL_ON, FAIL_ON
+from .group import MERGE
+
+ENV_PREFIX = "FETCHPOOL_"
+CONFIG_META = "fetchpool.config"
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+F = TypeVar("F", bound=Callable[..., Any])
+Callback = Callable[[click.Context, click.Parameter, Any], Any]
+
+# The library's defaults, which the options show and use.
+DEFAULTS = Options()
+
+
+class Option(click.Option):
+    """An option that FETCHPOOL_<LONG NAME> and the config key <long-name> can also set."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.envvar is None and self.config_key:
+            self.envvar = ENV_PREFIX + self.config_key.upper().replace("-", "_")
+
+    @property
+    def config_key(self) -> str | None:
+        longs = [opt[2:] for opt in self.opts if opt.startswith("--")]
+        return longs[0] if longs else None
+
+
+class _LineList(click.types.StringParamType):
+    """Text that may hold spaces: one value per line when it comes from an environment
+    variable, not one per word."""
+
+    envvar_list_splitter = "\n"
+
+
+def option(*decls: str, **attrs: Any) -> Callable[[F], F]:
+    return click.option(*decls, cls=Option, **attrs)
+
+
+def parsed(parse: Callable[[str], Any], *, skip_blank: bool = False) -> Callback:
+    """A callback that gives the command ``parse(value)``, or a tuple of them for a
+    repeatable option; a ValueError from ``parse`` is a usage error naming the option.
+
+    None stays None. Of a repeatable option's values, empty ones (a blank line in
+    FETCHPOOL_<OPTION>) are left out, and with ``skip_blank`` those of spaces too.
+    """
+
+    kept: Callable[[str], str] = str.strip if skip_blank else str
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        try:
+            if value is None:
+                return None
+            if isinstance(value, tuple):
+                return tuple(parse(each) for each in value if kept(each))
+            return parse(str(value))  # a number from a config file is text here too
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+
+    return callback
+
+
+def _compile_pattern(text: str) -> Any:
+    from ..ci.selection import compile_pattern
+
+    return compile_pattern(text)
+
+
+def _parse_shard(text: str) -> Any:
+    from ..ci.selection import Shard
+
+    return Shard.parse(text)
+
+
+def _config(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Load the config file (named, or found upwards) into ``ctx.default_map``.
+
+    Eager, so it runs before the options whose defaults it sets. Raises ConfigError.
+    """
+    from .config import find_config, load_config
+
+    if ctx.resilient_parsing:  # shell completion: never fail on a config file
+        return value
+    path = Path(value) if value else find_config(Path.cwd())
+    if path is None:
+        return None
+    defaults = load_config(path, _config_settings(ctx.command))
+    ctx.meta[CONFIG_META] = str(path)
+    subcommand = ctx.command.commands.get(MERGE) if isinstance(ctx.command, click.Group) else None
+    merge_names = {p.name for p in subcommand.params} if subcommand else set()
+    ctx.default_map = {
+        **(ctx.default_map or {}),
+        **defaults,
+        MERGE: {name: value for name, value in defaults.items() if name in merge_names},
+    }
+    return str(path)
+
+
+def _config_settings(command: click.Command) -> dict[str, Any]:
+    from .config import Setting
+
+    settings = {}
+    for param in command.params:
+        if isinstance(param, Option) and param.config_key and param.name != "config":
+            settings[param.config_key] = Setting(
+                param=param.name or param.config_key,
+                multiple=param.multiple,
+                path=isinstance(param.type, click.Path),
+            )
+    return settings
+
+
+def where_from(exc: click.UsageError) -> str:
+    """For a bad value: which environment variable or config file it came from."""
+    param = getattr(exc, "param", None)
+    ctx = exc.ctx
+    if param is None or ctx is None or param.name is None:
+        return ""
+    source = ctx.get_parameter_source(param.name)
+    if source == ParameterSource.ENVIRONMENT and isinstance(param, Option) and param.envvar:
+        return f" (from ${param.envvar})"
+    if source == ParameterSource.DEFAULT_MAP and CONFIG_META in ctx.meta:
+        return f" (from {ctx.meta[CONFIG_META]})"
+    return ""
+
+
+def _complete_sources(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Files, and the ``merge`` subcommand where it can go (first, with no file matching)."""
+    items: list[Any] = [CompletionItem(incomplete, type="file")]
+    if incomplete and MERGE.startswith(incomplete) and not ctx.params.get("sources"):
+        directory, prefix = os.path.split(incomplete)
+        with contextlib.suppress(OSError):
+            if not directory and not any(name.startswith(prefix) for name in os.listdir(".")):
+                items = [CompletionItem(MERGE)]
+    return items
+
+
+def _all(decorators: Sequence[Callable[[Any], Any]]) -> Callable[[F], F]:
+    """One decorator for several, listed in the order --help shows them."""
+
+    def apply(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+# What to check and how: the main command's own.
+check_options = _all(
+    [
+        click.argument(
+            "sources", metavar="[SOURCE]...", nargs=-1, shell_complete=_complete_sources
+        ),
+        option(
+            "--config",
+            type=click.Path(dir_okay=False),
+            default=None,
+            is_eager=True,
+            expose_value=False,
+            callback=_config,
+            metavar="FILE",
+            help="Read option defaults from this TOML file.  [default: fetchpool.toml, or"
+            " pyproject.toml with [tool.fetchpool], here or in a directory above]",
+        ),
+        option(
+            "-w",
+            "--max-workers",
+            type=click.IntRange(1, MAX_WORKERS_LIMIT),
+            default=DEFAULTS.max_workers,
+            show_default=True,
+            help="Threads fetching at once.",
+        ),
+        option(
+            "-t",
+            "--timeout",
+            type=click.FloatRange(0, min_open=True),
+            default=DEFAULTS.timeout,
+            show_default=True,
+            help="Seconds for one attempt: connecting, the status and headers, and what is"
+            " read of the body.",
+        ),
+        option(
+            "-m",
+            "--max-time",
+            type=click.FloatRange(0, min_open=True),
+            default=DEFAULTS.max_time,
+            help="Seconds for a URL as a whole: every attempt, redirect and wait."
+            "  [default: no cap]",
+        ),
+        option(
+            "-r",
+            "--retries",
+            type=click.IntRange(0, 100),
+            default=DEFAULTS.retries,
+            show_default=True,
+            help="Retries of connection errors, timeouts, 429, 502, 503 and 504.",
+        ),
+        option(
+            "--max-retry-wait",
+            type=click.FloatRange(0),
+            default=DEFAULTS.max_retry_wait,
+            show_default=True,
+            help="Longest wait before a retry, Retry-After included (seconds).",
+        ),
+        option(
+            "-X",
+            "--method",
+            type=click.Choice(METHODS, case_sensitive=False),
+            default=DEFAULTS.method,
+            show_default=True,
+            metavar="|".join(METHODS),
+            help="Request method; HEAD answers of 400 and up are re-checked with GET.",
+        ),
+        option(
+            "-H",
+            "--header",
+            "headers",
+            type=_LineList(),
+            multiple=True,
+            callback=parsed(parse_header, skip_blank=True),
+            metavar="'NAME: VALUE'",
+            help="Extra request header; repeatable.",
+        ),
+        option(
+            "-A",
+            "--user-agent",
+            default=DEFAULTS.user_agent,
+            show_default=True,
+            help="User-Agent header.",
+        ),
+        option(
+            "--follow/--no-follow",
+            default=DEFAULTS.follow,
+            show_default=True,
+            help=f"Follow redirects ({DEFAULTS.max_redirects} at most).",
+        ),
+        option(
+            "-a",
+            "--accept",
+            default=str(DEFAULTS.accept),
+            show_default=True,
+            callback=parsed(Accept.parse),
+            metavar="CODES",
+            help="Status codes counted as ok, e.g. 200-299,401.",
+        ),
+        option(
+            "--per-host",
+            type=click.IntRange(1),
+            default=DEFAULTS.per_host,
+            help="Most requests in flight to any one host.  [default: no cap]",
+        ),
+        option(
+            "--rate",
+            type=click.FloatRange(0, min_open=True),
+            default=DEFAULTS.rate,
+            help="Most requests per second to any one host.  [default: no cap]",
+        ),
+        option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates."),
+        option(
+            "--ca-bundle",
+            type=click.Path(exists=True, dir_okay=False),
+            default=None,
+            help="Verify TLS certificates against this CA bundle.",
+        ),
+        option(
+            "--include",
+            type=_LineList(),
+            multiple=True,
+            callback=parsed(_compile_pattern),
+            metavar="REGEX",
+            help="Check only URLs this regular expression matches (searched anywhere in the"
+            " URL); repeatable: any may match.",
+        ),
+        option(
+            "--exclude",
+            type=_LineList(),
+            multiple=True,
+            callback=parsed(_compile_pattern),
+            metavar="REGEX",
+            help="Skip URLs this regular expression matches; repeatable.",
+        ),
+        option(
+            "--dedupe",
+            is_flag=True,
+            help="Fetch each distinct URL once (ignoring #fragments); every line still gets"
+            " a result.",
+        ),
+        option(
+            "--shard",
+            default=None,
+            callback=parsed(_parse_shard),
+            metavar="K/N",
+            help="Check only the K-th of N shares of the input, split by host, e.g. 2/4.",
+        ),
+        option(
+            "--cache",
+            type=click.Path(dir_okay=False),
+            default=None,
+            metavar="FILE",
+            help="Skip URLs this cache file says were ok within --max-age; record this run's.",
+        ),
+        option(
+            "--max-age",
+            default=DEFAULT_MAX_AGE,
+            show_default=True,
+            callback=parsed(parse_duration),
+            metavar="DURATION",
+            help="How long an ok result stays in --cache: 30m, 12h, 1d, 1h30m ...",
+        ),
+    ]
+)
+
+# Where the results go and what fails the run: the main command's and merge's.
+report_options = _all(
+    [
+        option(
+            "--fail-on",
+            type=click.Choice(FAIL_ON),
+            default=DEFAULT_FAIL_ON,
+            show_default=True,
+            help="Exit 1 for any URL not ok, only for broken ones (not inconclusive),"
+            " or only for broken ones that were not broken in --baseline.",
+        ),
+        option(
+            "--baseline",
+            type=click.Path(dir_okay=False),
+            default=None,
+            metavar="FILE",
+            help="An earlier run's -f jsonl report: list newly broken, fixed and still broken"
+            " URLs.",
+        ),
+        option(
+            "-f",
+            "--format",
+            "format_name",
+            type=click.Choice(tuple(FORMATS)),
+            default=None,
+            help="Output format.  [default: table on a terminal, else plain; with -o, by file"
+            " suffix]",
+        ),
+        option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, writable=True),
+            default=None,
+            help="Write results to this file instead of standard output (- is standard output).",
+        ),
+        option("-q", "--quiet", is_flag=True, help="No progress display and no summary."),
+    ]
+)
