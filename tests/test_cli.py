@@ -70,9 +70,9 @@ def seen_options(monkeypatch: pytest.MonkeyPatch) -> list[Options]:
     real = fetchpool.core.run.Run
 
     class Spy(real):  # type: ignore[misc, valid-type]
-        def __init__(self, items, options=None, lookup=None):
+        def __init__(self, items, options=None, *args):
             seen.append(options)
-            super().__init__(items, options, lookup)
+            super().__init__(items, options, *args)
 
     monkeypatch.setattr(fetchpool.ci.checks, "Run", Spy)
     return seen
@@ -215,11 +215,14 @@ def test_a_missing_file_is_named_in_one_line_and_exit_2(
     assert len(web.calls) == 0
 
 
-def test_a_directory_as_source_is_a_usage_error(tmp_path: Path) -> None:
-    outcome = run_main(str(tmp_path))
-    assert outcome.exit_code == 2
-    assert str(tmp_path) in outcome.stderr
-    assert len(outcome.stderr.splitlines()) == 1
+def test_a_directory_as_source_is_walked_for_documents(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("[here](a.md) and [gone](b.md)\n")
+    outcome = run_main("--offline", "-f", "plain", str(tmp_path))
+    assert outcome.exit_code == 1
+    assert outcome.stdout.splitlines() == [
+        f"a.md\tOK\t\t{tmp_path / 'a.md'}:1:8",
+        f"b.md\tERR\tfile not found\t{tmp_path / 'a.md'}:1:25",
+    ]
 
 
 def test_an_unwritable_output_file_is_a_usage_error(
@@ -262,6 +265,12 @@ EVERY_OPTION = [
     "--shard K/N",
     "--cache FILE",
     "--max-age DURATION",
+    "--input-format [urls|markdown|html|rst]",
+    "--offline",
+    "--root-dir DIR",
+    "--base-url URL",
+    "--check-fragments",
+    "--dump",
     "--fail-on [any|broken|new]",
     "--baseline FILE",
     "-f, --format [table|plain|jsonl|json|csv|junit|markdown|github]",

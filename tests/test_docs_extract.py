@@ -9,8 +9,8 @@ import pytest
 
 from fetchpool.docs.anchors import Slugger
 from fetchpool.docs.extract import anchors_of, links_of
-from fetchpool.docs.kinds import DocumentKind, kind_of
 from fetchpool.docs.markers import disabled_lines
+from fetchpool.docs.options import DocumentKind, kind_of
 from fetchpool.docs.walk import documents
 
 DOCUMENTS = Path(__file__).parent / "documents"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fetchpool.docs.kinds import DocumentKind
-from fetchpool.docs.sources import DocumentOptions, DocumentReader, LocalLine, has_documents
+from fetchpool.docs.options import DocumentKind, DocumentOptions
+from fetchpool.docs.sources import DocumentReader, LocalLine, has_documents
 
 DOCUMENTS = Path(__file__).parent / "documents"
 

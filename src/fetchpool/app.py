@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .ci.cache import DEFAULT_MAX_AGE
 from .core.options import Options, parse_duration
+from .docs.options import DocumentOptions
 from .environment import Environment
 from .errors import OutputError, ReportError, UsageError
 from .status import DEFAULT_FAIL_ON, ExitStatus, FailOn, decide_status
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .ci.checks import Checks
     from .ci.selection import Selection
     from .core.results import Result
+    from .docs.sources import DocumentReader
     from .render.output import Written
     from .signals import SignalStop
 
@@ -71,6 +73,10 @@ class CheckPlan:
     # The --cache file, and how long (seconds) an ok result in it stays fresh.
     cache: str | None = None
     max_age: float = parse_duration(DEFAULT_MAX_AGE)
+    # How documents (Markdown, HTML, reST files and folders of them) are read.
+    documents: DocumentOptions = field(default_factory=DocumentOptions)
+    # Whether #fragments of web pages are looked for in the pages.
+    check_fragments: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     from .ci.cache import Cache
     from .ci.checks import Checks
     from .core.inputs import read_sources
+    from .docs.sources import DocumentReader, has_documents
 
     report = plan.report
     _check_sources(plan.sources)
@@ -125,15 +132,70 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     _raise_open_file_limit()
     # Caught from before the run starts until its output is closed (and, with the
     # caller's stop, beyond), so that no signal comes between a result and its write.
+    reader = DocumentReader(plan.documents)
+    documents = has_documents(plan.sources, plan.documents)
     with _catching(stop) as caught:
 
         def start() -> Checks:
-            lines = read_sources(plan.sources, env.stdin)
-            checks = Checks(lines, plan.options, plan.selection, plan.dedupe, cache)
+            anchors_of: Callable[[str], set[str]] | None = None
+            if plan.check_fragments:
+                from .docs.html import html_anchors
+
+                anchors_of = html_anchors
+            if documents:
+                # A link used on many pages is fetched once; every use gets its result.
+                lines = reader.read(plan.sources, env.stdin)
+                checks = Checks(
+                    lines,
+                    plan.options,
+                    plan.selection,
+                    dedupe=True,
+                    cache=cache,
+                    known=reader.local_result,
+                    anchors_of=anchors_of,
+                )
+            else:
+                lines = read_sources(plan.sources, env.stdin)
+                checks = Checks(
+                    lines, plan.options, plan.selection, plan.dedupe, cache, anchors_of=anchors_of
+                )
             caught.on_signal(checks.interrupt)
             return checks
 
-        return _write(start, report, output, env, caught, baseline=baseline, cache=cache)
+        return _write(
+            start, report, output, env, caught, baseline=baseline, cache=cache, reader=reader
+        )
+
+
+def dump(plan: CheckPlan, env: Environment) -> Outcome:
+    """Write each link ``plan.sources`` hold, ``SOURCE:LINE[:COLUMN]<TAB>URL``, one a line,
+    in input order (after --include, --exclude and --shard), and check none: what a run
+    would check, links to local files included. Raises as ``check`` does for sources."""
+    from .core.inputs import read_sources
+    from .docs.sources import DocumentReader, has_documents
+    from .render.text import printable
+
+    _check_sources(plan.sources)
+    if has_documents(plan.sources, plan.documents):
+        lines = DocumentReader(plan.documents).read(plan.sources, env.stdin)
+    else:
+        lines = read_sources(plan.sources, env.stdin)
+    if plan.selection is not None and plan.selection.active:
+        lines = plan.selection.select(lines)
+    output = _output_file(plan.report.output)
+    try:
+        with _open_output(output, env) as stream:
+            for item in lines:
+                if item.error is None:
+                    place = f"{item.source}:{item.line}" + (
+                        f":{item.column}" if item.column else ""
+                    )
+                    stream.write(f"{printable(place)}\t{printable(item.text)}\n")
+    except OSError as exc:
+        if _reader_gone(exc):
+            return Outcome(ExitStatus.BROKEN_PIPE)
+        raise OutputError(f"cannot write the links: {exc.strerror or exc}") from exc
+    return Outcome(ExitStatus.OK)
 
 
 def merge(plan: MergePlan, env: Environment, stop: SignalStop | None = None) -> Outcome:
@@ -190,6 +252,7 @@ def _write(
     baseline: Baseline | None = None,
     cache: Cache | None = None,
     merged: int | None = None,
+    reader: DocumentReader | None = None,
 ) -> Outcome:
     """Open the output, write what ``results()`` yields (a running Checks, or merged
     reports), close the output; then save the cache and print the summary."""
@@ -223,7 +286,8 @@ def _write(
         except OSError as exc:
             env.stderr.write(f"fetchpool: warning: cannot write cache {cache.path!r}: {exc}\n")
     if not report.quiet:
-        _summarise(written, env, stop, checks, baseline, merged)
+        left_out = reader.left_out if reader is not None else 0
+        _summarise(written, env, stop, checks, baseline, merged, left_out)
     return Outcome(decide_status(written.tally, report.fail_on, baseline, stop.signum), written)
 
 
@@ -234,6 +298,7 @@ def _summarise(
     checks: Checks | None,
     baseline: Baseline | None,
     merged: int | None,
+    left_out: int = 0,
 ) -> None:
     """The summary line on standard error, then the comparison with the baseline."""
     from .render.summary import baseline_lines, print_summary, summary_line
@@ -247,6 +312,7 @@ def _summarise(
         merged=merged,
         held=checks.held if checks else None,
         interrupted=interrupted,
+        left_out=left_out,
     )
     all_ok = written.tally.all_ok and not interrupted
     print_summary(line, env.stderr, all_ok=all_ok, terminal=env.stderr_isatty)
@@ -342,6 +408,8 @@ def _check_sources(sources: Iterable[str]) -> None:
     from .core.inputs import check_source
 
     for source in sources:
+        if source != "-" and os.path.isdir(source):
+            continue  # a folder of documents: walked when reached
         problem = None if source == "-" else check_source(source)
         if problem:
             raise UsageError(f"cannot read {source!r}: {problem}")

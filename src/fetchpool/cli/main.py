@@ -23,12 +23,13 @@ from click.core import ParameterSource
 from .. import __version__
 from ..app import CheckPlan, MergePlan, Outcome, Report
 from ..core.options import Accept, Options
+from ..docs.options import DocumentKind, DocumentOptions
 from ..environment import Environment
 from ..errors import FetchpoolError
 from ..signals import SignalStop
 from ..status import ExitStatus, FailOn, leave_now
 from .group import MERGE, MainGroup
-from .options import CONTEXT, check_options, report_options, where_from
+from .options import CONTEXT, check_options, document_options, report_options, where_from
 
 if TYPE_CHECKING:
     from ..ci.selection import Shard
@@ -69,6 +70,7 @@ def _session(ctx: click.Context) -> _Session:
     " [tool.fetchpool] (e.g. max-workers = 8); the command line wins.",
 )
 @check_options
+@document_options
 @report_options
 @click.version_option(__version__, "-V", "--version", prog_name="fetchpool")
 @click.pass_context
@@ -94,6 +96,12 @@ def cli(
     shard: Shard | None,
     cache: str | None,
     max_age: float,
+    input_format: str | None,
+    offline: bool,
+    root_dir: str | None,
+    base_url: str | None,
+    check_fragments: bool,
+    dump: bool,
     fail_on: str,
     baseline: str | None,
     format_name: str | None,
@@ -138,6 +146,12 @@ def cli(
         rate=rate,
         verify=False if insecure else (ca_bundle or True),
     )
+    documents = DocumentOptions(
+        kind=DocumentKind(input_format) if input_format else None,
+        offline=offline,
+        root_dir=root_dir,
+        base_url=base_url,
+    )
     plan = CheckPlan(
         sources,
         options,
@@ -146,7 +160,11 @@ def cli(
         dedupe=dedupe,
         cache=cache,
         max_age=max_age,
+        documents=documents,
+        check_fragments=check_fragments,
     )
+    if dump:
+        return app.dump(plan, env)
     return app.check(plan, env, session.stop)
 
 

@@ -19,6 +19,7 @@ from click.shell_completion import CompletionItem
 
 from ..ci.cache import DEFAULT_MAX_AGE
 from ..core.options import MAX_WORKERS_LIMIT, METHODS, Accept, Options, parse_duration, parse_header
+from ..docs.options import DocumentKind
 from ..render import FORMATS
 from ..status import DEFAULT_FAIL_ON, FAIL_ON
 from .group import MERGE
@@ -329,6 +330,50 @@ check_options = _all(
             callback=parsed(parse_duration),
             metavar="DURATION",
             help="How long an ok result stays in --cache: 30m, 12h, 1d, 1h30m ...",
+        ),
+    ]
+)
+
+# How SOURCEs that are documents are read: the main command's.
+document_options = _all(
+    [
+        option(
+            "--input-format",
+            type=click.Choice([kind.value for kind in DocumentKind]),
+            default=None,
+            help="Read every SOURCE that is not a folder as this: a URL list, or a document"
+            " whose links are checked.  [default: by suffix (.md .markdown .html .htm .rst),"
+            " else urls]",
+        ),
+        option(
+            "--offline",
+            is_flag=True,
+            help="In documents, check only links to local files and their #anchors, no web links.",
+        ),
+        option(
+            "--root-dir",
+            type=click.Path(file_okay=False),
+            default=None,
+            metavar="DIR",
+            help="Resolve /-rooted links in documents to files under DIR.",
+        ),
+        option(
+            "--base-url",
+            default=None,
+            metavar="URL",
+            help="Check links to files in documents as web links under URL instead (with"
+            " --root-dir as the site's root).",
+        ),
+        option(
+            "--check-fragments",
+            is_flag=True,
+            help="For web links with a #fragment, look for the anchor in the page (HTML, up"
+            " to 4 MiB).",
+        ),
+        option(
+            "--dump",
+            is_flag=True,
+            help="Print each link found, with where it is (SOURCE:LINE:COLUMN), and check none.",
         ),
     ]
 )

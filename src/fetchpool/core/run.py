@@ -81,11 +81,10 @@ class Run(Iterator[Result]):
         )
 
     def _shortcut(self, item: InputLine) -> Result | None:
-        """A Result known without fetching: a rejected line, or what ``lookup`` knows."""
-        known = self.fetcher.reject(item)
-        if known is None and self._lookup is not None:
-            known = self._lookup(item)
-        return known
+        """A Result known without fetching: what ``lookup`` knows (a link to a local file
+        is no URL, yet has a result), or a rejected line."""
+        known = self._lookup(item) if self._lookup is not None else None
+        return known if known is not None else self.fetcher.reject(item)
 
     @property
     def in_flight(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .found import Found
-from .kinds import DocumentKind
+from .options import DocumentKind
 
 
 def links_of(text: str, kind: DocumentKind) -> Iterator[Found]:

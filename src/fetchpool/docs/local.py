@@ -9,7 +9,7 @@ from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from ..core.failures import FailureKind
-from .kinds import DocumentKind, kind_of
+from .options import DocumentKind, kind_of
 
 # Schemes that name no file and no web page to check (mail, phone, scripts, inline data).
 SKIPPED_SCHEMES = frozenset({"mailto", "tel", "javascript", "data", "irc", "ftp", "ssh", "news"})

@@ -14,29 +14,13 @@ from ..core.failures import FailureKind
 from ..core.inputs import InputError, InputLine, read_sources
 from ..core.results import Result
 from .extract import links_of
-from .kinds import DocumentKind, kind_of
 from .local import Verdict, check, is_remote, is_skipped, resolve
 from .markers import disabled_lines
+from .options import DocumentKind, DocumentOptions, kind_of
 from .walk import documents
 
 # A document is read whole to find its links; past this size it is reported, not read.
 MAX_DOCUMENT = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class DocumentOptions:
-    """How documents are read.
-
-    ``kind`` forces how every SOURCE that is not a folder is read (for standard
-    input or an odd suffix); ``offline`` leaves web links out; ``root_dir``
-    resolves ``/``-rooted links to files; ``base_url`` turns links to files into
-    links to that site instead.
-    """
-
-    kind: DocumentKind | None = None
-    offline: bool = False
-    root_dir: str | None = None
-    base_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +57,7 @@ class DocumentReader:
                     yield from self._document(path, kind_of(path) or DocumentKind.MARKDOWN)
                 continue
             kind = forced or (kind_of(source) if source != "-" else None)
-            if kind in (None, DocumentKind.URLS):
+            if kind is None or kind is DocumentKind.URLS:
                 yield from read_sources([source], stdin)
             else:
                 yield from self._document(source, kind, stdin)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .kinds import kind_of
+from .options import kind_of
 
 
 def documents(root: str) -> Iterator[str]:

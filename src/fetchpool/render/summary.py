@@ -24,6 +24,7 @@ def summary_line(
     merged: int | None = None,
     held: Mapping[str, float] | None = None,
     interrupted: bool = False,
+    left_out: int = 0,
 ) -> str:
     """One line: the counts, the wall time and the rate; then the failure classes, the
     cached results and the lines left out, when there are any.
@@ -31,7 +32,8 @@ def summary_line(
     An ``interrupted`` run says so, with how many URLs in flight went ``unreported``
     (which implies ``interrupted``). ``seconds`` is None for merged reports, whose
     wall time says nothing; ``merged`` is then how many reports were merged.
-    ``held`` is how long hosts asked to be left alone (Retry-After), in seconds by host.
+    ``held`` is how long hosts asked to be left alone (Retry-After), in seconds by host;
+    ``left_out`` how many web links in documents were not checked (``--offline``).
     """
     text = (
         f"{_count(tally.total, 'URL')}: {tally.ok} ok, {tally.failed} failed,"
@@ -51,6 +53,8 @@ def summary_line(
         extras.append(f"{tally.cached} ok from cache")
     if skipped:
         extras.append(f"{_count(skipped, 'line')} not selected")
+    if left_out:
+        extras.append(f"{_count(left_out, 'web link')} not checked (offline)")
     if held:
         extras.append(_describe_held(held))
     if unreported:

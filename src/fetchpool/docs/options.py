@@ -1,8 +1,9 @@
-"""Which kind of document a file is, by its name."""
+"""How documents are read: which kind a file is, by its name, and the options a run gives."""
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 
 class DocumentKind(str, enum.Enum):
@@ -27,3 +28,19 @@ def kind_of(name: str) -> DocumentKind | None:
     """The kind of document ``name`` is by its suffix, or None for any other file."""
     dot = name.rfind(".")
     return _SUFFIXES.get(name[dot:].lower()) if dot >= 0 else None
+
+
+@dataclass(frozen=True)
+class DocumentOptions:
+    """How documents are read.
+
+    ``kind`` forces how every SOURCE that is not a folder is read (for standard
+    input or an odd suffix); ``offline`` leaves web links out; ``root_dir``
+    resolves ``/``-rooted links to files; ``base_url`` turns links to files into
+    links to that site instead.
+    """
+
+    kind: DocumentKind | None = None
+    offline: bool = False
+    root_dir: str | None = None
+    base_url: str | None = None
