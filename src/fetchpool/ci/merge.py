@@ -1,7 +1,7 @@
 """``fetchpool merge``: shards' jsonl reports as one run's results, in input order.
 
 Every shard reads the same sources in the same order and writes its share in
-that order, so each report is sorted by (source position, line). The order of
+that order, so each report is sorted by (source position, line, column). The order of
 the sources is learnt from the reports in a first pass (each lists its
 sources in command-line order), then the reports are merged like sorted
 lists, one result per report in memory at a time.
@@ -74,24 +74,26 @@ def merge_reports(paths: Sequence[str]) -> Iterator[Result]:
     """
     order = source_order(paths)
 
-    def keyed(index: int, path: str) -> Iterator[tuple[int, int, int, int, Result]]:
-        last = (-1, -1)
+    def keyed(index: int, path: str) -> Iterator[tuple[int, int, int, int, int, Result]]:
+        last = (-1, -1, -1)
         for number, result in enumerate(read_results(path)):
-            place = (order[result.source], result.line)
+            # A line of a document may hold several links: the column tells them apart.
+            place = (order[result.source], result.line, result.column)
             if place < last:
                 raise ReportError(
                     f"{path}: {result.source}:{result.line} comes after line {last[1]};"
                     " merge takes each shard's report as fetchpool wrote it"
                 )
             last = place
-            yield place[0], place[1], index, number, result
+            yield place[0], place[1], place[2], index, number, result
 
-    previous: tuple[int, int, int] | None = None
+    previous: tuple[int, int, int, int] | None = None
     streams = [keyed(index, path) for index, path in enumerate(paths)]
-    for rank, line, index, _, result in heapq.merge(*streams):
-        if previous is not None and previous[:2] == (rank, line) and line > 0:
-            first, second = paths[previous[2]], paths[index]
+    for rank, line, column, index, _, result in heapq.merge(*streams):
+        if previous is not None and previous[:3] == (rank, line, column) and line > 0:
+            first, second = paths[previous[3]], paths[index]
             where = f"twice in {first}" if first == second else f"in both {first} and {second}"
-            raise ReportError(f"{result.source}:{line} is {where}; merge each shard's report once")
-        previous = (rank, line, index)
+            place = f"{result.source}:{line}" + (f":{column}" if column else "")
+            raise ReportError(f"{place} is {where}; merge each shard's report once")
+        previous = (rank, line, column, index)
         yield result
