@@ -226,3 +226,15 @@ def test_the_summary_says_which_hosts_were_held(
     )
     assert done.returncode == 1
     assert b"held by Retry-After: 127.0.0.1 0 s" in done.stderr
+
+
+@pytest.mark.parametrize("retry_after", ["%C2%B2", "-5", "soon", "9" * 400])
+def test_an_odd_retry_after_never_costs_the_status(
+    server: TestHTTPServer, retry_after: str
+) -> None:
+    # %C2%B2 is sent as the Latin-1 byte \xb2, a superscript two: a digit to str.isdigit.
+    [result] = fetch_all(
+        [server.url(f"/status/503?retry_after={retry_after}")],
+        Options(retries=1, backoff=0, max_retry_wait=0.01),
+    )
+    assert (result.status, result.error, result.attempts) == (503, None, 2)

@@ -191,7 +191,9 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    # ASCII digits only: "\xb2" (superscript two, as a Latin-1 header gives it) is a digit
+    # to str.isdigit, and no number to float().
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
