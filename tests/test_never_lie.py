@@ -238,3 +238,27 @@ def test_an_odd_retry_after_never_costs_the_status(
         Options(retries=1, backoff=0, max_retry_wait=0.01),
     )
     assert (result.status, result.error, result.attempts) == (503, None, 2)
+
+
+def test_a_cookie_given_with_a_header_goes_along_a_redirect_on_the_same_host(
+    server: TestHTTPServer,
+) -> None:
+    urls = [
+        server.url("/redirect-to?url=/cookie/given"),
+        # Its own cookies set along the way go with it.
+        server.url("/set-cookie/set?next=/cookie/given"),
+        server.url("/set-cookie/set?next=/cookie/set"),
+    ]
+    options = Options(max_workers=1, retries=0, headers=(("Cookie", "given=1"),))
+    results = list(fetch_all(urls, options))
+    assert [(result.status, result.error) for result in results] == [(200, None)] * 3
+    sent = [seen.headers.get("cookie") for seen in server.log if seen.path.startswith("/cookie/")]
+    assert sent == ["given=1", "given=1; set=1", "given=1; set=1"]
+
+
+def test_a_cookie_given_with_a_header_is_not_sent_to_another_host(server: TestHTTPServer) -> None:
+    other = server.url("/cookie/given").replace("127.0.0.1", "localhost")
+    options = Options(retries=0, headers=(("Cookie", "given=1"),))
+    [result] = fetch_all([server.url(f"/redirect-to?url={other}")], options)
+    assert (result.status, result.final_url) == (403, other)
+    assert "cookie" not in server.log[-1].headers

@@ -419,7 +419,7 @@ class Fetcher:
         small bound. Returns the last status, URL and Retry-After."""
         request = self._requests.prepare(method, url)
         # A redirect chain carries its cookies from hop to hop, and no further.
-        cookies: requests.cookies.RequestsCookieJar | None = None
+        cookies: _ChainCookies | None = None
         hops = 0
         while True:
             response = self._hop(request, url_deadline)
@@ -429,7 +429,8 @@ class Fetcher:
             if hops > self.options.max_redirects:
                 raise _Failure("too many redirects", False)
             if cookies is None:
-                cookies = requests.cookies.RequestsCookieJar()
+                # The first request's Cookie header is the one given with -H, if any.
+                cookies = _ChainCookies(request.headers.get("Cookie"))
             requests.cookies.extract_cookies_to_jar(cookies, request, response.raw)  # type: ignore[no-untyped-call]
             request = self._requests.next_hop(request, response, cookies)
 
@@ -538,7 +539,7 @@ class _Requests:
         self,
         request: requests.PreparedRequest,
         response: requests.Response,
-        cookies: requests.cookies.RequestsCookieJar,
+        cookies: _ChainCookies,
     ) -> requests.PreparedRequest:
         """The request following ``response``'s redirect, as a browser would send it.
 
@@ -557,10 +558,23 @@ class _Requests:
         hop.headers.pop("Cookie", None)
         if self._session.should_strip_auth(previous, target):  # type: ignore[no-untyped-call]
             hop.headers.pop("Authorization", None)
+            cookies.given = None
         if "@" in target:
             hop.prepare_auth(None, target)
         hop.prepare_cookies(cookies)
+        if cookies.given:
+            chain = hop.headers.get("Cookie")
+            hop.headers["Cookie"] = f"{cookies.given}; {chain}" if chain else cookies.given
         return hop
+
+
+class _ChainCookies(requests.cookies.RequestsCookieJar):
+    """A redirect chain's cookies: those its answers set, and the Cookie header given
+    with -H, which goes along as Authorization does: until a hop leaves for another host."""
+
+    def __init__(self, given: str | None) -> None:
+        super().__init__()
+        self.given = given
 
 
 # Characters a Location may not hold as they are: controls, space, and (when the
