@@ -4,6 +4,7 @@ break, bend or stretch HTTP's rules, from a real server."""
 from __future__ import annotations
 
 import itertools
+import socket
 import subprocess
 import threading
 import tracemalloc
@@ -262,3 +263,21 @@ def test_a_cookie_given_with_a_header_is_not_sent_to_another_host(server: TestHT
     [result] = fetch_all([server.url(f"/redirect-to?url={other}")], options)
     assert (result.status, result.final_url) == (403, other)
     assert "cookie" not in server.log[-1].headers
+
+
+def test_a_failure_after_a_redirect_says_where_it_happened(
+    server: TestHTTPServer, run_fetchpool: Callable[..., subprocess.CompletedProcess[bytes]]
+) -> None:
+    # The first URL answers; the one its redirect leads to refuses connections.
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}/gone"
+    url = server.url(f"/redirect-to?url={nowhere}")
+    [result] = fetch_all([url], Options(retries=0))
+    assert (result.status, result.error, result.final_url) == (None, "connection refused", nowhere)
+    done = run_fetchpool("-f", "table", "-r", "0", input=url, env={"COLUMNS": "300"})
+    assert f"broken: connection refused at {nowhere}" in done.stdout.decode()
+
+
+def test_a_failure_of_the_first_request_has_no_final_url(server: TestHTTPServer) -> None:
+    [result] = fetch_all([server.url("/raw/garbage")], Options(retries=0))
+    assert (result.error, result.final_url) == ("invalid HTTP response: bad status line", None)

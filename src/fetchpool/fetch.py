@@ -53,6 +53,8 @@ class _Failure(Exception):
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
+        # The URL that failed, when a redirect led there: the reason is about it, not the first.
+        self.url: str | None = None
 
 
 # The usual URL, an http(s) scheme, a host name and perhaps a port (0 to 65535), is
@@ -383,7 +385,7 @@ class Fetcher:
                 ):
                     retries_left -= 1
                     continue
-                return None, None, failure.reason, attempts
+                return None, failure.url, failure.reason, attempts
             if (
                 status in RETRY_STATUSES
                 and retries_left > 0
@@ -416,13 +418,20 @@ class Fetcher:
     ) -> tuple[int, str, str | None]:
         """Send ``url``'s request and follow its redirects, each hop a request of its own:
         it waits for its host's turn, gets -t, and has its body dropped unread past a
-        small bound. Returns the last status, URL and Retry-After."""
+        small bound. Returns the last status, URL and Retry-After.
+
+        Raises _Failure; past the first request, with the URL of the hop that failed."""
         request = self._requests.prepare(method, url)
         # A redirect chain carries its cookies from hop to hop, and no further.
         cookies: _ChainCookies | None = None
         hops = 0
         while True:
-            response = self._hop(request, url_deadline)
+            try:
+                response = self._hop(request, url_deadline)
+            except _Failure as failure:
+                if hops:
+                    failure.url = str(request.url)
+                raise
             if not (self.options.follow and response.is_redirect):
                 return response.status_code, str(response.url), response.headers.get("Retry-After")
             hops += 1
