@@ -78,6 +78,10 @@ RAW: dict[str, bytes | list[bytes]] = {
     "150-cookies": _answer_bytes(
         "HTTP/1.1 200 OK", [f"Set-Cookie: c{n}=v{n}; Path=/" for n in range(150)], b"ok\n"
     ),
+    "cookie-flood-redirect": _answer_bytes(
+        "HTTP/1.1 302 Found",
+        ["Location: /cookie/c0", *(f"Set-Cookie: c{n}=1; Path=/" for n in range(10_000))],
+    ),
     "long-location": _answer_bytes("HTTP/1.1 302 Found", ["Location: /" + "l" * 70_000]),
     "conflicting-length": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello",
     "bad-length": b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\nhello",

@@ -3,6 +3,7 @@ break, bend or stretch HTTP's rules, from a real server."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import itertools
 import socket
 import subprocess
@@ -281,3 +282,28 @@ def test_a_failure_after_a_redirect_says_where_it_happened(
 def test_a_failure_of_the_first_request_has_no_final_url(server: TestHTTPServer) -> None:
     [result] = fetch_all([server.url("/raw/garbage")], Options(retries=0))
     assert (result.error, result.final_url) == ("invalid HTTP response: bad status line", None)
+
+
+def test_a_redirect_sets_at_most_50_cookies_for_the_next_hop(server: TestHTTPServer) -> None:
+    # 10,000 Set-Cookie lines in a 302: parsed all, they cost seconds of CPU a hop.
+    [result] = fetch_all([server.url("/raw/cookie-flood-redirect")], Options(retries=0))
+    assert (result.status, result.error) == (200, None)
+    sent = server.log[-1].headers["cookie"].split("; ")
+    assert sorted(sent) == sorted(f"c{n}=1" for n in range(50))  # the first 50, as curl takes
+
+
+def test_a_check_parses_cookies_only_along_a_redirect_chain(
+    server: TestHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    extract = http.cookiejar.CookieJar.extract_cookies
+
+    def counted(self: http.cookiejar.CookieJar, response: Any, request: Any) -> None:
+        parsed.append(request.get_full_url())
+        extract(self, response, request)
+
+    monkeypatch.setattr(http.cookiejar.CookieJar, "extract_cookies", counted)
+    first = server.url("/set-cookie/a?next=/cookie/a")
+    results = list(fetch_all([first, server.url("/raw/150-cookies")], Options(retries=0)))
+    assert [result.status for result in results] == [200, 200]
+    assert parsed == [first]  # the hop's answer, for the next hop; never a last answer

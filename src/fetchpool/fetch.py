@@ -36,6 +36,8 @@ DRAIN_LIMIT = 64 * 1024
 # Seconds a body may take to be read to its end; past that it is dropped with its connection.
 DRAIN_WAIT = 1.0
 _CHUNK = 16 * 1024
+# Set-Cookie headers taken from one redirect's answer, as curl takes them.
+MAX_SET_COOKIES = 50
 _NO_SLOT = nullcontext()
 # What a request can raise for anything the network, a server or a URL does.
 _REQUEST_ERRORS = (
@@ -440,7 +442,10 @@ class Fetcher:
             if cookies is None:
                 # The first request's Cookie header is the one given with -H, if any.
                 cookies = _ChainCookies(request.headers.get("Cookie"))
-            requests.cookies.extract_cookies_to_jar(cookies, request, response.raw)  # type: ignore[no-untyped-call]
+            cookies.extract_cookies(
+                _SetCookies(response.raw.headers),  # type: ignore[arg-type]
+                requests.cookies.MockRequest(request),  # type: ignore[arg-type]
+            )
             request = self._requests.next_hop(request, response, cookies)
 
     def _hop(
@@ -575,6 +580,23 @@ class _Requests:
             chain = hop.headers.get("Cookie")
             hop.headers["Cookie"] = f"{cookies.given}; {chain}" if chain else cookies.given
         return hop
+
+
+class _SetCookies:
+    """A response's first MAX_SET_COOKIES Set-Cookie headers, as http.cookiejar reads them.
+
+    A head of 300 KiB holds some 14,000 of them; parsing them all cost a second of
+    CPU a hop (under the GIL, past every deadline), and sent them all to the next hop.
+    """
+
+    def __init__(self, headers: urllib3.HTTPHeaderDict) -> None:
+        self._headers = headers
+
+    def info(self) -> _SetCookies:
+        return self
+
+    def get_all(self, name: str, default: list[str] | None = None) -> list[str] | None:
+        return self._headers.getlist(name)[:MAX_SET_COOKIES] or default
 
 
 class _ChainCookies(requests.cookies.RequestsCookieJar):

@@ -19,7 +19,10 @@ import threading
 from typing import Any
 
 import urllib3
+from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -331,6 +334,20 @@ class SharedAdapter(HTTPAdapter):
         }
         pools = max(64, min(MAX_IDLE, POOL_PLACES // workers))
         super().__init__(pool_connections=pools, pool_maxsize=workers, max_retries=0)
+
+    def build_response(self, req: PreparedRequest, resp: Any) -> Response:
+        """requests' Response, without the cookies requests would parse into it: a check
+        reads none, and a head may hold thousands of Set-Cookie lines (see fetch.py)."""
+        response = Response()
+        response.status_code = resp.status
+        response.headers = CaseInsensitiveDict(resp.headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = resp.reason
+        response.url = str(req.url)
+        response.request = req
+        response.connection = self
+        return response
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
