@@ -82,6 +82,12 @@ RAW: dict[str, bytes | list[bytes]] = {
         "HTTP/1.1 302 Found",
         ["Location: /cookie/c0", *(f"Set-Cookie: c{n}=1; Path=/" for n in range(10_000))],
     ),
+    "two-locations": _answer_bytes(
+        "HTTP/1.1 302 Found", ["Location: /status/200", "Location: /status/404"]
+    ),
+    "same-location-twice": _answer_bytes(
+        "HTTP/1.1 302 Found", ["Location: /status/200", "Location: /status/200"]
+    ),
     "long-location": _answer_bytes("HTTP/1.1 302 Found", ["Location: /" + "l" * 70_000]),
     "conflicting-length": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello",
     "bad-length": b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\nhello",

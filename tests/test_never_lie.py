@@ -113,6 +113,8 @@ def test_a_location_is_followed_as_its_bytes_say(
         ("bad-ipv6-location", "invalid redirect: bad Location"),
         ("ftp-location", "invalid redirect: unsupported scheme 'ftp'"),
         ("bad-port-location", "invalid redirect: bad port '99999'"),
+        # Which one? A browser will not say either, and joined they are no URL at all.
+        ("two-locations", "invalid redirect: more than one Location"),
     ],
 )
 def test_a_location_that_is_no_url_says_so_and_is_broken(
@@ -307,3 +309,8 @@ def test_a_check_parses_cookies_only_along_a_redirect_chain(
     results = list(fetch_all([first, server.url("/raw/150-cookies")], Options(retries=0)))
     assert [result.status for result in results] == [200, 200]
     assert parsed == [first]  # the hop's answer, for the next hop; never a last answer
+
+
+def test_the_same_location_twice_is_followed(server: TestHTTPServer) -> None:
+    [result] = fetch_all([server.url("/raw/same-location-twice")], Options(retries=0))
+    assert (result.status, result.error, result.final_url) == (200, None, server.url("/status/200"))

@@ -560,7 +560,11 @@ class _Requests:
         Raises _Failure("invalid redirect: ...") for a Location that is no http(s) URL.
         """
         previous = str(request.url)
-        target = redirect_target(previous, response.headers["Location"])
+        # One Location, or the same one more than once: requests joins them with ", ".
+        locations = set(response.raw.headers.getlist("Location"))
+        if len(locations) > 1:
+            raise _Failure("invalid redirect: more than one Location", False)
+        target = redirect_target(previous, locations.pop())
         hop = requests.PreparedRequest()
         # 303 asks for a GET; a check sends GET or HEAD, which every redirect keeps.
         hop.prepare_method(request.method)
