@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from fetchpool import Options, Result, fetch_all
-from fetchpool.fetch import HostLimiter
+from fetchpool.fetch import Fetcher, HostLimiter, Stopped
 
 from .server import TestHTTPServer
 from .waiting import wait_until
@@ -314,3 +314,38 @@ def test_a_check_parses_cookies_only_along_a_redirect_chain(
 def test_the_same_location_twice_is_followed(server: TestHTTPServer) -> None:
     [result] = fetch_all([server.url("/raw/same-location-twice")], Options(retries=0))
     assert (result.status, result.error, result.final_url) == (200, None, server.url("/status/200"))
+
+
+def test_a_request_waiting_for_its_turn_when_the_run_stops_is_never_sent(
+    server: TestHTTPServer,
+) -> None:
+    fetcher = Fetcher(Options(retries=0, rate=0.5))
+    assert fetcher.fetch(server.url("/status/200?n=1")).status == 200
+    outcome: list[object] = []
+
+    def fetch_next() -> None:
+        try:
+            outcome.append(fetcher.fetch(server.url("/status/200?n=2")).status)
+        except Stopped:
+            outcome.append("stopped")
+
+    thread = threading.Thread(target=fetch_next)
+    thread.start()
+    # Whether the thread waits for its turn (2 s away) yet or not, stopping ends the wait;
+    # the request used to go at once then, breaking the rate for an answer nobody reads.
+    fetcher.stop()
+    thread.join(30)
+    fetcher.close()
+    assert outcome == ["stopped"]
+    assert len(server.log) == 1
+
+
+def test_a_run_closed_with_requests_waiting_for_their_turn_sends_none_of_them(
+    server: TestHTTPServer,
+) -> None:
+    urls = [server.url(f"/status/200?n={n}") for n in range(4)]
+    run = fetch_all(urls, Options(retries=0, rate=0.5, max_workers=4))
+    assert next(run).status == 200  # the others wait for their turns, 2 s apart
+    assert run.finished() == []  # closes the run
+    run._executor.shutdown(wait=True)  # every worker is done waiting
+    assert len(server.log) == 1

@@ -59,6 +59,12 @@ class _Failure(Exception):
         self.url: str | None = None
 
 
+class Stopped(BaseException):
+    """A request that was waiting for its host's turn when the fetcher stopped: it is never
+    sent and has no Result. Not an Exception, so that nothing turns it into one: a run
+    drops it as it drops a URL that never started (see Fetcher.stop)."""
+
+
 # The usual URL, an http(s) scheme, a host name and perhaps a port (0 to 65535), is
 # fetchable as it stands: matched at C speed, it skips the full check below.
 _PORT = r"[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]"
@@ -246,7 +252,7 @@ class HostLimiter:
         """Hold one of ``host``'s slots, starting no sooner than its rate and any hold allow.
 
         Raises _Failure("timed out") when the turn would come after ``deadline``
-        (time.monotonic()).
+        (time.monotonic()), and Stopped once ``stop`` is set.
         """
         semaphore = None
         if self._per_host:
@@ -257,7 +263,10 @@ class HostLimiter:
                 raise _Failure(TIMED_OUT, False)
         try:
             start = self._start_time(host, deadline)
-            stop.wait(start - time.monotonic())
+            if stop.wait(start - time.monotonic()):
+                # The run is over: the turn this request waited for would break the host's
+                # limits with a burst of requests whose answers nobody reads.
+                raise Stopped
             yield
         finally:
             if semaphore is not None:
@@ -325,7 +334,8 @@ class Fetcher:
         return dict(self._limiter.held)
 
     def stop(self) -> None:
-        """Cut short every backoff and rate wait; requests under way finish on their own."""
+        """Cut short every backoff; a request waiting for its host's turn is not sent (its
+        fetch raises Stopped); requests under way finish on their own."""
         self._stop.set()
 
     def close(self) -> None:
