@@ -349,3 +349,39 @@ def test_a_run_closed_with_requests_waiting_for_their_turn_sends_none_of_them(
     assert run.finished() == []  # closes the run
     run._executor.shutdown(wait=True)  # every worker is done waiting
     assert len(server.log) == 1
+
+
+def test_a_host_whose_addresses_never_answer_gets_one_timeout_in_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two addresses for one name: the first never completes a connection (its accept
+    # queue is full, so the kernel drops the SYNs), the second would.
+    silent = socket.socket()
+    silent.bind(("127.0.0.2", 0))
+    silent.listen(0)
+    port = silent.getsockname()[1]
+    fillers = [socket.socket() for _ in range(3)]
+    for filler in fillers:
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.2", port))
+    live = socket.create_server(("127.0.0.1", port))
+    real_getaddrinfo = socket.getaddrinfo
+
+    def two_addresses(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host != "two.test":
+            return real_getaddrinfo(host, *args, **kwargs)
+        stream = (socket.AF_INET, socket.SOCK_STREAM, 6, "")
+        return [(*stream, ("127.0.0.2", port)), (*stream, ("127.0.0.1", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
+    try:
+        [result] = fetch_all([f"http://two.test:{port}/"], Options(timeout=1, retries=0))
+        assert (result.status, result.error) == (None, "timed out")
+        # The first address took the attempt's whole second: the second was never tried
+        # (it used to get a second of its own, and a connection the deadline then cut).
+        live.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            live.accept()
+    finally:
+        for sock in [silent, live, *fillers]:
+            sock.close()

@@ -25,6 +25,8 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import allowed_gai_family
 
 from . import deadline
 
@@ -237,6 +239,9 @@ class _Watched:
 
     sock: socket.socket | None
     timeout: Any
+    host: str
+    port: int
+    _dns_host: str
 
     def _claim(self, sock: socket.socket) -> None:
         attempt = deadline.current()
@@ -257,9 +262,43 @@ class _Watched:
         super().connect()  # type: ignore[misc]
 
     def _new_conn(self) -> socket.socket:
-        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        attempt = deadline.current()
+        sock = self._connect_within(attempt) if attempt is not None else self._connect_to_host()
         self._claim(sock)
         return sock
+
+    def _connect_to_host(self) -> socket.socket:
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        return sock
+
+    def _connect_within(self, attempt: deadline.Attempt) -> socket.socket:
+        """Connect to one of the host's addresses in the attempt's time left, as a whole.
+
+        urllib3 gives each address the whole timeout: a name with many addresses that
+        never answer (a broken IPv6, a hostile DNS) took -t for every one of them.
+        """
+        name = self._dns_host
+        try:
+            found = socket.getaddrinfo(
+                name.strip("[]"), self.port, allowed_gai_family(), socket.SOCK_STREAM
+            )
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
+        failure: Exception = OSError("getaddrinfo returns an empty list")
+        try:
+            for *_, address in found:
+                # An address, not a name: urllib3 resolves it again at no cost.
+                self._dns_host = str(address[0])
+                self.timeout = max(attempt.remaining(), 0.001)
+                try:
+                    return self._connect_to_host()
+                except (ConnectTimeoutError, NewConnectionError) as exc:
+                    failure = exc
+                if attempt.remaining() <= 0:
+                    break
+        finally:
+            self._dns_host = name
+        raise failure
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         if self.sock is not None:  # a kept-alive connection, or TLS set up already
