@@ -385,3 +385,17 @@ def test_a_host_whose_addresses_never_answer_gets_one_timeout_in_all(
     finally:
         for sock in [silent, live, *fillers]:
             sock.close()
+
+
+@pytest.mark.parametrize("name", ["keep-304-chunked", "keep-204-chunked"])
+def test_an_answer_without_a_body_keeps_its_connection_whatever_its_transfer_encoding(
+    server: TestHTTPServer, name: str
+) -> None:
+    urls = [server.url(f"/raw/{name}"), server.url("/status/200")]
+    results = list(fetch_all(urls, Options(max_workers=1, retries=0)))
+    assert [(result.status, result.error) for result in results] == [
+        (int(name[5:8]), None),
+        (200, None),
+    ]
+    # The connection was ready for the next URL at once: no wait for chunks that never come.
+    assert server.state.connections == 1

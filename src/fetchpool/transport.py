@@ -156,7 +156,10 @@ class _CheckedResponse(http.client.HTTPResponse):
         self.will_close = self._check_close() or status == http.client.SWITCHING_PROTOCOLS
         self.length = None if self.chunked else _content_length(headers)
         if status in (204, 304) or 100 <= status < 200 or self._method == "HEAD":
+            # No body, whatever Transfer-Encoding says (a 304 may say chunked): reading
+            # chunks that never come held each such answer, and its connection, for seconds.
             self.length = 0
+            self.chunked = False
         if not self.will_close and not self.chunked and self.length is None:
             self.will_close = True
 
