@@ -401,3 +401,20 @@ def test_an_answer_without_a_body_keeps_its_connection_whatever_its_transfer_enc
     ]
     # The connection was ready for the next URL at once: no wait for chunks that never come.
     assert server.state.connections == 1
+
+
+def test_a_host_limiter_keeps_nothing_for_hosts_it_is_done_with() -> None:
+    # A run over many hosts, or redirects to ever new subdomains: each host's slots and
+    # turns are dropped once no request uses them (1.5 KB a host were kept for the run).
+    limiter = HostLimiter(per_host=2, rate=1000.0)
+    limiter.hold("held.test", 0.001)
+    stop = threading.Event()
+    tracemalloc.start()
+    try:
+        for n in range(20_000):
+            with limiter.slot(f"host-{n}.test", stop):
+                pass
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert kept < 1024 * 1024

@@ -223,8 +223,11 @@ class HostLimiter:
         self._per_host = per_host
         self._interval = 1.0 / rate if rate else 0.0
         self._lock = threading.Lock()
-        self._slots: dict[str, threading.Semaphore] = {}
+        # Only hosts with requests that hold or wait for a slot, or whose next turn is
+        # still ahead: a run over a million hosts must not keep something for each.
+        self._slots: dict[str, _HostSlots] = {}
         self._next_start: dict[str, float] = {}
+        self._prune_at = _PRUNE_AT
         # Hosts held, and until when (time.monotonic()); seconds each was held, in all.
         self._held: dict[str, float] = {}
         self.held: dict[str, float] = {}
@@ -254,12 +257,16 @@ class HostLimiter:
         Raises _Failure("timed out") when the turn would come after ``deadline``
         (time.monotonic()), and Stopped once ``stop`` is set.
         """
-        semaphore = None
+        slots = None
         if self._per_host:
             with self._lock:
-                semaphore = self._slots.setdefault(host, threading.Semaphore(self._per_host))
+                slots = self._slots.get(host)
+                if slots is None:
+                    slots = self._slots[host] = _HostSlots(self._per_host)
+                slots.users += 1
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not semaphore.acquire(timeout=wait):
+            if not slots.semaphore.acquire(timeout=wait):
+                self._leave(host, slots)
                 raise _Failure(TIMED_OUT, False)
         try:
             start = self._start_time(host, deadline)
@@ -269,8 +276,17 @@ class HostLimiter:
                 raise Stopped
             yield
         finally:
-            if semaphore is not None:
-                semaphore.release()
+            if slots is not None:
+                slots.semaphore.release()
+                self._leave(host, slots)
+
+    def _leave(self, host: str, slots: _HostSlots) -> None:
+        """One request less holds or waits for ``host``'s slots; the last one drops them
+        (all free, so nothing is lost: the next request makes them anew)."""
+        with self._lock:
+            slots.users -= 1
+            if not slots.users:
+                del self._slots[host]
 
     def _start_time(self, host: str, deadline: float | None) -> float:
         """When the next request to ``host`` may start (and, with a rate, take that turn)."""
@@ -288,7 +304,30 @@ class HostLimiter:
                 raise _Failure(TIMED_OUT, False)
             if self._interval:
                 self._next_start[host] = start + self._interval
+            if len(self._next_start) + len(self._held) > self._prune_at:
+                self._prune(now)
             return start
+
+    def _prune(self, now: float) -> None:
+        """Forget turns and holds that are over (under the lock): they no longer delay
+        anything. Amortised: the next prune waits until the dicts have doubled."""
+        self._next_start = {host: at for host, at in self._next_start.items() if at > now}
+        self._held = {host: until for host, until in self._held.items() if until > now}
+        self._prune_at = max(_PRUNE_AT, 2 * (len(self._next_start) + len(self._held)))
+
+
+# Hosts whose turns and holds a HostLimiter keeps before it forgets those that are over.
+_PRUNE_AT = 1024
+
+
+class _HostSlots:
+    """A host's slots, and how many requests hold or wait for one."""
+
+    __slots__ = ("semaphore", "users")
+
+    def __init__(self, size: int) -> None:
+        self.semaphore = threading.Semaphore(size)
+        self.users = 0
 
 
 def proxies_from_environment(scheme: str, netloc: str) -> dict[str, str] | None:
