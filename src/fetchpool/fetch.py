@@ -135,8 +135,24 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 
 def classify(exc: BaseException) -> tuple[str, bool]:
-    """A short human reason for a failed request, and whether retrying may help."""
+    """A short human reason for a failed request, and whether retrying may help.
+
+    A failure to reach or use a proxy says so (``proxy: connection refused``): it is
+    no fault of the URL's, so it is never classed broken.
+    """
     chain = list(_causes(exc))
+    reason, transient = _classify(exc, chain)
+    if any(isinstance(item, urllib3.exceptions.ProxyError) for item in chain):
+        # http.client words a refused CONNECT "Tunnel connection failed: 407 Proxy ...".
+        refused = [str(item) for item in chain if type(item) is OSError]
+        tunnel = [text for text in refused if text.startswith("Tunnel connection failed: ")]
+        if tunnel:
+            return f"proxy: CONNECT answered {tunnel[0].partition(': ')[2]}", False
+        return f"proxy: {reason}", transient
+    return reason, transient
+
+
+def _classify(exc: BaseException, chain: list[BaseException]) -> tuple[str, bool]:
 
     def has(*types: type[BaseException]) -> bool:
         return any(isinstance(item, types) for item in chain)
