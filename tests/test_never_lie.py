@@ -418,3 +418,28 @@ def test_a_host_limiter_keeps_nothing_for_hosts_it_is_done_with() -> None:
     finally:
         tracemalloc.stop()
     assert kept < 1024 * 1024
+
+
+def test_a_name_server_that_never_answers_costs_no_more_than_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release, gave_up = threading.Event(), threading.Event()
+    real_getaddrinfo = socket.getaddrinfo
+
+    def silent_name_server(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host != "slow-dns.test":
+            return real_getaddrinfo(host, *args, **kwargs)
+        # As a resolver whose name server never answers, giving up after its retries.
+        release.wait(10)
+        gave_up.set()
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent_name_server)
+    try:
+        [result] = fetch_all(["http://slow-dns.test/"], Options(timeout=1, retries=0))
+        assert (result.status, result.error) == (None, "timed out")
+        # The check ended at its deadline, with the lookup still under way; it used to
+        # wait for the resolver to give up.
+        assert not gave_up.is_set()
+    finally:
+        release.set()

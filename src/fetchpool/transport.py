@@ -14,8 +14,10 @@ thread (deadline.py), so a deadline can end a request in any phase.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import socket
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import urllib3
@@ -282,11 +284,11 @@ class _Watched:
         """
         name = self._dns_host
         try:
-            found = socket.getaddrinfo(
-                name.strip("[]"), self.port, allowed_gai_family(), socket.SOCK_STREAM
-            )
+            found = _look_up(name.strip("[]"), self.port, max(attempt.remaining(), 0.001))
         except socket.gaierror as exc:
             raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
+        except TimeoutError as exc:
+            raise ConnectTimeoutError(self, f"looking up {self.host} timed out") from exc
         failure: Exception = OSError("getaddrinfo returns an empty list")
         try:
             for *_, address in found:
@@ -320,6 +322,47 @@ class _Watched:
     def close(self) -> None:
         self.leave_budget()
         super().close()  # type: ignore[misc]
+
+
+_Address = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]
+
+
+def _look_up(host: str, port: int, within: float) -> Sequence[_Address]:
+    """A host's addresses, given up on (TimeoutError) after ``within`` seconds.
+
+    A name server that never answers (a hostile one, a redirect's made-up name) would
+    hold a worker past -t and -m for as long as the system resolver keeps trying. A
+    name is looked up on a thread of its own, which ends when the resolver gives up.
+    """
+    family = allowed_gai_family()
+    if _is_address(host):  # nothing to look up
+        return socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+    outcome: list[Sequence[_Address] | BaseException] = []
+    done = threading.Event()
+
+    def look_up() -> None:
+        try:
+            outcome.append(socket.getaddrinfo(host, port, family, socket.SOCK_STREAM))
+        except BaseException as exc:  # handed to the waiting thread
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=look_up, name="fetchpool-lookup", daemon=True).start()
+    if not done.wait(within):
+        raise TimeoutError(f"looking up {host} took over {within:.3g} s")
+    [found] = outcome
+    if isinstance(found, BaseException):
+        raise found
+    return found
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.partition("%")[0])  # an IPv6 address may carry a zone
+    except ValueError:
+        return False
+    return True
 
 
 class _WatchedHTTPConnection(_Watched, HTTPConnection):
