@@ -201,6 +201,16 @@ def test_retry_after_holds_every_request_to_its_host(server: TestHTTPServer) -> 
     assert second.started - first.ended >= 1.0 * 0.95  # a lower bound: it never starts sooner
 
 
+def test_a_retry_after_sent_twice_holds_the_host_as_one_would(server: TestHTTPServer) -> None:
+    asks = server.url("/raw/retry-after-twice")
+    later = server.url("/status/200")
+    results = list(fetch_all([asks, later], Options(max_workers=1, retries=0)))
+    assert [result.status for result in results] == [503, 200]
+    first, second = server.log
+    # Joined ("1, 1"), the two were no number of seconds: the host was not held at all.
+    assert second.started - first.ended >= 1.0 * 0.95
+
+
 def test_a_hold_is_capped_by_max_retry_wait(server: TestHTTPServer) -> None:
     asks = server.url("/status/429?retry_after=3600")
     later = server.url("/status/200")

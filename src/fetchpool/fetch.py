@@ -500,7 +500,7 @@ class Fetcher:
                     failure.url = str(request.url)
                 raise
             if not (self.options.follow and response.is_redirect):
-                return response.status_code, str(response.url), response.headers.get("Retry-After")
+                return response.status_code, str(response.url), _retry_after(response)
             hops += 1
             if hops > self.options.max_redirects:
                 raise _Failure("too many redirects", False)
@@ -533,7 +533,7 @@ class Fetcher:
         verify = True if url.startswith("http:") and not proxies else self._verify
         with slot, self._watchdog.attempt(self._attempt_deadline(url_deadline)) as attempt:
             response = self._send_once_more_if_stale(request, verify, proxies, attempt)
-            retry_after = response.headers.get("Retry-After")
+            retry_after = _retry_after(response)
             if retry_after is not None and response.status_code in RETRY_STATUSES:
                 self._limiter.hold(_host(urlsplit(url).hostname), self._held_for(retry_after))
             _discard_body(response, attempt)
@@ -743,6 +743,13 @@ def _discard_body(response: requests.Response, attempt: Attempt) -> None:
         except (OSError, ValueError, http.client.HTTPException, urllib3.exceptions.HTTPError):
             pass
     response.close()
+
+
+def _retry_after(response: requests.Response) -> str | None:
+    """The Retry-After header, the first one when there are several: requests joins them
+    with ", ", which is no number of seconds, and a CDN may add one to the server's."""
+    values: list[str] = response.raw.headers.getlist("Retry-After")
+    return values[0] if values else None
 
 
 def _unanswered(exc: BaseException) -> bool:
