@@ -79,6 +79,21 @@ RAW: dict[str, bytes | list[bytes]] = {
     "150-cookies": _answer_bytes(
         "HTTP/1.1 200 OK", [f"Set-Cookie: c{n}=v{n}; Path=/" for n in range(150)], b"ok\n"
     ),
+    "cookie-flood-redirect": _answer_bytes(
+        "HTTP/1.1 302 Found",
+        ["Location: /cookie/c0", *(f"Set-Cookie: c{n}=1; Path=/" for n in range(10_000))],
+    ),
+    "two-locations": _answer_bytes(
+        "HTTP/1.1 302 Found", ["Location: /status/200", "Location: /status/404"]
+    ),
+    "same-location-twice": _answer_bytes(
+        "HTTP/1.1 302 Found", ["Location: /status/200", "Location: /status/200"]
+    ),
+    "keep-304-chunked": b"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "keep-204-chunked": b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "retry-after-twice": _answer_bytes(
+        "HTTP/1.1 503 Service Unavailable", ["Retry-After: 1", "Retry-After: 1"]
+    ),
     "long-location": _answer_bytes("HTTP/1.1 302 Found", ["Location: /" + "l" * 70_000]),
     "conflicting-length": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello",
     "bad-length": b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\nhello",

@@ -41,6 +41,8 @@ TRAITS = [
     (K.NOT_A_URL, False, "broken"),
     (K.UNSUPPORTED_SCHEME, False, "broken"),
     (K.BAD_LINE, False, "broken"),
+    (K.PROXY, True, "inconclusive"),
+    (K.PROXY_REFUSED, False, "inconclusive"),
     (K.FILE_NOT_FOUND, False, "broken"),
     (K.MISSING_ANCHOR, False, "broken"),
     (K.NOT_CHECKED, False, "inconclusive"),

@@ -41,6 +41,18 @@ def test_no_proxy_hosts_go_direct(server: TestHTTPServer, run_fetchpool) -> None
         env=proxy_env("http://127.0.0.1:9", "127.0.0.1"),
     )
     first, second = (json.loads(line) for line in done.stdout.splitlines())
-    assert first["error"] == "connection refused"  # the proxy at port 9 is not there
+    assert first["error"] == "proxy: connection refused"  # the proxy at port 9 is not there
+    assert first["category"] == "inconclusive"  # the URL is not known to be broken
     assert second["status"] == 200
     assert [seen.path for seen in server.log] == ["/status/200"]
+
+
+def test_a_proxy_that_refuses_a_tunnel_says_so_and_is_not_retried(
+    server: TestHTTPServer, run_fetchpool
+) -> None:
+    # The test server answers CONNECT, which it does not implement, with 501.
+    env = {"HTTPS_PROXY": server.base, "https_proxy": server.base, "NO_PROXY": "", "no_proxy": ""}
+    done = run_fetchpool("-f", "jsonl", input="https://fetchpool-proxied.test/\n", env=env)
+    result = json.loads(done.stdout)
+    assert result["error"].startswith("proxy: CONNECT answered 501 ")
+    assert (result["category"], result["attempts"]) == ("inconclusive", 1)

@@ -59,7 +59,10 @@ def test_the_head_reads_as_http_client_reads_it(data: bytes, method: str) -> Non
     assert [(k, " ".join(v.split())) for k, v in ours[3]] == [
         (k, " ".join(v.split())) for k, v in theirs[3]
     ]
-    assert ours[4:] == theirs[4:]
+    # An answer without a body (to HEAD, a 204 or 304) is not chunked, whatever it says:
+    # http.client would wait for chunks that never come.
+    no_body = method == "HEAD" or theirs[0] in (204, 304)
+    assert ours[4:] == (theirs[4] and not no_body, *theirs[5:])
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,8 @@ class FailureKind(Enum):
     NOT_A_URL = "not_a_url"
     UNSUPPORTED_SCHEME = "unsupported_scheme"
     BAD_LINE = "bad_line"  # an input line that is no text: not UTF-8, NUL, too long, binary
+    PROXY = "proxy"  # the proxy could not be reached or used
+    PROXY_REFUSED = "proxy_refused"  # the proxy answered CONNECT with a refusal
     FILE_NOT_FOUND = "file_not_found"  # a link in a document to a file that is not there
     MISSING_ANCHOR = "missing_anchor"  # a #fragment its page or file does not have
     NOT_CHECKED = "not_checked"  # a link that could not be checked here (see its reason)
@@ -105,6 +107,8 @@ _TRAITS: dict[FailureKind, tuple[bool, str | None]] = {
     FailureKind.NOT_A_URL: (False, BROKEN),
     FailureKind.UNSUPPORTED_SCHEME: (False, BROKEN),
     FailureKind.BAD_LINE: (False, BROKEN),
+    FailureKind.PROXY: (True, INCONCLUSIVE),
+    FailureKind.PROXY_REFUSED: (False, INCONCLUSIVE),
     FailureKind.FILE_NOT_FOUND: (False, BROKEN),
     FailureKind.MISSING_ANCHOR: (False, BROKEN),
     FailureKind.NOT_CHECKED: (False, INCONCLUSIVE),
@@ -124,6 +128,8 @@ class Failure(NamedTuple):
 # Reason texts as fetchpool has worded them, by the kind they name: for reports written
 # before results carried their kind. Only this reads a kind from text.
 _KIND_BY_REASON = (
+    ("proxy: CONNECT", FailureKind.PROXY_REFUSED),
+    ("proxy:", FailureKind.PROXY),
     ("DNS lookup failed", FailureKind.DNS),
     ("connection refused", FailureKind.REFUSED),
     ("connection reset", FailureKind.RESET),
@@ -165,7 +171,27 @@ def kind_from_text(status: int | None, error: str | None) -> FailureKind:
 
 
 def classify(exc: BaseException) -> Failure:
-    """The kind of a failed request and a short human reason for it."""
+    """The kind of a failed request and a short human reason for it.
+
+    A failure to reach or use a proxy says so (``proxy: connection refused``): it is
+    no fault of the URL's, so it is never classed broken.
+    """
+    import urllib3
+
+    chain = list(causes(exc))
+    failure = _classify(exc, chain)
+    if any(isinstance(item, urllib3.exceptions.ProxyError) for item in chain):
+        # http.client words a refused CONNECT "Tunnel connection failed: 407 Proxy ...".
+        refused = [str(item) for item in chain if type(item) is OSError]
+        tunnel = [text for text in refused if text.startswith("Tunnel connection failed: ")]
+        if tunnel:
+            answer = tunnel[0].partition(": ")[2]
+            return Failure(FailureKind.PROXY_REFUSED, f"proxy: CONNECT answered {answer}")
+        return Failure(FailureKind.PROXY, f"proxy: {failure.reason}")
+    return failure
+
+
+def _classify(exc: BaseException, chain: list[BaseException]) -> Failure:
     # Imported here, not above: reading a report (merge, --baseline) needs the kinds,
     # not an HTTP client.
     import http.client
@@ -175,8 +201,6 @@ def classify(exc: BaseException) -> Failure:
     import urllib3
 
     from .transport import HeadTooLarge, InvalidResponse
-
-    chain = list(causes(exc))
 
     def has(*types: type[BaseException]) -> bool:
         return any(isinstance(item, types) for item in chain)

@@ -35,6 +35,8 @@ DRAIN_LIMIT = 64 * 1024
 # Seconds a body may take to be read to its end; past that it is dropped with its connection.
 DRAIN_WAIT = 1.0
 _CHUNK = 16 * 1024
+# Set-Cookie headers taken from one redirect's answer, as curl takes them.
+MAX_SET_COOKIES = 50
 _NO_SLOT = nullcontext()
 # What a request can raise for anything the network, a server or a URL does.
 _REQUEST_ERRORS = (
@@ -63,6 +65,14 @@ class _Failure(Exception):
         super().__init__(reason)
         self.failure = Failure(kind, reason)
         self.transient = kind.transient if transient is None else transient
+        # The URL that failed, when a redirect led there: the reason is about it, not the first.
+        self.url: str | None = None
+
+
+class Stopped(BaseException):
+    """A request that was waiting for its host's turn when the fetcher stopped: it is never
+    sent and has no Result. Not an Exception, so that nothing turns it into one: a run
+    drops it as it drops a URL that never started (see Fetcher.stop)."""
 
 
 # The usual URL, an http(s) scheme, a host name and perhaps a port (0 to 65535), is
@@ -131,7 +141,9 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    # ASCII digits only: "\xb2" (superscript two, as a Latin-1 header gives it) is a digit
+    # to str.isdigit, and no number to float().
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -151,8 +163,11 @@ class HostLimiter:
         self._per_host = per_host
         self._interval = 1.0 / rate if rate else 0.0
         self._lock = threading.Lock()
-        self._slots: dict[str, threading.Semaphore] = {}
+        # Only hosts with requests that hold or wait for a slot, or whose next turn is
+        # still ahead: a run over a million hosts must not keep something for each.
+        self._slots: dict[str, _HostSlots] = {}
         self._next_start: dict[str, float] = {}
+        self._prune_at = _PRUNE_AT
         # Hosts held, and until when (time.monotonic()); seconds each was held, in all.
         self._held: dict[str, float] = {}
         self.held: dict[str, float] = {}
@@ -180,23 +195,39 @@ class HostLimiter:
         """Hold one of ``host``'s slots, starting no sooner than its rate and any hold allow.
 
         Raises _Failure(TIMEOUT) when the turn would come after ``deadline``
-        (time.monotonic()).
+        (time.monotonic()), and Stopped once ``stop`` is set.
         """
-        semaphore = None
+        slots = None
         if self._per_host:
             with self._lock:
-                semaphore = self._slots.setdefault(host, threading.Semaphore(self._per_host))
+                slots = self._slots.get(host)
+                if slots is None:
+                    slots = self._slots[host] = _HostSlots(self._per_host)
+                slots.users += 1
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not semaphore.acquire(timeout=wait):
+            if not slots.semaphore.acquire(timeout=wait):
+                self._leave(host, slots)
                 # The URL's deadline has come: no time is left for a retry.
                 raise _Failure(FailureKind.TIMEOUT, TIMED_OUT, transient=False)
         try:
             start = self._start_time(host, deadline)
-            stop.wait(start - time.monotonic())
+            if stop.wait(start - time.monotonic()):
+                # The run is over: the turn this request waited for would break the host's
+                # limits with a burst of requests whose answers nobody reads.
+                raise Stopped
             yield
         finally:
-            if semaphore is not None:
-                semaphore.release()
+            if slots is not None:
+                slots.semaphore.release()
+                self._leave(host, slots)
+
+    def _leave(self, host: str, slots: _HostSlots) -> None:
+        """One request less holds or waits for ``host``'s slots; the last one drops them
+        (all free, so nothing is lost: the next request makes them anew)."""
+        with self._lock:
+            slots.users -= 1
+            if not slots.users:
+                del self._slots[host]
 
     def _start_time(self, host: str, deadline: float | None) -> float:
         """When the next request to ``host`` may start (and, with a rate, take that turn)."""
@@ -215,7 +246,30 @@ class HostLimiter:
                 raise _Failure(FailureKind.TIMEOUT, TIMED_OUT, transient=False)
             if self._interval:
                 self._next_start[host] = start + self._interval
+            if len(self._next_start) + len(self._held) > self._prune_at:
+                self._prune(now)
             return start
+
+    def _prune(self, now: float) -> None:
+        """Forget turns and holds that are over (under the lock): they no longer delay
+        anything. Amortised: the next prune waits until the dicts have doubled."""
+        self._next_start = {host: at for host, at in self._next_start.items() if at > now}
+        self._held = {host: until for host, until in self._held.items() if until > now}
+        self._prune_at = max(_PRUNE_AT, 2 * (len(self._next_start) + len(self._held)))
+
+
+# Hosts whose turns and holds a HostLimiter keeps before it forgets those that are over.
+_PRUNE_AT = 1024
+
+
+class _HostSlots:
+    """A host's slots, and how many requests hold or wait for one."""
+
+    __slots__ = ("semaphore", "users")
+
+    def __init__(self, size: int) -> None:
+        self.semaphore = threading.Semaphore(size)
+        self.users = 0
 
 
 def proxies_from_environment(scheme: str, netloc: str) -> dict[str, str] | None:
@@ -268,7 +322,8 @@ class Fetcher:
         return dict(self._limiter.held)
 
     def stop(self) -> None:
-        """Cut short every backoff and rate wait; requests under way finish on their own."""
+        """Cut short every backoff; a request waiting for its host's turn is not sent (its
+        fetch raises Stopped); requests under way finish on their own."""
         self._stop.set()
 
     def close(self) -> None:
@@ -345,7 +400,7 @@ class Fetcher:
                 ):
                     retries_left -= 1
                     continue
-                return None, None, failure.failure, attempts
+                return None, failure.url, failure.failure, attempts
             if (
                 status in RETRY_STATUSES
                 and retries_left > 0
@@ -376,23 +431,35 @@ class Fetcher:
     def _request(self, method: str, url: str, url_deadline: float | None) -> _Answer:
         """Send ``url``'s request and follow its redirects, each hop a request of its own:
         it waits for its host's turn, gets -t, and has its body dropped unread past a
-        small bound. Returns the last answer."""
+        small bound. Returns the last answer.
+
+        Raises _Failure; past the first request, with the URL of the hop that failed."""
         request = self._requests.prepare(method, url)
         # A redirect chain carries its cookies from hop to hop, and no further.
-        cookies: requests.cookies.RequestsCookieJar | None = None
+        cookies: _ChainCookies | None = None
         fragment = urlsplit(url).fragment if self._anchors_of is not None else ""
         hops = 0
         while True:
-            response, problem = self._hop(request, url_deadline, fragment)
+            try:
+                response, problem = self._hop(request, url_deadline, fragment)
+            except _Failure as failure:
+                if hops:
+                    failure.url = str(request.url)
+                raise
             if not (self.options.follow and response.is_redirect):
-                retry_after = response.headers.get("Retry-After")
-                return _Answer(response.status_code, str(response.url), retry_after, problem)
+                return _Answer(
+                    response.status_code, str(response.url), _retry_after(response), problem
+                )
             hops += 1
             if hops > self.options.max_redirects:
                 raise _Failure(FailureKind.TOO_MANY_REDIRECTS, "too many redirects")
             if cookies is None:
-                cookies = requests.cookies.RequestsCookieJar()
-            requests.cookies.extract_cookies_to_jar(cookies, request, response.raw)  # type: ignore[no-untyped-call]
+                # The first request's Cookie header is the one given with -H, if any.
+                cookies = _ChainCookies(request.headers.get("Cookie"))
+            cookies.extract_cookies(
+                _SetCookies(response.raw.headers),  # type: ignore[arg-type]
+                requests.cookies.MockRequest(request),  # type: ignore[arg-type]
+            )
             request = self._requests.next_hop(request, response, cookies)
 
     def _hop(
@@ -416,7 +483,7 @@ class Fetcher:
         verify = True if url.startswith("http:") and not proxies else self._verify
         with slot, self._watchdog.attempt(self._attempt_deadline(url_deadline)) as attempt:
             response = self._send_once_more_if_stale(request, verify, proxies, attempt)
-            retry_after = response.headers.get("Retry-After")
+            retry_after = _retry_after(response)
             if retry_after is not None and response.status_code in RETRY_STATUSES:
                 self._limiter.hold(_host(urlsplit(url).hostname), self._held_for(retry_after))
             problem = None
@@ -506,14 +573,18 @@ class _Requests:
         self,
         request: requests.PreparedRequest,
         response: requests.Response,
-        cookies: requests.cookies.RequestsCookieJar,
+        cookies: _ChainCookies,
     ) -> requests.PreparedRequest:
         """The request following ``response``'s redirect, as a browser would send it.
 
         Raises _Failure("invalid redirect: ...") for a Location that is no http(s) URL.
         """
         previous = str(request.url)
-        target = redirect_target(previous, response.headers["Location"])
+        # One Location, or the same one more than once: requests joins them with ", ".
+        locations = set(response.raw.headers.getlist("Location"))
+        if len(locations) > 1:
+            raise _Failure(FailureKind.INVALID_REDIRECT, "invalid redirect: more than one Location")
+        target = redirect_target(previous, locations.pop())
         hop = requests.PreparedRequest()
         # 303 asks for a GET; a check sends GET or HEAD, which every redirect keeps.
         hop.prepare_method(request.method)
@@ -525,10 +596,40 @@ class _Requests:
         hop.headers.pop("Cookie", None)
         if self._session.should_strip_auth(previous, target):  # type: ignore[no-untyped-call]
             hop.headers.pop("Authorization", None)
+            cookies.given = None
         if "@" in target:
             hop.prepare_auth(None, target)
         hop.prepare_cookies(cookies)
+        if cookies.given:
+            chain = hop.headers.get("Cookie")
+            hop.headers["Cookie"] = f"{cookies.given}; {chain}" if chain else cookies.given
         return hop
+
+
+class _SetCookies:
+    """A response's first MAX_SET_COOKIES Set-Cookie headers, as http.cookiejar reads them.
+
+    A head of 300 KiB holds some 14,000 of them; parsing them all cost a second of
+    CPU a hop (under the GIL, past every deadline), and sent them all to the next hop.
+    """
+
+    def __init__(self, headers: urllib3.HTTPHeaderDict) -> None:
+        self._headers = headers
+
+    def info(self) -> _SetCookies:
+        return self
+
+    def get_all(self, name: str, default: list[str] | None = None) -> list[str] | None:
+        return self._headers.getlist(name)[:MAX_SET_COOKIES] or default
+
+
+class _ChainCookies(requests.cookies.RequestsCookieJar):
+    """A redirect chain's cookies: those its answers set, and the Cookie header given
+    with -H, which goes along as Authorization does: until a hop leaves for another host."""
+
+    def __init__(self, given: str | None) -> None:
+        super().__init__()
+        self.given = given
 
 
 # Characters a Location may not hold as they are: controls, space, and (when the
@@ -598,6 +699,13 @@ def _discard_body(response: requests.Response, attempt: Attempt) -> None:
         except (OSError, ValueError, http.client.HTTPException, urllib3.exceptions.HTTPError):
             pass
     response.close()
+
+
+def _retry_after(response: requests.Response) -> str | None:
+    """The Retry-After header, the first one when there are several: requests joins them
+    with ", ", which is no number of seconds, and a CDN may add one to the server's."""
+    values: list[str] = response.raw.headers.getlist("Retry-After")
+    return values[0] if values else None
 
 
 def _unanswered(exc: BaseException) -> bool:

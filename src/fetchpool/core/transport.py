@@ -14,14 +14,21 @@ thread (deadline.py), so a deadline can end a request in any phase.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import socket
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import urllib3
+from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import allowed_gai_family
 
 from . import deadline
 
@@ -151,7 +158,10 @@ class _CheckedResponse(http.client.HTTPResponse):
         self.will_close = self._check_close() or status == http.client.SWITCHING_PROTOCOLS
         self.length = None if self.chunked else _content_length(headers)
         if status in (204, 304) or 100 <= status < 200 or self._method == "HEAD":
+            # No body, whatever Transfer-Encoding says (a 304 may say chunked): reading
+            # chunks that never come held each such answer, and its connection, for seconds.
             self.length = 0
+            self.chunked = False
         if not self.will_close and not self.chunked and self.length is None:
             self.will_close = True
 
@@ -234,6 +244,9 @@ class _Watched:
 
     sock: socket.socket | None
     timeout: Any
+    host: str
+    port: int
+    _dns_host: str
 
     def _claim(self, sock: socket.socket) -> None:
         attempt = deadline.current()
@@ -254,9 +267,43 @@ class _Watched:
         super().connect()  # type: ignore[misc]
 
     def _new_conn(self) -> socket.socket:
-        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        attempt = deadline.current()
+        sock = self._connect_within(attempt) if attempt is not None else self._connect_to_host()
         self._claim(sock)
         return sock
+
+    def _connect_to_host(self) -> socket.socket:
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        return sock
+
+    def _connect_within(self, attempt: deadline.Attempt) -> socket.socket:
+        """Connect to one of the host's addresses in the attempt's time left, as a whole.
+
+        urllib3 gives each address the whole timeout: a name with many addresses that
+        never answer (a broken IPv6, a hostile DNS) took -t for every one of them.
+        """
+        name = self._dns_host
+        try:
+            found = _look_up(name.strip("[]"), self.port, max(attempt.remaining(), 0.001))
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
+        except TimeoutError as exc:
+            raise ConnectTimeoutError(self, f"looking up {self.host} timed out") from exc
+        failure: Exception = OSError("getaddrinfo returns an empty list")
+        try:
+            for *_, address in found:
+                # An address, not a name: urllib3 resolves it again at no cost.
+                self._dns_host = str(address[0])
+                self.timeout = max(attempt.remaining(), 0.001)
+                try:
+                    return self._connect_to_host()
+                except (ConnectTimeoutError, NewConnectionError) as exc:
+                    failure = exc
+                if attempt.remaining() <= 0:
+                    break
+        finally:
+            self._dns_host = name
+        raise failure
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         if self.sock is not None:  # a kept-alive connection, or TLS set up already
@@ -275,6 +322,47 @@ class _Watched:
     def close(self) -> None:
         self.leave_budget()
         super().close()  # type: ignore[misc]
+
+
+_Address = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]
+
+
+def _look_up(host: str, port: int, within: float) -> Sequence[_Address]:
+    """A host's addresses, given up on (TimeoutError) after ``within`` seconds.
+
+    A name server that never answers (a hostile one, a redirect's made-up name) would
+    hold a worker past -t and -m for as long as the system resolver keeps trying. A
+    name is looked up on a thread of its own, which ends when the resolver gives up.
+    """
+    family = allowed_gai_family()
+    if _is_address(host):  # nothing to look up
+        return socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+    outcome: list[Sequence[_Address] | BaseException] = []
+    done = threading.Event()
+
+    def look_up() -> None:
+        try:
+            outcome.append(socket.getaddrinfo(host, port, family, socket.SOCK_STREAM))
+        except BaseException as exc:  # handed to the waiting thread
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=look_up, name="fetchpool-lookup", daemon=True).start()
+    if not done.wait(within):
+        raise TimeoutError(f"looking up {host} took over {within:.3g} s")
+    [found] = outcome
+    if isinstance(found, BaseException):
+        raise found
+    return found
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.partition("%")[0])  # an IPv6 address may carry a zone
+    except ValueError:
+        return False
+    return True
 
 
 class _WatchedHTTPConnection(_Watched, HTTPConnection):
@@ -331,6 +419,20 @@ class SharedAdapter(HTTPAdapter):
         }
         pools = max(64, min(MAX_IDLE, POOL_PLACES // workers))
         super().__init__(pool_connections=pools, pool_maxsize=workers, max_retries=0)
+
+    def build_response(self, req: PreparedRequest, resp: Any) -> Response:
+        """requests' Response, without the cookies requests would parse into it: a check
+        reads none, and a head may hold thousands of Set-Cookie lines (see fetch.py)."""
+        response = Response()
+        response.status_code = resp.status
+        response.headers = CaseInsensitiveDict(resp.headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = resp.reason
+        response.url = str(req.url)
+        response.request = req
+        response.connection = self
+        return response
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)

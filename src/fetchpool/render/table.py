@@ -57,6 +57,8 @@ class TableWriter(Writer):
         if not result.ok:
             # The failure class first: it is what decides whether the run fails.
             detail = f"{result.category}: {result.error}" if result.error else result.category
+            if result.final_url and result.final_url != result.url:
+                detail += f" at {result.final_url}"  # where a redirect led, and it failed
         elif result.final_url and result.final_url != result.url:
             detail = f"-> {result.final_url}"
         else:
