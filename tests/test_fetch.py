@@ -17,16 +17,11 @@ from hypothesis import strategies as st
 
 from fetchpool import __version__
 from fetchpool.core.failures import FailureKind, classify
-from fetchpool.core.fetch import (
-    _PLAIN_URL,
-    Fetcher,
-    _check_url_fully,
-    check_url,
-    fetch_one,
-)
+from fetchpool.core.fetch import Fetcher, fetch_one
 from fetchpool.core.inputs import InputLine
 from fetchpool.core.options import Accept, Options, parse_header
 from fetchpool.core.transport import HeadTooLarge, InvalidResponse
+from fetchpool.core.urls import _PLAIN_URL, _check_url_fully, check_url
 
 from .server import TestHTTPServer
 

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from fetchpool import Options, Result, fetch_all
-from fetchpool.core.fetch import Fetcher, HostLimiter, Stopped
+from fetchpool.core.fetch import Fetcher
+from fetchpool.core.limits import HostLimiter, Stopped
 
 from .server import TestHTTPServer
 from .waiting import wait_until

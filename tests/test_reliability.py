@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from fetchpool import Options, fetch_all
-from fetchpool.core.fetch import parse_retry_after
+from fetchpool.core.retry import parse_retry_after
 
 from .processes import measured, peak_rss_mb
 from .server import TestHTTPServer, TrickleRelay

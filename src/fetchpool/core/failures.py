@@ -277,3 +277,15 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
         linked = [current.__cause__, current.__context__, getattr(current, "reason", None)]
         linked.extend(current.args)
         stack.extend(item for item in linked if isinstance(item, BaseException))
+
+
+class Failed(Exception):
+    """A request that produced no response: its kind, a short reason, and whether a retry
+    may help (by default, whether the kind is transient)."""
+
+    def __init__(self, kind: FailureKind, reason: str, transient: bool | None = None) -> None:
+        super().__init__(reason)
+        self.failure = Failure(kind, reason)
+        self.transient = kind.transient if transient is None else transient
+        # The URL that failed, when a redirect led there: the reason is about it, not the first.
+        self.url: str | None = None

@@ -1,34 +1,35 @@
-"""One URL to one Result: sessions, timeouts, retries, politeness and error classification."""
+"""One URL to one Result: the request, its redirects, deadlines and retries, the body dropped.
+
+What a line must be to be fetched is urls.py's; what a failure is, failures.py's; when to
+retry, retry.py's; a host's limits, limits.py's."""
 
 from __future__ import annotations
 
-import email.utils
 import http.client
 import os
-import random
-import re
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import timezone
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 from typing import NamedTuple
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
 from .deadline import Attempt, Watchdog
-from .failures import TIMED_OUT, Failure, FailureKind, causes, classify
+from .failures import TIMED_OUT, Failed, Failure, FailureKind, causes, classify
 from .inputs import InputLine
+from .limits import HostLimiter, host_key
 from .options import Options
 from .pages import fragment_problem, wants_check
 from .results import Result
+from .retry import RETRY_STATUSES, backoff_delay, first_retry_after, parse_retry_after
 from .transport import SharedAdapter
+from .urls import BAD_LOCATION, check_url, redirect_target
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # A body this small is read to its end so the connection can carry the next
 # request; a larger one is cut off by closing the connection.
 DRAIN_LIMIT = 64 * 1024
@@ -47,6 +48,16 @@ _REQUEST_ERRORS = (
 )
 
 
+class _Tried(NamedTuple):
+    """A URL's attempts, all told: the last status and URL (None without an answer),
+    what failed, and how many requests it took."""
+
+    status: int | None
+    final_url: str | None
+    failure: Failure | None
+    attempts: int
+
+
 class _Answer(NamedTuple):
     """The last answer of a URL's redirects: its status, URL and Retry-After, and what is
     wrong with its page when one was looked into for a #fragment."""
@@ -55,221 +66,6 @@ class _Answer(NamedTuple):
     url: str
     retry_after: str | None
     problem: Failure | None = None
-
-
-class _Failure(Exception):
-    """A request that produced no response: its kind, a short reason, and whether a retry
-    may help (by default, whether the kind is transient)."""
-
-    def __init__(self, kind: FailureKind, reason: str, transient: bool | None = None) -> None:
-        super().__init__(reason)
-        self.failure = Failure(kind, reason)
-        self.transient = kind.transient if transient is None else transient
-        # The URL that failed, when a redirect led there: the reason is about it, not the first.
-        self.url: str | None = None
-
-
-class Stopped(BaseException):
-    """A request that was waiting for its host's turn when the fetcher stopped: it is never
-    sent and has no Result. Not an Exception, so that nothing turns it into one: a run
-    drops it as it drops a URL that never started (see Fetcher.stop)."""
-
-
-# The usual URL, an http(s) scheme, a host name and perhaps a port (0 to 65535), is
-# fetchable as it stands: matched at C speed, it skips the full check below.
-_PORT = r"[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]"
-_PLAIN_URL = re.compile(
-    rf"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?::(?:{_PORT}))?(?:[/?#]\S*)?"
-)
-
-# A URL without its scheme, worth a "did you mean https://...?": a host name (dotted, with a
-# top-level label of letters or xn--; or localhost), an IPv4 or bracketed IPv6 address, or
-# any one label with a port; then perhaps a port, then perhaps a path. Letters of any script.
-_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
-_HOST_LIKE = re.compile(
-    rf"(?://)?(?:(?:{_LABEL}\.)+(?:[^\W\d_]{{2,}}|xn--[a-z0-9-]+)\.?|localhost"
-    rf"|[0-9]{{1,3}}(?:\.[0-9]{{1,3}}){{3}}|\[[0-9A-Fa-f:.]+\]|{_LABEL}(?=:))"
-    rf"(?::(?:{_PORT}))?(?:[/?#]\S*)?",
-    re.IGNORECASE,
-)
-
-
-def check_url(text: str) -> Failure | None:
-    """Why ``text`` cannot be fetched as an http(s) URL, or None when it can."""
-    if _PLAIN_URL.fullmatch(text):
-        return None
-    return _check_url_fully(text)
-
-
-def _check_url_fully(text: str) -> Failure | None:
-    # Splitting finds any whitespace at C speed: the text comes back whole only when it has none.
-    if text and text.split(None, 1) != [text]:
-        return _invalid_url("contains whitespace")
-    if "://" not in text:
-        scheme, colon, rest = text.partition(":")
-        if colon and rest[:1].isalpha() and "." not in scheme and scheme.isalnum():
-            return Failure(FailureKind.UNSUPPORTED_SCHEME, f"unsupported scheme {scheme.lower()!r}")
-        if _HOST_LIKE.fullmatch(text):
-            hint = f"missing scheme, did you mean https://{text.removeprefix('//')}?"
-            return Failure(FailureKind.MISSING_SCHEME, hint)
-        return Failure(FailureKind.NOT_A_URL, "not a URL")
-    try:
-        parts = urlsplit(text)
-    except ValueError as exc:
-        return _invalid_url(str(exc))
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        if not scheme:
-            return _invalid_url("empty scheme")
-        return Failure(FailureKind.UNSUPPORTED_SCHEME, f"unsupported scheme {scheme!r}")
-    if not parts.hostname:
-        return _invalid_url("no host")
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
-    except ValueError:
-        port = parts.netloc.rpartition(":")[2]
-        return _invalid_url(f"bad port {port!r}")
-    return None
-
-
-def _invalid_url(problem: str) -> Failure:
-    return Failure(FailureKind.INVALID_URL, f"invalid URL: {problem}")
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    # ASCII digits only: "\xb2" (superscript two, as a Latin-1 header gives it) is a digit
-    # to str.isdigit, and no number to float().
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    current = now if now is not None else time.time()
-    return max(0.0, when.timestamp() - current)
-
-
-class HostLimiter:
-    """Caps requests in flight per host, spaces each host's requests by a rate, and holds
-    a host's requests while it has asked everyone to wait (Retry-After)."""
-
-    def __init__(self, per_host: int | None, rate: float | None) -> None:
-        self._per_host = per_host
-        self._interval = 1.0 / rate if rate else 0.0
-        self._lock = threading.Lock()
-        # Only hosts with requests that hold or wait for a slot, or whose next turn is
-        # still ahead: a run over a million hosts must not keep something for each.
-        self._slots: dict[str, _HostSlots] = {}
-        self._next_start: dict[str, float] = {}
-        self._prune_at = _PRUNE_AT
-        # Hosts held, and until when (time.monotonic()); seconds each was held, in all.
-        self._held: dict[str, float] = {}
-        self.held: dict[str, float] = {}
-
-    @property
-    def active(self) -> bool:
-        return bool(self._per_host or self._interval or self._held)
-
-    def hold(self, host: str, seconds: float) -> None:
-        """Start none of ``host``'s requests for ``seconds`` from now."""
-        if seconds <= 0:
-            return
-        with self._lock:
-            now = time.monotonic()
-            until = now + seconds
-            before = max(now, self._held.get(host, now))
-            if until > before:
-                self._held[host] = until
-                self.held[host] = self.held.get(host, 0.0) + until - before
-
-    @contextmanager
-    def slot(
-        self, host: str, stop: threading.Event, deadline: float | None = None
-    ) -> Iterator[None]:
-        """Hold one of ``host``'s slots, starting no sooner than its rate and any hold allow.
-
-        Raises _Failure(TIMEOUT) when the turn would come after ``deadline``
-        (time.monotonic()), and Stopped once ``stop`` is set.
-        """
-        slots = None
-        if self._per_host:
-            with self._lock:
-                slots = self._slots.get(host)
-                if slots is None:
-                    slots = self._slots[host] = _HostSlots(self._per_host)
-                slots.users += 1
-            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not slots.semaphore.acquire(timeout=wait):
-                self._leave(host, slots)
-                # The URL's deadline has come: no time is left for a retry.
-                raise _Failure(FailureKind.TIMEOUT, TIMED_OUT, transient=False)
-        try:
-            start = self._start_time(host, deadline)
-            if stop.wait(start - time.monotonic()):
-                # The run is over: the turn this request waited for would break the host's
-                # limits with a burst of requests whose answers nobody reads.
-                raise Stopped
-            yield
-        finally:
-            if slots is not None:
-                slots.semaphore.release()
-                self._leave(host, slots)
-
-    def _leave(self, host: str, slots: _HostSlots) -> None:
-        """One request less holds or waits for ``host``'s slots; the last one drops them
-        (all free, so nothing is lost: the next request makes them anew)."""
-        with self._lock:
-            slots.users -= 1
-            if not slots.users:
-                del self._slots[host]
-
-    def _start_time(self, host: str, deadline: float | None) -> float:
-        """When the next request to ``host`` may start (and, with a rate, take that turn)."""
-        with self._lock:
-            now = time.monotonic()
-            start = now
-            held = self._held.get(host)
-            if held is not None:
-                if held <= now:
-                    del self._held[host]
-                start = max(start, held)
-            if self._interval:
-                start = max(start, self._next_start.get(host, now))
-            if deadline is not None and start > deadline:
-                # A retry would wait for a turn later still.
-                raise _Failure(FailureKind.TIMEOUT, TIMED_OUT, transient=False)
-            if self._interval:
-                self._next_start[host] = start + self._interval
-            if len(self._next_start) + len(self._held) > self._prune_at:
-                self._prune(now)
-            return start
-
-    def _prune(self, now: float) -> None:
-        """Forget turns and holds that are over (under the lock): they no longer delay
-        anything. Amortised: the next prune waits until the dicts have doubled."""
-        self._next_start = {host: at for host, at in self._next_start.items() if at > now}
-        self._held = {host: until for host, until in self._held.items() if until > now}
-        self._prune_at = max(_PRUNE_AT, 2 * (len(self._next_start) + len(self._held)))
-
-
-# Hosts whose turns and holds a HostLimiter keeps before it forgets those that are over.
-_PRUNE_AT = 1024
-
-
-class _HostSlots:
-    """A host's slots, and how many requests hold or wait for one."""
-
-    __slots__ = ("semaphore", "users")
-
-    def __init__(self, size: int) -> None:
-        self.semaphore = threading.Semaphore(size)
-        self.users = 0
 
 
 def proxies_from_environment(scheme: str, netloc: str) -> dict[str, str] | None:
@@ -355,32 +151,32 @@ class Fetcher:
     def fetch_accepted(self, item: InputLine) -> Result:
         """``fetch`` for a line that ``reject`` has already let through."""
         started = time.perf_counter()
-        failure: Failure | None
         kind: FailureKind | None
         try:
-            status, final_url, failure, attempts = self._fetch_with_retries(item.text)
+            tried = self._fetch_with_retries(item.text)
         except Exception as exc:  # a bug or an odd library error must not cost a result
-            status, final_url, failure, attempts = None, None, classify(exc), 1
+            tried = _Tried(None, None, classify(exc), 1)
+        failure = tried.failure
         if failure is not None:  # no answer, or one whose page lacks the #fragment
             ok, kind, error = False, failure.kind, failure.reason
         else:
-            ok = status in self.options.accept
+            ok = tried.status in self.options.accept
             kind, error = (None if ok else FailureKind.HTTP_STATUS), None
         return Result(
             item.text,
-            status,
+            tried.status,
             ok,
             error,
             time.perf_counter() - started,
-            final_url,
-            attempts,
+            tried.final_url,
+            tried.attempts,
             item.source,
             item.line,
             kind=kind,
             column=item.column,
         )
 
-    def _fetch_with_retries(self, url: str) -> tuple[int | None, str | None, Failure | None, int]:
+    def _fetch_with_retries(self, url: str) -> _Tried:
         options = self.options
         # A #fragment is looked for in the page: HEAD has none to look in.
         method = "GET" if self._anchors_of is not None and "#" in url else options.method
@@ -392,7 +188,7 @@ class Fetcher:
             attempts += 1
             try:
                 status, final_url, retry_after, problem = self._request(method, url, deadline)
-            except _Failure as failure:
+            except Failed as failure:
                 if (
                     failure.transient
                     and retries_left > 0
@@ -400,7 +196,7 @@ class Fetcher:
                 ):
                     retries_left -= 1
                     continue
-                return None, failure.url, failure.failure, attempts
+                return _Tried(None, failure.url, failure.failure, attempts)
             if (
                 status in RETRY_STATUSES
                 and retries_left > 0
@@ -412,17 +208,13 @@ class Fetcher:
                 # Servers answer HEAD with 405, 403, 404 or 500 when they mean "not supported".
                 method = "GET"
                 continue
-            return status, final_url, problem, attempts
+            return _Tried(status, final_url, problem, attempts)
 
     def _backoff(self, attempt: int, retry_after: float | None, deadline: float | None) -> bool:
         """Wait before a retry; False (no wait) when the run stops or the wait would pass
         ``deadline``: the last attempt's outcome then stands."""
-        cap = self.options.max_retry_wait
-        if retry_after is not None:
-            delay = min(retry_after, cap)
-        else:
-            delay = min(cap, self.options.backoff * 2 ** (attempt - 1))
-            delay *= random.uniform(0.5, 1.0)  # jitter spreads retries of many threads apart
+        options = self.options
+        delay = backoff_delay(attempt, options.backoff, options.max_retry_wait, retry_after)
         if self._stop.is_set() or not _time_left(deadline, delay):
             return False
         self._stop.wait(delay)
@@ -433,7 +225,7 @@ class Fetcher:
         it waits for its host's turn, gets -t, and has its body dropped unread past a
         small bound. Returns the last answer.
 
-        Raises _Failure; past the first request, with the URL of the hop that failed."""
+        Raises Failed; past the first request, with the URL of the hop that failed."""
         request = self._requests.prepare(method, url)
         # A redirect chain carries its cookies from hop to hop, and no further.
         cookies: _ChainCookies | None = None
@@ -442,17 +234,17 @@ class Fetcher:
         while True:
             try:
                 response, problem = self._hop(request, url_deadline, fragment)
-            except _Failure as failure:
+            except Failed as failure:
                 if hops:
                     failure.url = str(request.url)
                 raise
             if not (self.options.follow and response.is_redirect):
                 return _Answer(
-                    response.status_code, str(response.url), _retry_after(response), problem
+                    response.status_code, str(response.url), first_retry_after(response), problem
                 )
             hops += 1
             if hops > self.options.max_redirects:
-                raise _Failure(FailureKind.TOO_MANY_REDIRECTS, "too many redirects")
+                raise Failed(FailureKind.TOO_MANY_REDIRECTS, "too many redirects")
             if cookies is None:
                 # The first request's Cookie header is the one given with -H, if any.
                 cookies = _ChainCookies(request.headers.get("Cookie"))
@@ -475,7 +267,7 @@ class Fetcher:
         if self._limiter.active or self._has_proxies:
             parts = urlsplit(url)
             if self._limiter.active:
-                slot = self._limiter.slot(_host(parts.hostname), self._stop, url_deadline)
+                slot = self._limiter.slot(host_key(parts.hostname), self._stop, url_deadline)
             if self._has_proxies:
                 proxies = dict(self._proxies_for(parts.scheme.lower(), parts.netloc.lower()) or {})
         # Certificate settings matter only to TLS. For a plain http URL sent directly,
@@ -483,9 +275,9 @@ class Fetcher:
         verify = True if url.startswith("http:") and not proxies else self._verify
         with slot, self._watchdog.attempt(self._attempt_deadline(url_deadline)) as attempt:
             response = self._send_once_more_if_stale(request, verify, proxies, attempt)
-            retry_after = _retry_after(response)
+            retry_after = first_retry_after(response)
             if retry_after is not None and response.status_code in RETRY_STATUSES:
-                self._limiter.hold(_host(urlsplit(url).hostname), self._held_for(retry_after))
+                self._limiter.hold(host_key(urlsplit(url).hostname), self._held_for(retry_after))
             problem = None
             final = not (self.options.follow and response.is_redirect)
             if fragment and final and 200 <= response.status_code < 300 and wants_check(fragment):
@@ -522,11 +314,11 @@ class Fetcher:
             except _REQUEST_ERRORS as exc:
                 if attempt.expired:
                     # Cut off by the deadline: whatever broke, it broke because time ran out.
-                    raise _Failure(FailureKind.TIMEOUT, TIMED_OUT) from exc
+                    raise Failed(FailureKind.TIMEOUT, TIMED_OUT) from exc
                 if attempt.reused and not attempt.fresh and _unanswered(exc):
                     attempt.fresh = True
                     continue
-                raise _Failure(*classify(exc)) from exc
+                raise Failed(*classify(exc)) from exc
 
     def _attempt_deadline(self, url_deadline: float | None) -> float:
         """When the request starting now must end: -t from now, and no later than -m."""
@@ -577,13 +369,13 @@ class _Requests:
     ) -> requests.PreparedRequest:
         """The request following ``response``'s redirect, as a browser would send it.
 
-        Raises _Failure("invalid redirect: ...") for a Location that is no http(s) URL.
+        Raises Failed("invalid redirect: ...") for a Location that is no http(s) URL.
         """
         previous = str(request.url)
         # One Location, or the same one more than once: requests joins them with ", ".
         locations = set(response.raw.headers.getlist("Location"))
         if len(locations) > 1:
-            raise _Failure(FailureKind.INVALID_REDIRECT, "invalid redirect: more than one Location")
+            raise Failed(FailureKind.INVALID_REDIRECT, "invalid redirect: more than one Location")
         target = redirect_target(previous, locations.pop())
         hop = requests.PreparedRequest()
         # 303 asks for a GET; a check sends GET or HEAD, which every redirect keeps.
@@ -591,7 +383,7 @@ class _Requests:
         try:
             hop.prepare_url(target, None)
         except _REQUEST_ERRORS as exc:
-            raise _Failure(FailureKind.INVALID_REDIRECT, _BAD_LOCATION) from exc
+            raise Failed(FailureKind.INVALID_REDIRECT, BAD_LOCATION) from exc
         hop.headers = request.headers.copy()
         hop.headers.pop("Cookie", None)
         if self._session.should_strip_auth(previous, target):  # type: ignore[no-untyped-call]
@@ -632,44 +424,6 @@ class _ChainCookies(requests.cookies.RequestsCookieJar):
         self.given = given
 
 
-# Characters a Location may not hold as they are: controls, space, and (when the
-# header is not UTF-8) bytes over 127, which are sent percent-encoded, as curl does.
-_UNSAFE_IN_UTF8 = re.compile(r"[\x00-\x20\x7f]")
-_UNSAFE_IN_BYTES = re.compile(r"[\x00-\x20\x7f-\xff]")
-_BAD_LOCATION = "invalid redirect: bad Location"
-
-
-def redirect_target(url: str, location: str) -> str:
-    """The URL a redirect from ``url`` with this Location header leads to.
-
-    The header's bytes are read as UTF-8 where they are UTF-8 (a host name may then
-    be international) and otherwise percent-encoded byte by byte, as curl does; a
-    fragment carries over from ``url`` when the Location has none (RFC 9110).
-    Raises _Failure("invalid redirect: ...") when that is no http(s) URL.
-    """
-    raw = location.strip().encode("latin-1", "replace")  # the bytes as they came
-    try:
-        text = _UNSAFE_IN_UTF8.sub(_percent, raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        text = _UNSAFE_IN_BYTES.sub(_percent, raw.decode("latin-1"))
-    try:
-        target = urljoin(url, text)
-        fragment = urlsplit(url).fragment
-        if fragment and not urlsplit(target).fragment:
-            target = f"{target.partition('#')[0]}#{fragment}"
-    except ValueError as exc:
-        raise _Failure(FailureKind.INVALID_REDIRECT, _BAD_LOCATION) from exc
-    problem = check_url(target)
-    if problem is not None:
-        reason = problem.reason.removeprefix("invalid URL: ")
-        raise _Failure(FailureKind.INVALID_REDIRECT, f"invalid redirect: {reason}")
-    return target
-
-
-def _percent(match: re.Match[str]) -> str:
-    return f"%{ord(match[0]):02X}"
-
-
 def _discard_body(response: requests.Response, attempt: Attempt) -> None:
     """Read a small body to its end so the connection is reused; drop a big one unread.
 
@@ -701,13 +455,6 @@ def _discard_body(response: requests.Response, attempt: Attempt) -> None:
     response.close()
 
 
-def _retry_after(response: requests.Response) -> str | None:
-    """The Retry-After header, the first one when there are several: requests joins them
-    with ", ", which is no number of seconds, and a CDN may add one to the server's."""
-    values: list[str] = response.raw.headers.getlist("Retry-After")
-    return values[0] if values else None
-
-
 def _unanswered(exc: BaseException) -> bool:
     """Whether a request failed before a valid status line came: the connection was
     closed, reset or gave something other than an answer."""
@@ -715,10 +462,6 @@ def _unanswered(exc: BaseException) -> bool:
         isinstance(cause, (http.client.BadStatusLine, ConnectionResetError, BrokenPipeError))
         for cause in causes(exc)
     )
-
-
-def _host(hostname: str | None) -> str:
-    return (hostname or "").lower()
 
 
 def _time_left(deadline: float | None, needed: float = 0.0) -> bool:

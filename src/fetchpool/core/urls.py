@@ -1,8 +1,13 @@
-"""When two input lines name the same thing to fetch, and which host a URL belongs to."""
+"""URLs: whether a line can be fetched (``check_url``), where a redirect leads
+(``redirect_target``), when two lines name the same thing to fetch, and which host a URL
+belongs to."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+import re
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from .failures import Failed, Failure, FailureKind
 
 
 def host_of(url: str) -> str:
@@ -46,3 +51,102 @@ def _lower_host(netloc: str) -> str:
     # Lowercase the host but not the user info, which may be case-sensitive.
     userinfo, at, hostport = netloc.rpartition("@")
     return f"{userinfo}{at}{hostport.lower()}"
+
+
+# The usual URL, an http(s) scheme, a host name and perhaps a port (0 to 65535), is
+# fetchable as it stands: matched at C speed, it skips the full check below.
+_PORT = r"[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]"
+_PLAIN_URL = re.compile(
+    rf"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?::(?:{_PORT}))?(?:[/?#]\S*)?"
+)
+
+# A URL without its scheme, worth a "did you mean https://...?": a host name (dotted, with a
+# top-level label of letters or xn--; or localhost), an IPv4 or bracketed IPv6 address, or
+# any one label with a port; then perhaps a port, then perhaps a path. Letters of any script.
+_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
+_HOST_LIKE = re.compile(
+    rf"(?://)?(?:(?:{_LABEL}\.)+(?:[^\W\d_]{{2,}}|xn--[a-z0-9-]+)\.?|localhost"
+    rf"|[0-9]{{1,3}}(?:\.[0-9]{{1,3}}){{3}}|\[[0-9A-Fa-f:.]+\]|{_LABEL}(?=:))"
+    rf"(?::(?:{_PORT}))?(?:[/?#]\S*)?",
+    re.IGNORECASE,
+)
+
+
+def check_url(text: str) -> Failure | None:
+    """Why ``text`` cannot be fetched as an http(s) URL, or None when it can."""
+    if _PLAIN_URL.fullmatch(text):
+        return None
+    return _check_url_fully(text)
+
+
+def _check_url_fully(text: str) -> Failure | None:
+    # Splitting finds any whitespace at C speed: the text comes back whole only when it has none.
+    if text and text.split(None, 1) != [text]:
+        return _invalid_url("contains whitespace")
+    if "://" not in text:
+        scheme, colon, rest = text.partition(":")
+        if colon and rest[:1].isalpha() and "." not in scheme and scheme.isalnum():
+            return Failure(FailureKind.UNSUPPORTED_SCHEME, f"unsupported scheme {scheme.lower()!r}")
+        if _HOST_LIKE.fullmatch(text):
+            hint = f"missing scheme, did you mean https://{text.removeprefix('//')}?"
+            return Failure(FailureKind.MISSING_SCHEME, hint)
+        return Failure(FailureKind.NOT_A_URL, "not a URL")
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:
+        return _invalid_url(str(exc))
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        if not scheme:
+            return _invalid_url("empty scheme")
+        return Failure(FailureKind.UNSUPPORTED_SCHEME, f"unsupported scheme {scheme!r}")
+    if not parts.hostname:
+        return _invalid_url("no host")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        port = parts.netloc.rpartition(":")[2]
+        return _invalid_url(f"bad port {port!r}")
+    return None
+
+
+def _invalid_url(problem: str) -> Failure:
+    return Failure(FailureKind.INVALID_URL, f"invalid URL: {problem}")
+
+
+# Characters a Location may not hold as they are: controls, space, and (when the
+# header is not UTF-8) bytes over 127, which are sent percent-encoded, as curl does.
+_UNSAFE_IN_UTF8 = re.compile(r"[\x00-\x20\x7f]")
+_UNSAFE_IN_BYTES = re.compile(r"[\x00-\x20\x7f-\xff]")
+BAD_LOCATION = "invalid redirect: bad Location"
+
+
+def redirect_target(url: str, location: str) -> str:
+    """The URL a redirect from ``url`` with this Location header leads to.
+
+    The header's bytes are read as UTF-8 where they are UTF-8 (a host name may then
+    be international) and otherwise percent-encoded byte by byte, as curl does; a
+    fragment carries over from ``url`` when the Location has none (RFC 9110).
+    Raises Failed("invalid redirect: ...") when that is no http(s) URL.
+    """
+    raw = location.strip().encode("latin-1", "replace")  # the bytes as they came
+    try:
+        text = _UNSAFE_IN_UTF8.sub(_percent, raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        text = _UNSAFE_IN_BYTES.sub(_percent, raw.decode("latin-1"))
+    try:
+        target = urljoin(url, text)
+        fragment = urlsplit(url).fragment
+        if fragment and not urlsplit(target).fragment:
+            target = f"{target.partition('#')[0]}#{fragment}"
+    except ValueError as exc:
+        raise Failed(FailureKind.INVALID_REDIRECT, BAD_LOCATION) from exc
+    problem = check_url(target)
+    if problem is not None:
+        reason = problem.reason.removeprefix("invalid URL: ")
+        raise Failed(FailureKind.INVALID_REDIRECT, f"invalid redirect: {reason}")
+    return target
+
+
+def _percent(match: re.Match[str]) -> str:
+    return f"%{ord(match[0]):02X}"

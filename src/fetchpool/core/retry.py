@@ -1,0 +1,50 @@
+"""When to try again: the statuses retried, the server's Retry-After, and the backoff."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from datetime import timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import requests
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    # ASCII digits only: "\xb2" (superscript two, as a Latin-1 header gives it) is a digit
+    # to str.isdigit, and no number to float().
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    current = now if now is not None else time.time()
+    return max(0.0, when.timestamp() - current)
+
+
+def first_retry_after(response: requests.Response) -> str | None:
+    """The Retry-After header, the first one when there are several: requests joins them
+    with ", ", which is no number of seconds, and a CDN may add one to the server's."""
+    values: list[str] = response.raw.headers.getlist("Retry-After")
+    return values[0] if values else None
+
+
+def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | None) -> float:
+    """Seconds to wait before retry number ``attempt`` (from 1): as long as the server's
+    Retry-After says, or ``base`` doubled each time with jitter; never over ``cap``."""
+    if retry_after is not None:
+        return min(retry_after, cap)
+    # Jitter spreads the retries of many threads apart.
+    delay: float = min(cap, base * 2 ** (attempt - 1))
+    return delay * random.uniform(0.5, 1.0)
