@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from fetchpool.core.fetch import HostLimiter
+
 from .processes import default_signals
 from .server import TestHTTPServer
 
@@ -26,6 +28,27 @@ def server(_server: TestHTTPServer) -> Iterator[TestHTTPServer]:
     _server.reset()
     yield _server
     _server.reset()
+
+
+@pytest.fixture
+def turns(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The start times (time.monotonic()) that host limiters in this process give requests,
+    as they work them out.
+
+    A request reaches the server no sooner than its turn, but a request held up on a busy
+    machine may reach it just behind the next one: the times the server sees can bunch up,
+    while the turns are what a rate spaces.
+    """
+    given: list[float] = []
+    start_time = HostLimiter._start_time
+
+    def recorded(self: HostLimiter, host: str, deadline: float | None) -> float:
+        start = start_time(self, host, deadline)
+        given.append(start)
+        return start
+
+    monkeypatch.setattr(HostLimiter, "_start_time", recorded)
+    return given
 
 
 @pytest.fixture(scope="session")
