@@ -1,6 +1,7 @@
 """Flaky servers, rate limits, politeness, big bodies, huge inputs, hostile bytes and TLS.
 
-Everything here runs against real sockets: the local server and the installed executable.
+Everything here runs against real sockets: the local server, and the installed executable or
+fetch_all in this process.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from pathlib import Path
 import pytest
 
 from fetchpool import Options, fetch_all
+from fetchpool.core import fetch
 from fetchpool.core.fetch import parse_retry_after
 
 from .processes import measured, peak_rss_mb
 from .server import TestHTTPServer, TrickleRelay
+from .waiting import wait_until
 
 
 def jsonl(output: bytes) -> list[dict]:
@@ -110,10 +113,11 @@ def test_retry_after_seconds_is_honoured(server: TestHTTPServer, run_fetchpool) 
 
 def test_retry_after_is_capped_by_max_retry_wait(server: TestHTTPServer, run_fetchpool) -> None:
     url = server.url("/flaky/cap/1/503?retry_after=120")
-    started = time.monotonic()
     done = run_fetchpool("-f", "jsonl", "--max-retry-wait", "0.2", input=url)
     assert jsonl(done.stdout)[0]["status"] == 200
-    assert time.monotonic() - started < 5
+    first, second = server.log
+    # The retry waited the 0.2 s allowed, not the two minutes asked for.
+    assert 0.2 * 0.99 <= second.started - first.started < 60
 
 
 def test_retry_after_http_date_is_parsed() -> None:
@@ -125,15 +129,26 @@ def test_retry_after_http_date_is_parsed() -> None:
     assert parse_retry_after(None) is None
 
 
-def test_backoff_grows_between_retries(server: TestHTTPServer) -> None:
-    options = Options(retries=2, backoff=0.2, max_retry_wait=5)
+def test_backoff_grows_between_retries(
+    server: TestHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jitter: list[tuple[float, float]] = []
+
+    def longest(low: float, high: float) -> float:
+        jitter.append((low, high))
+        return high
+
+    monkeypatch.setattr(fetch.random, "uniform", longest)
+    options = Options(retries=2, backoff=0.1, max_retry_wait=5)
     (result,) = fetch_all([server.url("/flaky/bo/2/503")], options)
     assert result.status == 200
+    # Jitter takes each wait from half to all of 0.1 s, then 0.2 s: here all of it.
+    assert jitter == [(0.5, 1.0), (0.5, 1.0)]
     starts = [seen.started for seen in server.log]
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
-    # Jitter keeps each wait between half and all of 0.2 s, then 0.4 s.
-    assert 0.09 <= gaps[0] <= 0.35
-    assert 0.19 <= gaps[1] <= 0.6
+    # Lower bounds only: a busy machine may send a retry later, never sooner.
+    assert gaps[0] >= 0.1 * 0.99
+    assert gaps[1] >= 0.2 * 0.99
 
 
 # --- HEAD -------------------------------------------------------------------------------------
@@ -204,10 +219,10 @@ def test_big_bodies_are_not_downloaded(server: TestHTTPServer, fetchpool_exe: st
     results = jsonl(measured.stdout)
     assert [result["status"] for result in results] == [200] * 6
     assert measured.peak_rss_mb < 150
-    # No longer than reading the headers alone; 1.2 GB read would take seconds more.
-    headers_only = run_measured(fetchpool_exe, ["-w", "6", "-X", "HEAD", "-"], urls)
-    assert headers_only.returncode == 0
-    assert measured.seconds < headers_only.seconds + 1.0
+    # Each client hung up early: of 200 MiB, the server got out only what the socket
+    # buffers between them hold.
+    assert wait_until(lambda: all(seen.ended for seen in server.log))
+    assert [seen.body_sent < 50 * 1024 * 1024 for seen in server.log] == [True] * 6
 
 
 def test_a_million_lines_stream_in_flat_memory(fetchpool_exe: str, tmp_path: Path) -> None:
