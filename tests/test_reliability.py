@@ -25,7 +25,7 @@ from fetchpool import Options, fetch_all
 from fetchpool.core import fetch
 from fetchpool.core.fetch import parse_retry_after
 
-from .processes import measured, peak_rss_mb
+from .processes import measured, peak_rss_mb, read_line, start
 from .server import TestHTTPServer, TrickleRelay
 from .waiting import wait_until
 
@@ -258,6 +258,45 @@ def test_a_million_lines_stream_in_flat_memory(fetchpool_exe: str, tmp_path: Pat
     assert process.returncode == 1
     assert lines_read[0] == 1_000_100
     assert peak_rss_mb(report) < 100
+
+
+def rss_kib(pid: int) -> int:
+    """The resident set of process ``pid`` now, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
+def test_fetched_urls_stream_in_flat_memory(server: TestHTTPServer, fetchpool_exe: str) -> None:
+    """Thousands of URLs fetched (not rejected, as the million lines above are): once the
+    first few hundred are through, memory does not grow with the URLs done."""
+    warm_up, more = 500, 2500
+    urls = [server.url(f"/status/200?n={n}") for n in range(warm_up + more)]
+    process = start(fetchpool_exe, "-q", "-w", "8", "-")
+    assert process.stdin is not None and process.stdout is not None
+    # Written beside the reading, and left open: the process waits for more input after the
+    # last result, still there to be measured.
+    stdin = process.stdin
+
+    def write() -> None:
+        stdin.write("".join(f"{url}\n" for url in urls).encode())
+        stdin.flush()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    pending = bytearray()
+    try:
+        assert all(read_line(process.stdout.fileno(), 30, pending) for _ in range(warm_up))
+        warm = rss_kib(process.pid)
+        assert all(read_line(process.stdout.fileno(), 30, pending) for _ in range(more))
+        grown = rss_kib(process.pid) - warm
+    finally:
+        writer.join(30)
+        stdin.close()
+    assert process.wait(10) == 0
+    # Flat grows by tens of KiB; a Result kept for each URL would come to about 1 MiB.
+    assert grown < 512, f"{grown} KiB more after {more} more URLs"
 
 
 # --- hostile input ----------------------------------------------------------------------------
