@@ -317,12 +317,24 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize(("line", "reason"), HOSTILE, ids=[r for _, r in HOSTILE])
-def test_hostile_lines_each_get_a_clear_error(run_fetchpool, line: bytes, reason: str) -> None:
-    done = run_fetchpool("-f", "jsonl", input=line + b"\n")
-    (result,) = jsonl(done.stdout)
-    assert result["status"] is None
-    assert result["error"].startswith(reason)
+@pytest.fixture(scope="module")
+def hostile_run(fetchpool_exe: str) -> tuple[subprocess.CompletedProcess[bytes], list[dict]]:
+    """One run over every hostile line, and its results in order."""
+    lines = b"".join(line + b"\n" for line, _ in HOSTILE)
+    done = subprocess.run(
+        [fetchpool_exe, "-f", "jsonl"], input=lines, capture_output=True, timeout=30
+    )
+    return done, jsonl(done.stdout)
+
+
+@pytest.mark.parametrize(
+    ("index", "reason"), list(enumerate(r for _, r in HOSTILE)), ids=[r for _, r in HOSTILE]
+)
+def test_hostile_lines_each_get_a_clear_error(hostile_run, index: int, reason: str) -> None:
+    done, results = hostile_run
+    assert len(results) == len(HOSTILE)
+    assert results[index]["status"] is None
+    assert results[index]["error"].startswith(reason)
     assert done.returncode == 1
     assert b"Traceback" not in done.stderr
 
@@ -431,7 +443,7 @@ def test_a_tls_handshake_that_crawls_times_out_at_the_deadline(tls_server) -> No
     relay = TrickleRelay(server.server_address[:2])
     try:
         url = f"https://127.0.0.1:{relay.port}/status/200"
-        [result] = fetch_all([url], Options(timeout=1, retries=0, verify=bundle))
+        [result] = fetch_all([url], Options(timeout=0.5, retries=0, verify=bundle))
         assert (result.status, result.error) == (None, "timed out")
         # The relay would crawl on for a minute: the client hung up at its deadline.
         assert relay.hung_up.wait(20)
