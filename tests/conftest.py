@@ -79,3 +79,16 @@ def run_fetchpool(fetchpool_exe: str):
         )
 
     return run
+
+
+# Module-scoped fixtures that run fetchpool once for many tests (the benchmark's is slow).
+SHARED_RUNS = ("bench", "hostile_run")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Under xdist (--dist loadgroup), the tests that read one shared run go to one worker,
+    # so that the run is made once, not once on each worker.
+    for item in items:
+        for name in SHARED_RUNS:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
