@@ -82,39 +82,33 @@ def run_measured(exe: str, args: list[str], stdin: bytes | str = b"") -> Measure
     ],
 )
 def test_transient_statuses_are_retried_and_attempts_recorded(
-    server: TestHTTPServer, run_fetchpool, code: int, retries: int, status: int, attempts: int
+    server: TestHTTPServer, code: int, retries: int, status: int, attempts: int
 ) -> None:
     url = server.url(f"/flaky/k{code}-{retries}/2/{code}")
-    done = run_fetchpool("-f", "jsonl", "-r", str(retries), "--max-retry-wait", "0.05", input=url)
-    (result,) = jsonl(done.stdout)
-    assert (result["status"], result["attempts"]) == (status, attempts)
+    (result,) = fetch_all([url], Options(retries=retries, max_retry_wait=0.05))
+    assert (result.status, result.attempts) == (status, attempts)
     assert len(server.log) == attempts
 
 
-def test_connection_errors_are_retried_then_reported(server: TestHTTPServer, run_fetchpool):
-    done = run_fetchpool(
-        "-f", "jsonl", "-r", "2", "--max-retry-wait", "0.05", input=server.url("/close")
-    )
-    (result,) = jsonl(done.stdout)
+def test_connection_errors_are_retried_then_reported(server: TestHTTPServer) -> None:
+    options = Options(retries=2, max_retry_wait=0.05)
+    (result,) = fetch_all([server.url("/close")], options)
     # The server hangs up without answering: a clean close or a reset, by timing.
-    assert result["error"] in ("connection closed by server", "connection reset")
-    assert result["attempts"] == 3
-    assert done.returncode == 1
+    assert result.error in ("connection closed by server", "connection reset")
+    assert (result.attempts, result.ok) == (3, False)
 
 
-def test_retry_after_seconds_is_honoured(server: TestHTTPServer, run_fetchpool) -> None:
-    url = server.url("/flaky/ra/1/429?retry_after=1")
-    done = run_fetchpool("-f", "jsonl", input=url)
-    (result,) = jsonl(done.stdout)
-    assert result["status"] == 200
+def test_retry_after_seconds_is_honoured(server: TestHTTPServer) -> None:
+    (result,) = fetch_all([server.url("/flaky/ra/1/429?retry_after=1")])
+    assert result.status == 200
     first, second = server.log
     assert second.started - first.started >= 0.95
 
 
-def test_retry_after_is_capped_by_max_retry_wait(server: TestHTTPServer, run_fetchpool) -> None:
+def test_retry_after_is_capped_by_max_retry_wait(server: TestHTTPServer) -> None:
     url = server.url("/flaky/cap/1/503?retry_after=120")
-    done = run_fetchpool("-f", "jsonl", "--max-retry-wait", "0.2", input=url)
-    assert jsonl(done.stdout)[0]["status"] == 200
+    (result,) = fetch_all([url], Options(max_retry_wait=0.2))
+    assert result.status == 200
     first, second = server.log
     # The retry waited the 0.2 s allowed, not the two minutes asked for.
     assert 0.2 * 0.99 <= second.started - first.started < 60
@@ -154,37 +148,35 @@ def test_backoff_grows_between_retries(
 # --- HEAD -------------------------------------------------------------------------------------
 
 
-def test_head_refused_by_the_server_is_rechecked_with_get(
-    server: TestHTTPServer, run_fetchpool
-) -> None:
-    done = run_fetchpool("-X", "HEAD", "-f", "jsonl", input=server.url("/head-not-allowed"))
-    (result,) = jsonl(done.stdout)
-    assert result["status"] == 200
+def test_head_refused_by_the_server_is_rechecked_with_get(server: TestHTTPServer) -> None:
+    (result,) = fetch_all([server.url("/head-not-allowed")], Options(method="HEAD"))
+    assert (result.status, result.ok) == (200, True)
     assert [seen.method for seen in server.log] == ["HEAD", "GET"]
-    assert done.returncode == 0
 
 
-def test_head_that_works_sends_no_get(server: TestHTTPServer, run_fetchpool) -> None:
-    run_fetchpool("-X", "HEAD", input=server.url("/status/200"))
+def test_head_that_works_sends_no_get(server: TestHTTPServer) -> None:
+    (result,) = fetch_all([server.url("/status/200")], Options(method="HEAD"))
+    assert result.status == 200
     assert [seen.method for seen in server.log] == ["HEAD"]
 
 
 # --- politeness -------------------------------------------------------------------------------
 
 
-def test_per_host_caps_requests_in_flight(server: TestHTTPServer, run_fetchpool) -> None:
+def test_per_host_caps_requests_in_flight(server: TestHTTPServer) -> None:
     # Each request is answered once three are there at once: three must be let through
     # together, and twelve workers must never send a fourth.
-    urls = "\n".join(server.url(f"/barrier/ph/3/{n}") for n in range(12))
-    done = run_fetchpool("-w", "12", "--per-host", "3", input=urls)
-    assert done.returncode == 0, done.stdout
+    urls = [server.url(f"/barrier/ph/3/{n}") for n in range(12)]
+    results = list(fetch_all(urls, Options(max_workers=12, per_host=3)))
+    assert [result.status for result in results] == [200] * 12
     assert server.state.max_in_flight == 3
 
 
-def test_per_host_holds_across_retries(server: TestHTTPServer, run_fetchpool) -> None:
-    urls = "\n".join(server.url(f"/flaky/ph{n}/1/503") for n in range(8))
-    done = run_fetchpool("-w", "8", "--per-host", "2", "--max-retry-wait", "0.01", input=urls)
-    assert done.returncode == 0
+def test_per_host_holds_across_retries(server: TestHTTPServer) -> None:
+    urls = [server.url(f"/flaky/ph{n}/1/503") for n in range(8)]
+    options = Options(max_workers=8, per_host=2, max_retry_wait=0.01)
+    results = list(fetch_all(urls, options))
+    assert [result.status for result in results] == [200] * 8
     assert len(server.log) == 16
     assert server.state.max_in_flight <= 2
 
@@ -202,11 +194,11 @@ def test_rate_spaces_requests_to_a_host(server: TestHTTPServer, turns: list[floa
     assert all(at >= turn - 0.001 for at, turn in zip(arrivals, turns, strict=True))
 
 
-def test_without_politeness_requests_run_together(server: TestHTTPServer, run_fetchpool) -> None:
+def test_without_politeness_requests_run_together(server: TestHTTPServer) -> None:
     # Each request is answered once all eight are there at once.
-    urls = "\n".join(server.url(f"/barrier/all/8/{n}") for n in range(8))
-    done = run_fetchpool("-w", "8", input=urls)
-    assert done.returncode == 0, done.stdout
+    urls = [server.url(f"/barrier/all/8/{n}") for n in range(8)]
+    results = list(fetch_all(urls, Options(max_workers=8)))
+    assert [result.status for result in results] == [200] * 8
     assert server.state.max_in_flight == 8
 
 
