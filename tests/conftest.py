@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from fetchpool.core.limits import HostLimiter
+
 from .processes import default_signals
 from .server import TestHTTPServer
 
@@ -26,6 +28,27 @@ def server(_server: TestHTTPServer) -> Iterator[TestHTTPServer]:
     _server.reset()
     yield _server
     _server.reset()
+
+
+@pytest.fixture
+def turns(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The start times (time.monotonic()) that host limiters in this process give requests,
+    as they work them out.
+
+    A request reaches the server no sooner than its turn, but a request held up on a busy
+    machine may reach it just behind the next one: the times the server sees can bunch up,
+    while the turns are what a rate spaces.
+    """
+    given: list[float] = []
+    start_time = HostLimiter._start_time
+
+    def recorded(self: HostLimiter, host: str, deadline: float | None) -> float:
+        start = start_time(self, host, deadline)
+        given.append(start)
+        return start
+
+    monkeypatch.setattr(HostLimiter, "_start_time", recorded)
+    return given
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +79,16 @@ def run_fetchpool(fetchpool_exe: str):
         )
 
     return run
+
+
+# Module-scoped fixtures that run fetchpool once for many tests (the benchmark's is slow).
+SHARED_RUNS = ("bench", "hostile_run")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Under xdist (--dist loadgroup), the tests that read one shared run go to one worker,
+    # so that the run is made once, not once on each worker.
+    for item in items:
+        for name in SHARED_RUNS:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))

@@ -4,6 +4,9 @@ Paths choose the behaviour:
 
 - ``/status/CODE`` answers CODE (``?retry_after=V`` adds a Retry-After header)
 - ``/delay/SECONDS`` answers 200 after SECONDS (``/delay/S/anything`` too)
+- ``/barrier/KEY/N`` answers 200 once N requests for KEY are there at once (``/barrier/K/N/
+  anything`` too), as a threading.Barrier lets them through, N at a time; 500 to each of them
+  when the N are not all there within 20 seconds
 - ``/redirect/N`` redirects N times, then 200; ``/redirect-loop`` never stops
 - ``/redirect-to?url=U`` redirects to U
 - ``/set-cookie/NAME`` answers 200 with a cookie NAME (``?next=PATH`` redirects there instead)
@@ -11,7 +14,8 @@ Paths choose the behaviour:
 - ``/flaky/KEY/N/CODE`` answers CODE to the first N requests for KEY, then 200
   (``?retry_after=V`` adds Retry-After to the failures)
 - ``/head-not-allowed`` answers HEAD with 405 and GET with 200
-- ``/big/MIB`` answers 200 with a body of MIB mebibytes, written as fast as it is read
+- ``/big/MIB`` answers 200 with a body of MIB mebibytes, written as fast as it is read; the
+  request's ``body_sent`` says how many bytes of it got out before the client hung up
 - ``/silent`` reads the request and never answers
 - ``/trickle/PHASE`` sends its answer a byte at a time, 20 bytes a second, for a minute,
   stalling in PHASE: ``status`` (an endless status line), ``headers`` (an endless header
@@ -33,7 +37,10 @@ Paths choose the behaviour:
 - anything else answers 200 with a short body
 
 Every request is logged with its method, path, headers, client port and the
-times it started and ended; ``max_in_flight`` is the most handled at once.
+times it started and ended. ``in_flight`` counts a request from when it is read until its
+answer starts to go out (not until the answer is written, or a client that sends its next
+request as soon as it has an answer would be counted twice); ``max_in_flight`` is the most
+counted at once.
 """
 
 from __future__ import annotations
@@ -134,6 +141,7 @@ class Seen:
     client_port: int
     started: float
     ended: float = 0.0
+    body_sent: int = 0
 
 
 @dataclass
@@ -145,6 +153,7 @@ class ServerState:
     max_in_flight: int = 0
     connections: int = 0
     hung_up: int = 0
+    barriers: dict[str, threading.Barrier] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
 
 
@@ -173,6 +182,9 @@ class Handler(BaseHTTPRequestHandler):
     owed = b""
     # Whether the next request on this connection goes unanswered (after /drop-next).
     drop_next = False
+    # The request being handled, and whether it still counts as in flight.
+    seen: Seen | None = None
+    counted = False
 
     def _handle(self) -> None:
         state = self.server.state
@@ -189,18 +201,26 @@ class Handler(BaseHTTPRequestHandler):
             self.client_address[1],
             time.monotonic(),
         )
+        self.seen = seen
         with state.lock:
             state.log.append(seen)
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        self.counted = True
         try:
             self._route()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
+            self._answering()
             seen.ended = time.monotonic()
-            with state.lock:
-                state.in_flight -= 1
+
+    def _answering(self) -> None:
+        """The request is no longer in flight: its answer is about to go out."""
+        if self.counted:
+            self.counted = False
+            with self.server.state.lock:
+                self.server.state.in_flight -= 1
 
     def _route(self) -> None:
         state = self.server.state
@@ -214,6 +234,16 @@ class Handler(BaseHTTPRequestHandler):
         elif head == "delay":
             state.stop.wait(float(segments[1]))
             self._answer(200)
+        elif head == "barrier":
+            key, parties = segments[1], int(segments[2])
+            with state.lock:
+                barrier = state.barriers.setdefault(key, threading.Barrier(parties))
+            try:
+                barrier.wait(20)
+            except threading.BrokenBarrierError:
+                self._answer(500)
+            else:
+                self._answer(200)
         elif head == "redirect":
             hops = int(segments[1])
             if hops <= 0:
@@ -292,6 +322,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
+        self._answering()  # the headers so far are buffered: end_headers sends them
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -346,10 +377,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "HEAD":
             return
         chunk = b"\0" * (1024 * 1024)
-        sent = 0
-        while sent < size and not self.server.state.stop.is_set():
-            self.wfile.write(chunk[: size - sent])
-            sent += len(chunk)
+        assert self.seen is not None
+        while self.seen.body_sent < size and not self.server.state.stop.is_set():
+            part = chunk[: size - self.seen.body_sent]
+            self.wfile.write(part)
+            self.seen.body_sent += len(part)
 
 
 class TestHTTPServer(ThreadingHTTPServer):

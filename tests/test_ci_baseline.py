@@ -33,10 +33,11 @@ def compared(server, run_fetchpool, tmp_path):
             {"url": server.url("/status/503"), "status": 200, "ok": True},
         ],
     )
-    paths = ["/status/404", "/status/410", "/status/200", "/status/503", "/status/400"]
-    urls = write_lines(tmp_path / "urls.txt", [server.url(path) for path in paths])
+    every = ["/status/404", "/status/410", "/status/200", "/status/503", "/status/400"]
+    urls = tmp_path / "urls.txt"
 
-    def run(*args: str):
+    def run(*args: str, paths: list[str] = every):
+        write_lines(urls, [server.url(path) for path in paths])
         return run_fetchpool(
             "-r", "0", "-f", "plain", "--baseline", str(baseline), *args, str(urls)
         )
@@ -61,10 +62,29 @@ def test_the_summary_lists_newly_broken_fixed_and_still_broken_urls(compared, se
     ]
 
 
-@pytest.mark.parametrize(("fail_on", "expected_exit"), [("new", 1), ("broken", 1), ("any", 1)])
-def test_fail_on_new_fails_when_something_is_newly_broken(compared, fail_on, expected_exit):
+# What the run finds against the baseline, and the exit status under --fail-on any, broken
+# and new: each setting fails some run that another lets pass.
+FOUND = {
+    "newly broken": (["/status/404", "/status/410"], {"any": 1, "broken": 1, "new": 1}),
+    "only still broken": (["/status/410", "/status/200"], {"any": 1, "broken": 1, "new": 0}),
+    "only inconclusive": (["/status/503", "/status/200"], {"any": 1, "broken": 0, "new": 0}),
+    "all ok": (["/status/200"], {"any": 0, "broken": 0, "new": 0}),
+}
+
+
+@pytest.mark.parametrize(
+    ("paths", "fail_on", "status"),
+    [
+        pytest.param(paths, fail_on, status, id=f"{found}-{fail_on}")
+        for found, (paths, statuses) in FOUND.items()
+        for fail_on, status in statuses.items()
+    ],
+)
+def test_fail_on_sets_the_exit_status_by_what_is_broken_and_what_is_new(
+    compared, paths, fail_on, status
+):
     run, _ = compared
-    assert run("--fail-on", fail_on).returncode == expected_exit
+    assert run("--fail-on", fail_on, paths=paths).returncode == status
 
 
 def test_fail_on_new_passes_when_only_old_breakage_remains(server, run_fetchpool, tmp_path):

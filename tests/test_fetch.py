@@ -597,9 +597,10 @@ def test_a_closed_port_is_connection_refused() -> None:
 
 
 def test_a_slow_answer_is_timed_out(server: TestHTTPServer) -> None:
-    result = fetch(server.url("/delay/2"), timeout=0.2)
+    result = fetch(server.url("/delay/10"), timeout=0.2)
     assert (result.status, result.error) == (None, "timed out")
-    assert result.elapsed < 1.5
+    # Near the 0.2 s given, not the answer's 10 s; the margin is for a busy machine.
+    assert result.elapsed < 5
 
 
 def test_a_connection_closed_without_answer_is_reported(server: TestHTTPServer) -> None:

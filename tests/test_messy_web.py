@@ -58,7 +58,7 @@ def test_a_silent_first_url_holds_up_no_other_request(server: TestHTTPServer) ->
 def test_an_answer_that_trickles_before_its_status_times_out_at_the_deadline(
     server: TestHTTPServer, phase: str
 ) -> None:
-    [result] = fetch_all([server.url(f"/trickle/{phase}")], Options(timeout=1, retries=0))
+    [result] = fetch_all([server.url(f"/trickle/{phase}")], Options(timeout=0.5, retries=0))
     assert (result.status, result.error) == (None, "timed out")
     # The server would trickle for a minute; the client hung up on it at its deadline.
     assert wait_until(lambda: server.state.hung_up == 1)
@@ -68,7 +68,7 @@ def test_an_answer_that_trickles_before_its_status_times_out_at_the_deadline(
 def test_a_body_that_trickles_keeps_the_status_that_came_before_it(
     server: TestHTTPServer,
 ) -> None:
-    [result] = fetch_all([server.url("/trickle/body")], Options(timeout=1, retries=0))
+    [result] = fetch_all([server.url("/trickle/body")], Options(timeout=0.5, retries=0))
     assert (result.status, result.ok, result.error) == (200, True, None)
     assert wait_until(lambda: server.state.hung_up == 1)
 
@@ -154,7 +154,8 @@ def test_a_wide_run_is_not_held_to_a_low_soft_limit_on_open_files(
     def low_soft_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (128, 4096))
 
-    urls = "".join(server.url(f"/delay/0.3/{n}") + "\n" for n in range(400))
+    # Answered 200 at a time, once all 200 are there: 200 connections open at once.
+    urls = "".join(server.url(f"/barrier/fd/200/{n}") + "\n" for n in range(400))
     done = subprocess.run(
         [fetchpool_exe, "-q", "-w", "200", "-r", "0", "-"],
         input=urls.encode(),
@@ -191,15 +192,15 @@ def unaccepted_port() -> Iterator[int]:
 
 
 def test_max_time_holds_while_a_tls_handshake_goes_unanswered(unanswered_port: int) -> None:
-    # Each read is bounded by -t (30 s); the URL as a whole by -m (1 s).
-    options = Options(timeout=30, max_time=1, retries=0, verify=False)
+    # Each read is bounded by -t (30 s); the URL as a whole by -m (0.5 s).
+    options = Options(timeout=30, max_time=0.5, retries=0, verify=False)
     [result] = fetch_all([f"https://127.0.0.1:{unanswered_port}/"], options)
     assert result.error == "timed out"
     assert result.elapsed < 15
 
 
 def test_max_time_holds_while_a_connection_is_not_accepted(unaccepted_port: int) -> None:
-    options = Options(timeout=30, max_time=1, retries=0)
+    options = Options(timeout=30, max_time=0.5, retries=0)
     [result] = fetch_all([f"http://127.0.0.1:{unaccepted_port}/"], options)
     assert result.error == "timed out"
     assert result.elapsed < 15

@@ -19,10 +19,16 @@ from .waiting import wait_until
 
 
 class Probe:
-    """Wraps a function to record calls and the most running at once."""
+    """Wraps a function to record calls and the most running at once; each call sleeps its
+    item's delay, or is held by ``hold`` while it counts as running."""
 
-    def __init__(self, delays: dict[int, float] | None = None) -> None:
+    def __init__(
+        self,
+        delays: dict[int, float] | None = None,
+        hold: Callable[[int], object] | None = None,
+    ) -> None:
         self.delays = delays or {}
+        self.hold = hold
         self.lock = threading.Lock()
         self.calls: list[int] = []
         self.running = 0
@@ -35,6 +41,8 @@ class Probe:
             self.running += 1
             self.max_running = max(self.max_running, self.running)
         try:
+            if self.hold is not None:
+                self.hold(item)
             time.sleep(self.delays.get(item, 0.0))
             return item * 10
         finally:
@@ -65,11 +73,20 @@ def executor() -> Iterator[ThreadPoolExecutor]:
 def test_results_come_out_in_input_order_when_later_items_finish_first(
     executor: ThreadPoolExecutor,
 ) -> None:
-    # Earlier items take longer, so the work finishes in reverse.
-    probe = Probe({0: 0.15, 1: 0.1, 2: 0.05})
-    results = list(OrderedMap(executor, probe, range(5), window=5))
-    assert results == [0, 10, 20, 30, 40]
-    assert probe.finished[0] != 0, "the test needs out-of-order completion to mean anything"
+    # Each item waits for the one after it to be done, so the work finishes in reverse.
+    done = [threading.Event() for _ in range(5)]
+    probe = Probe()
+
+    def fn(item: int) -> int:
+        if item < 4:
+            done[item + 1].wait(10)
+        try:
+            return probe(item)
+        finally:
+            done[item].set()
+
+    assert list(OrderedMap(executor, fn, range(5), window=5)) == [0, 10, 20, 30, 40]
+    assert probe.finished == [4, 3, 2, 1, 0]
 
 
 def test_every_item_is_processed_exactly_once(executor: ThreadPoolExecutor) -> None:
@@ -91,7 +108,11 @@ def test_empty_input_gives_no_results(executor: ThreadPoolExecutor) -> None:
 def test_work_running_at_once_never_exceeds_the_window(
     executor: ThreadPoolExecutor, window: int
 ) -> None:
-    probe = Probe({item: 0.01 for item in range(24)})
+    # The first `window` items are held until they all run at once.
+    together = threading.Barrier(window)
+    probe = Probe(
+        {item: 0.001 for item in range(24)}, hold=lambda item: item < window and together.wait(10)
+    )
     assert list(OrderedMap(executor, probe, range(24), window=window)) == [
         item * 10 for item in range(24)
     ]
@@ -231,17 +252,18 @@ def test_state_names_the_item_the_output_waits_for(executor: ThreadPoolExecutor)
 def test_a_result_is_yielded_while_the_next_input_is_still_on_its_way(
     executor: ThreadPoolExecutor,
 ) -> None:
-    more = threading.Event()
+    more, gave_up = threading.Event(), threading.Event()
 
     def slow_input() -> Iterator[int]:
         yield 1
-        more.wait(5)  # a producer that has not written its next line yet
+        # A producer that has not written its next line yet, until the first result is out.
+        if not more.wait(10):
+            gave_up.set()
         yield 2
 
     mapped = OrderedMap(executor, lambda x: x, slow_input(), window=4)
-    started = time.monotonic()
     assert next(mapped) == 1
-    assert time.monotonic() - started < 1
+    assert not gave_up.is_set(), "the first result waited for the next input"
     more.set()
     assert list(mapped) == [2]
 
@@ -249,13 +271,17 @@ def test_a_result_is_yielded_while_the_next_input_is_still_on_its_way(
 def test_an_exception_in_fn_is_raised_at_its_place_in_the_order(
     executor: ThreadPoolExecutor,
 ) -> None:
+    made: list[OrderedMap[int, int]] = []
+
     def fn(item: int) -> int:
         if item == 3:
             raise ValueError("item 3")
-        time.sleep(0.02 if item < 3 else 0)
+        if item < 3:  # done only once item 3 has failed: its exception waits in line
+            assert wait_until(lambda: bool(made) and made[0].state().waiting >= 1)
         return item
 
     mapped = OrderedMap(executor, fn, range(6), window=4)
+    made.append(mapped)
     assert [next(mapped) for _ in range(3)] == [0, 1, 2]
     with pytest.raises(ValueError, match="item 3"):
         next(mapped)
@@ -290,11 +316,13 @@ def test_close_cancels_what_has_not_started_and_stops_reading_input() -> None:
         mapped = OrderedMap(pool, fn, source, window=5)
         assert wait_until(lambda: source.pulled >= 5)
         mapped.close()
-        pulled = source.pulled
         gate.set()
     assert probe_calls == [0]
-    time.sleep(0.05)
-    assert source.pulled == pulled
+    # Once the feeder has left, nothing more can be read: the window and the one item
+    # the feeder held while it waited for room.
+    mapped._feeder.join(10)
+    assert not mapped._feeder.is_alive()
+    assert source.pulled <= 6
     with pytest.raises(StopIteration):
         next(mapped)
 
@@ -327,6 +355,18 @@ class Interrupted(Exception):
     pass
 
 
+def signal_once_the_consumer_waits(mapped: OrderedMap[int, int], index: int) -> None:
+    """SIGALRM to the main thread once it waits in ``next(mapped)`` for item ``index``
+    (which it says under the map's lock, just before it sleeps): a signal that comes
+    while a Ctrl-C would, not before."""
+
+    def send() -> None:
+        if wait_until(lambda: mapped._sleeping == index):
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGALRM)
+
+    threading.Thread(target=send, daemon=True).start()
+
+
 def test_results_done_while_the_consumer_was_interrupted_are_kept() -> None:
     """An interrupt while waiting on the head item leaves that item for finished()."""
     gate = threading.Event()
@@ -343,7 +383,7 @@ def test_results_done_while_the_consumer_was_interrupted_are_kept() -> None:
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
             mapped = OrderedMap(pool, fn, range(3), window=3)
-            signal.setitimer(signal.ITIMER_REAL, 0.2)
+            signal_once_the_consumer_waits(mapped, 0)
             with pytest.raises(Interrupted):
                 next(mapped)
             gate.set()
@@ -351,7 +391,6 @@ def test_results_done_while_the_consumer_was_interrupted_are_kept() -> None:
             mapped.close()
             assert mapped.finished() == [0, 1, 2]
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
@@ -369,14 +408,13 @@ def test_an_interrupt_from_a_signal_handler_ends_the_wait_for_the_head() -> None
             mapped = OrderedMap(pool, fn, range(4), window=4)
             assert next(mapped) == 0
             assert wait_until(lambda: mapped.state().waiting == 2)  # 2 and 3 finish; 1 hangs
-            signal.setitimer(signal.ITIMER_REAL, 0.05)
+            signal_once_the_consumer_waits(mapped, 1)
             with pytest.raises(StopIteration):
                 next(mapped)
             assert mapped.interrupted
             assert mapped.finished() == [2, 3]
             gate.set()
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import itertools
 import os
 import pty
 import re
@@ -178,12 +179,16 @@ class Screen:
     title: str  # the pane's title, which an OSC 0 or 2 sequence sets
 
 
+_tmux_servers = itertools.count()
+
+
 def run_in_tmux(*args: str) -> Screen:
     """Run a command in a detached 120x20 tmux pane; what the pane shows once it is done."""
     tmux = shutil.which("tmux")
     if tmux is None:
         pytest.skip("tmux is not installed")
-    socket_name = f"fetchpool-test-{os.getpid()}"
+    # A server of its own each time: one just killed may still hold a name that is reused.
+    socket_name = f"fetchpool-test-{os.getpid()}-{next(_tmux_servers)}"
     command = (
         f"env -u NO_COLOR -u COLUMNS -u LINES {shlex.join(args)};"
         f" tmux -L {socket_name} wait-for -S done; sleep 30"
