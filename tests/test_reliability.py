@@ -13,7 +13,6 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -39,12 +38,11 @@ class Measured:
     returncode: int
     stdout: bytes
     stderr: bytes
-    seconds: float
     peak_rss_mb: float
 
 
 def run_measured(exe: str, args: list[str], stdin: bytes | str = b"") -> Measured:
-    """Run the executable with input from a file, measuring its time and its own peak RSS."""
+    """Run the executable with input from a file, measuring its own peak RSS."""
     with (
         tempfile.TemporaryDirectory() as folder,
         tempfile.TemporaryFile() as source,
@@ -54,15 +52,13 @@ def run_measured(exe: str, args: list[str], stdin: bytes | str = b"") -> Measure
         source.write(stdin.encode() if isinstance(stdin, str) else stdin)
         source.seek(0)
         report = Path(folder) / "peak"
-        started = time.monotonic()
         process = subprocess.Popen(
             measured([exe, *args], report), stdin=source, stdout=out, stderr=err
         )
         process.wait()
-        seconds = time.monotonic() - started
         out.seek(0)
         err.seek(0)
-        return Measured(process.returncode, out.read(), err.read(), seconds, peak_rss_mb(report))
+        return Measured(process.returncode, out.read(), err.read(), peak_rss_mb(report))
 
 
 # --- retries --------------------------------------------------------------------------------
