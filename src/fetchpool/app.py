@@ -24,8 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from .ci.cache import DEFAULT_MAX_AGE
-from .core.options import Options, parse_duration
+from .core.options import DEFAULT_MAX_AGE, Options, parse_duration
 from .docs.options import DocumentOptions
 from .environment import Environment
 from .errors import OutputError, ReportError, UsageError

@@ -16,15 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.inputs import InputLine
+from ..core.options import DEFAULT_MAX_AGE as DEFAULT_MAX_AGE  # importable here too
 from ..core.results import Result
 from ..core.urls import url_key
 from ..errors import CacheError as CacheError  # importable here too, as before
 
 FORMAT_KEY = "fetchpool-cache"
 FORMAT_VERSION = 1
-
-# How long an ok result stays fresh (--max-age), as the command line writes it.
-DEFAULT_MAX_AGE = "1d"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ import click
 from click.core import ParameterSource
 
 from .. import __version__
-from ..app import CheckPlan, MergePlan, Outcome, Report
 from ..core.options import Accept, Options
 from ..docs.options import DocumentKind, DocumentOptions
 from ..environment import Environment
@@ -32,6 +31,7 @@ from .group import MERGE, MainGroup
 from .options import CONTEXT, check_options, document_options, report_options, where_from
 
 if TYPE_CHECKING:
+    from ..app import Outcome, Report
     from ..ci.selection import Shard
 
 _S = ExitStatus
@@ -152,6 +152,8 @@ def cli(
         root_dir=root_dir,
         base_url=base_url,
     )
+    from ..app import CheckPlan
+
     plan = CheckPlan(
         sources,
         options,
@@ -198,6 +200,8 @@ def merge(
     from .. import app
 
     session = _session(ctx)
+    from ..app import MergePlan
+
     plan = MergePlan(reports, _report(fail_on, baseline, format_name, output, quiet))
     return app.merge(plan, session.env, session.stop)
 
@@ -206,6 +210,8 @@ def _report(
     fail_on: str, baseline: str | None, format_name: str | None, output: str | None, quiet: bool
 ) -> Report:
     # click.Choice(FAIL_ON) has made sure of fail_on.
+    from ..app import Report
+
     return Report(output, format_name, quiet, cast(FailOn, fail_on), baseline)
 
 
@@ -247,7 +253,9 @@ def run(argv: Sequence[str] | None, env: Environment, stop: SignalStop | None = 
         return ExitStatus.USAGE
     except SystemExit as exc:  # Click's shell completion ends with sys.exit
         return ExitStatus.OK if not exc.code else ExitStatus.NOT_OK
-    return result.status if isinstance(result, Outcome) else ExitStatus.OK
+    # An Outcome from a run, or None when Click ended the command itself (--version, --help).
+    status: ExitStatus | None = getattr(result, "status", None)
+    return ExitStatus.OK if status is None else status
 
 
 def _error(env: Environment, message: str, prefix: str = "fetchpool: error: ") -> None:

@@ -17,8 +17,15 @@ import click
 from click.core import ParameterSource
 from click.shell_completion import CompletionItem
 
-from ..ci.cache import DEFAULT_MAX_AGE
-from ..core.options import MAX_WORKERS_LIMIT, METHODS, Accept, Options, parse_duration, parse_header
+from ..core.options import (
+    DEFAULT_MAX_AGE,
+    MAX_WORKERS_LIMIT,
+    METHODS,
+    Accept,
+    Options,
+    parse_duration,
+    parse_header,
+)
 from ..docs.options import DocumentKind
 from ..render import FORMATS
 from ..status import DEFAULT_FAIL_ON, FAIL_ON

@@ -10,6 +10,8 @@ from .. import __version__
 METHODS = ("GET", "HEAD")
 DEFAULT_USER_AGENT = f"fetchpool/{__version__}"
 MAX_WORKERS_LIMIT = 1024
+# How long an ok result stays fresh in --cache (--max-age), as the command line writes it.
+DEFAULT_MAX_AGE = "1d"
 
 
 @dataclass(frozen=True)

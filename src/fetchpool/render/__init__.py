@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from .base import Writer
+if TYPE_CHECKING:
+    from .base import Writer
 
 # format name -> (module, class); modules load only when their format is used.
 FORMATS: dict[str, tuple[str, str]] = {
