@@ -233,15 +233,13 @@ class Fetcher:
         hops = 0
         while True:
             try:
-                response, problem = self._hop(request, url_deadline, fragment)
+                response, answer = self._hop(request, url_deadline, fragment)
             except Failed as failure:
                 if hops:
                     failure.url = str(request.url)
                 raise
-            if not (self.options.follow and response.is_redirect):
-                return _Answer(
-                    response.status_code, str(response.url), first_retry_after(response), problem
-                )
+            if answer is not None:
+                return answer
             hops += 1
             if hops > self.options.max_redirects:
                 raise Failed(FailureKind.TOO_MANY_REDIRECTS, "too many redirects")
@@ -256,10 +254,11 @@ class Fetcher:
 
     def _hop(
         self, request: requests.PreparedRequest, url_deadline: float | None, fragment: str = ""
-    ) -> tuple[requests.Response, Failure | None]:
+    ) -> tuple[requests.Response, _Answer | None]:
         """One request: its host's turn, then the request itself within -t; the body is
-        drained or dropped, never decoded or held. For a ``fragment`` to look for, a page
-        that answers 2xx is read (to a bound) for it: what is wrong with it, or None."""
+        drained or dropped, never decoded or held. Returns the response, and the answer
+        when it is the last of the URL's (None for a redirect to follow). For a
+        ``fragment`` to look for, a last page that answers 2xx is read (to a bound) for it."""
         url = str(request.url)
         slot: AbstractContextManager[None] = _NO_SLOT
         proxies: dict[str, str] = {}
@@ -278,13 +277,15 @@ class Fetcher:
             retry_after = first_retry_after(response)
             if retry_after is not None and response.status_code in RETRY_STATUSES:
                 self._limiter.hold(host_key(urlsplit(url).hostname), self._held_for(retry_after))
-            problem = None
-            final = not (self.options.follow and response.is_redirect)
-            if fragment and final and 200 <= response.status_code < 300 and wants_check(fragment):
-                assert self._anchors_of is not None
-                problem = fragment_problem(response, fragment, self._anchors_of)
+            answer = None
+            if not (self.options.follow and response.is_redirect):
+                problem = None
+                if fragment and 200 <= response.status_code < 300 and wants_check(fragment):
+                    assert self._anchors_of is not None
+                    problem = fragment_problem(response, fragment, self._anchors_of)
+                answer = _Answer(response.status_code, str(response.url), retry_after, problem)
             _discard_body(response, attempt)
-        return response, problem
+        return response, answer
 
     def _held_for(self, retry_after: str) -> float:
         """How long a Retry-After answer holds its host: as asked, up to --max-retry-wait."""
