@@ -110,7 +110,6 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     """
     from .ci.cache import Cache
     from .ci.checks import Checks
-    from .core.inputs import read_sources
     from .docs.sources import DocumentReader, has_documents
 
     report = plan.report
@@ -141,23 +140,17 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
                 from .docs.html import html_anchors
 
                 anchors_of = html_anchors
-            if documents:
-                # A link used on many pages is fetched once; every use gets its result.
-                lines = reader.read(plan.sources, env.stdin)
-                checks = Checks(
-                    lines,
-                    plan.options,
-                    plan.selection,
-                    dedupe=True,
-                    cache=cache,
-                    known=reader.local_result,
-                    anchors_of=anchors_of,
-                )
-            else:
-                lines = read_sources(plan.sources, env.stdin)
-                checks = Checks(
-                    lines, plan.options, plan.selection, plan.dedupe, cache, anchors_of=anchors_of
-                )
+            # Over documents, a link used on many pages is fetched once (every use gets
+            # its result), and links to files are looked up on disk.
+            checks = Checks(
+                reader.read(plan.sources, env.stdin),
+                plan.options,
+                plan.selection,
+                dedupe=plan.dedupe or documents,
+                cache=cache,
+                known=reader.local_result if documents else None,
+                anchors_of=anchors_of,
+            )
             caught.on_signal(checks.interrupt)
             return checks
 
@@ -170,15 +163,11 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
     """Write each link ``plan.sources`` hold, ``SOURCE:LINE[:COLUMN]<TAB>URL``, one a line,
     in input order (after --include, --exclude and --shard), and check none: what a run
     would check, links to local files included. Raises as ``check`` does for sources."""
-    from .core.inputs import read_sources
-    from .docs.sources import DocumentReader, has_documents
-    from .render.text import printable
+    from .docs.sources import DocumentReader
+    from .render.text import place, printable
 
     _check_sources(plan.sources)
-    if has_documents(plan.sources, plan.documents):
-        lines = DocumentReader(plan.documents).read(plan.sources, env.stdin)
-    else:
-        lines = read_sources(plan.sources, env.stdin)
+    lines = DocumentReader(plan.documents).read(plan.sources, env.stdin)
     if plan.selection is not None and plan.selection.active:
         lines = plan.selection.select(lines)
     output = _output_file(plan.report.output)
@@ -186,10 +175,8 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
         with _open_output(output, env) as stream:
             for item in lines:
                 if item.error is None:
-                    place = f"{item.source}:{item.line}" + (
-                        f":{item.column}" if item.column else ""
-                    )
-                    stream.write(f"{printable(place)}\t{printable(item.text)}\n")
+                    where = place(item.source, item.line, item.column)
+                    stream.write(f"{printable(where)}\t{printable(item.text)}\n")
     except OSError as exc:
         if _reader_gone(exc):
             return Outcome(ExitStatus.BROKEN_PIPE)

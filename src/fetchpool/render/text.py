@@ -61,5 +61,9 @@ def outcome_text(result: Result) -> str:
 def where(result: Result) -> str:
     """``SOURCE:LINE``, the place in the input the URL came from; ``SOURCE:LINE:COLUMN``
     for a link in a document."""
-    place = f"{result.source}:{result.line}"
-    return f"{place}:{result.column}" if result.column else place
+    return place(result.source, result.line, result.column)
+
+
+def place(source: str, line: int, column: int = 0) -> str:
+    """``SOURCE:LINE``, with ``:COLUMN`` when there is one (a link in a document)."""
+    return f"{source}:{line}:{column}" if column else f"{source}:{line}"
