@@ -2,41 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .found import Found
 from .options import DocumentKind
 
+# The module that reads each kind of document: it has NAME_links and NAME_anchors.
+# Modules load on first use, so a run over URL lists loads no parser.
+_READERS = {
+    DocumentKind.MARKDOWN: "markdown",
+    DocumentKind.HTML: "html",
+    DocumentKind.RST: "rst",
+}
+
 
 def links_of(text: str, kind: DocumentKind) -> Iterator[Found]:
     """Every link in ``text``, read as ``kind``, in document order."""
-    if kind is DocumentKind.MARKDOWN:
-        from .markdown import markdown_links
-
-        return markdown_links(text)
-    if kind is DocumentKind.HTML:
-        from .html import html_links
-
-        return html_links(text)
-    if kind is DocumentKind.RST:
-        from .rst import rst_links
-
-        return rst_links(text)
-    raise ValueError(f"not a document kind: {kind}")
+    if kind not in _READERS:
+        raise ValueError(f"not a document kind: {kind}")
+    links: Iterator[Found] = _reader(kind, "links")(text)
+    return links
 
 
 def anchors_of(text: str, kind: DocumentKind) -> set[str]:
     """The ``#fragments`` ``text``, read as ``kind``, answers to."""
-    if kind is DocumentKind.MARKDOWN:
-        from .markdown import markdown_anchors
+    if kind not in _READERS:
+        return set()
+    anchors: set[str] = _reader(kind, "anchors")(text)
+    return anchors
 
-        return markdown_anchors(text)
-    if kind is DocumentKind.HTML:
-        from .html import html_anchors
 
-        return html_anchors(text)
-    if kind is DocumentKind.RST:
-        from .rst import rst_anchors
-
-        return rst_anchors(text)
-    return set()
+def _reader(kind: DocumentKind, what: str) -> Callable[[str], Any]:
+    name = _READERS[kind]
+    module = importlib.import_module(f".{name}", __package__)
+    function: Callable[[str], Any] = getattr(module, f"{name}_{what}")
+    return function
