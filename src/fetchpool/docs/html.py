@@ -92,10 +92,3 @@ def html_anchors(text: str) -> set[str]:
     parser.feed(text)
     parser.close()
     return parser.anchors
-
-
-_TAG = re.compile(r"<[a-zA-Z]")
-
-
-def may_hold_html(text: str) -> bool:
-    return _TAG.search(text) is not None

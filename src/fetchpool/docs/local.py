@@ -11,9 +11,6 @@ from urllib.parse import unquote, urlsplit
 from ..core.failures import FailureKind
 from .options import DocumentKind, kind_of
 
-# Schemes that name no file and no web page to check (mail, phone, scripts, inline data).
-SKIPPED_SCHEMES = frozenset({"mailto", "tel", "javascript", "data", "irc", "ftp", "ssh", "news"})
-
 
 @dataclass(frozen=True)
 class LocalLink:
@@ -41,7 +38,7 @@ def is_remote(url: str) -> bool:
 def is_skipped(url: str) -> bool:
     """Whether ``url`` is no link to check at all (``mailto:``, ``tel:``, ...)."""
     scheme = urlsplit(url).scheme.lower()
-    return scheme in SKIPPED_SCHEMES or (bool(scheme) and scheme not in ("http", "https", "file"))
+    return bool(scheme) and scheme not in ("http", "https", "file")
 
 
 def resolve(document: str, url: str, root_dir: str | None) -> LocalLink | None:
