@@ -38,7 +38,7 @@ def _complete_in_bash(fetchpool_exe: str, words: list[str], cwd: Path) -> list[s
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
-        (["fetchpool", "--fo"], ["--follow", "--format"]),
+        (["fetchpool", "--fo"], ["--follow", "--follow-symlinks", "--format"]),
         (["fetchpool", "--fail-on", ""], ["any", "broken", "new"]),
         (["fetchpool", "-f", "j"], ["jsonl", "json", "junit"]),
         (["fetchpool", "me"], ["merge"]),

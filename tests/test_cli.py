@@ -270,6 +270,8 @@ EVERY_OPTION = [
     "--root-dir DIR",
     "--base-url URL",
     "--check-fragments",
+    "--follow-symlinks",
+    "--allow-outside",
     "--dump",
     "--fail-on [any|broken|new]",
     "--baseline FILE",

@@ -86,17 +86,17 @@ def test_standard_input_is_read_as_the_kind_given() -> None:
 def test_a_local_link_is_checked_on_disk(link: str, ok: bool, reason: str | None) -> None:
     reader = DocumentReader()
     item = LocalLine(link, str(DOCUMENTS / "guide" / "setup.md"), 7, column=3)
-    result = reader.local_result(item)
+    result = reader.known_result(item)
     assert result is not None
     assert (result.ok, result.error, result.status, result.attempts) == (ok, reason, None, 0)
 
 
 def test_a_rooted_link_needs_a_root_dir() -> None:
     item = LocalLine("/site/index.html", str(DOCUMENTS / "links.md"), 1, column=1)
-    unresolved = DocumentReader().local_result(item)
+    unresolved = DocumentReader().known_result(item)
     assert unresolved is not None and unresolved.error is not None
     assert unresolved.error.startswith("not checked")
-    rooted = DocumentReader(DocumentOptions(root_dir=str(DOCUMENTS))).local_result(item)
+    rooted = DocumentReader(DocumentOptions(root_dir=str(DOCUMENTS))).known_result(item)
     assert rooted is not None and rooted.ok
 
 

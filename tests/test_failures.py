@@ -46,6 +46,8 @@ TRAITS = [
     (K.FILE_NOT_FOUND, False, "broken"),
     (K.MISSING_ANCHOR, False, "broken"),
     (K.NOT_CHECKED, False, "inconclusive"),
+    (K.UNREADABLE, False, "inconclusive"),
+    (K.OUTSIDE_TREE, False, "inconclusive"),
     (K.OTHER, False, "inconclusive"),
 ]
 

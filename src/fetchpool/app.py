@@ -130,7 +130,7 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     _raise_open_file_limit()
     # Caught from before the run starts until its output is closed (and, with the
     # caller's stop, beyond), so that no signal comes between a result and its write.
-    reader = DocumentReader(plan.documents)
+    reader = DocumentReader(plan.documents, output=output)
     documents = has_documents(plan.sources, plan.documents)
     with _catching(stop) as caught:
 
@@ -148,7 +148,7 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
                 plan.selection,
                 dedupe=plan.dedupe or documents,
                 cache=cache,
-                known=reader.local_result if documents else None,
+                known=reader.known_result if documents else None,
                 anchors_of=anchors_of,
             )
             caught.on_signal(checks.interrupt)
@@ -163,25 +163,31 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
     """Write each link ``plan.sources`` hold, ``SOURCE:LINE[:COLUMN]<TAB>URL``, one a line,
     in input order (after --include, --exclude and --shard), and check none: what a run
     would check, links to local files included. Raises as ``check`` does for sources."""
-    from .docs.sources import DocumentReader
+    from .docs.sources import DocumentReader, KnownLine
     from .render.text import place, printable
 
     _check_sources(plan.sources)
-    lines = DocumentReader(plan.documents).read(plan.sources, env.stdin)
+    output = _output_file(plan.report.output)
+    reader = DocumentReader(plan.documents, output=output)
+    lines = reader.read(plan.sources, env.stdin)
     if plan.selection is not None and plan.selection.active:
         lines = plan.selection.select(lines)
-    output = _output_file(plan.report.output)
+    skipped = 0
     try:
         with _open_output(output, env) as stream:
             for item in lines:
-                if item.error is None:
-                    where = place(item.source, item.line, item.column)
-                    stream.write(f"{printable(where)}\t{printable(item.text)}\n")
+                where = printable(place(item.source, item.line, item.column))
+                problem = item.reason if isinstance(item, KnownLine) else item.error
+                if problem is None:
+                    stream.write(f"{where}\t{printable(item.text)}\n")
+                    continue
+                skipped += 1
+                env.stderr.write(f"fetchpool: skipped {where}: {printable(problem)}\n")
     except OSError as exc:
         if _reader_gone(exc):
             return Outcome(ExitStatus.BROKEN_PIPE)
         raise OutputError(f"cannot write the links: {exc.strerror or exc}") from exc
-    return Outcome(ExitStatus.OK)
+    return Outcome(ExitStatus.NOT_OK if skipped else ExitStatus.OK)
 
 
 def merge(plan: MergePlan, env: Environment, stop: SignalStop | None = None) -> Outcome:
@@ -273,7 +279,8 @@ def _write(
             env.stderr.write(f"fetchpool: warning: cannot write cache {cache.path!r}: {exc}\n")
     if not report.quiet:
         left_out = reader.left_out if reader is not None else 0
-        _summarise(written, env, stop, checks, baseline, merged, left_out)
+        not_read = reader.not_read if reader is not None else 0
+        _summarise(written, env, stop, checks, baseline, merged, left_out, not_read)
     return Outcome(decide_status(written.tally, report.fail_on, baseline, stop.signum), written)
 
 
@@ -285,6 +292,7 @@ def _summarise(
     baseline: Baseline | None,
     merged: int | None,
     left_out: int = 0,
+    not_read: int = 0,
 ) -> None:
     """The summary line on standard error, then the comparison with the baseline."""
     from .render.summary import baseline_lines, print_summary, summary_line
@@ -299,6 +307,7 @@ def _summarise(
         held=checks.held if checks else None,
         interrupted=interrupted,
         left_out=left_out,
+        not_read=not_read,
     )
     all_ok = written.tally.all_ok and not interrupted
     print_summary(line, env.stderr, all_ok=all_ok, terminal=env.stderr_isatty)

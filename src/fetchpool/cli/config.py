@@ -9,7 +9,6 @@ directory. The command line and FETCHPOOL_<OPTION> variables both win over a fil
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,11 +108,7 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _parse(path: Path) -> dict[str, Any]:
-    # Imported here: most runs find no config file to parse.
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
+    import tomllib  # here: most runs find no config file to parse
 
     raw = _read_bytes(path)
     try:

@@ -100,6 +100,8 @@ def cli(
     offline: bool,
     root_dir: str | None,
     base_url: str | None,
+    follow_symlinks: bool,
+    allow_outside: bool,
     check_fragments: bool,
     dump: bool,
     fail_on: str,
@@ -151,6 +153,8 @@ def cli(
         offline=offline,
         root_dir=root_dir,
         base_url=base_url,
+        follow_symlinks=follow_symlinks,
+        allow_outside=allow_outside,
     )
     from ..app import CheckPlan
 

@@ -372,6 +372,18 @@ document_options = _all(
             " --root-dir as the site's root).",
         ),
         option(
+            "--follow-symlinks",
+            is_flag=True,
+            help="Follow symlinks out of a folder being checked (not followed by default).",
+        ),
+        option(
+            "--allow-outside",
+            is_flag=True,
+            help="Look up links to files outside the tree checked (the folder given, else"
+            " the git work tree, else the working directory; --root-dir for /-rooted"
+            " links). By default they are reported as outside, not looked up.",
+        ),
+        option(
             "--check-fragments",
             is_flag=True,
             help="For web links with a #fragment, look for the anchor in the page (HTML, up"

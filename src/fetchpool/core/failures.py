@@ -57,6 +57,8 @@ class FailureKind(Enum):
     FILE_NOT_FOUND = "file_not_found"  # a link in a document to a file that is not there
     MISSING_ANCHOR = "missing_anchor"  # a #fragment its page or file does not have
     NOT_CHECKED = "not_checked"  # a link that could not be checked here (see its reason)
+    UNREADABLE = "unreadable"  # a document or folder that could not be read (see its reason)
+    OUTSIDE_TREE = "outside_tree"  # a link or symlink out of the tree checked: not looked up
     HTTP_STATUS = "http_status"  # a response whose status is outside --accept
     OTHER = "other"  # anything unexpected
 
@@ -112,6 +114,8 @@ _TRAITS: dict[FailureKind, tuple[bool, str | None]] = {
     FailureKind.FILE_NOT_FOUND: (False, BROKEN),
     FailureKind.MISSING_ANCHOR: (False, BROKEN),
     FailureKind.NOT_CHECKED: (False, INCONCLUSIVE),
+    FailureKind.UNREADABLE: (False, INCONCLUSIVE),
+    FailureKind.OUTSIDE_TREE: (False, INCONCLUSIVE),
     FailureKind.HTTP_STATUS: (False, None),
     FailureKind.OTHER: (False, INCONCLUSIVE),
 }

@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .found import Found
+from .found import Found, Marker
 from .options import DocumentKind
 
 # The module that reads each kind of document: it has NAME_links and NAME_anchors.
@@ -18,11 +18,12 @@ _READERS = {
 }
 
 
-def links_of(text: str, kind: DocumentKind) -> Iterator[Found]:
-    """Every link in ``text``, read as ``kind``, in document order."""
+def links_of(text: str, kind: DocumentKind) -> Iterator[Found | Marker]:
+    """Every link in ``text``, read as ``kind``, and every fetchpool marker comment, in
+    document order."""
     if kind not in _READERS:
         raise ValueError(f"not a document kind: {kind}")
-    links: Iterator[Found] = _reader(kind, "links")(text)
+    links: Iterator[Found | Marker] = _reader(kind, "links")(text)
     return links
 
 

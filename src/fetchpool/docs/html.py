@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from .found import Found
+from .found import Found, Marker, marker_in
 
 # Attributes that hold a URL, on any element.
 _URL_ATTRIBUTES = ("href", "src")
@@ -16,12 +16,18 @@ _URL_ATTRIBUTES = ("href", "src")
 class _LinkParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.found: list[Found] = []
+        self.found: list[Found | Marker] = []
         self.anchors: set[str] = set()
         self.base: str | None = None
+        self.base_place = (0, 0)
         # The tag whose URLs are being placed, and where its last URL ended.
         self._tag_start = (0, 0)
         self._last = ("", 0)
+
+    def handle_comment(self, data: str) -> None:
+        what = marker_in(data)
+        if what is not None:
+            self.found.append(Marker(what, self.getpos()[0]))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._tag(tag, attrs)
@@ -40,6 +46,7 @@ class _LinkParser(HTMLParser):
             elif tag == "base" and name == "href":
                 if self.base is None:
                     self.base = value.strip()
+                    self.base_place = self._place(value.strip(), name, raw, line, column)
             elif name in _URL_ATTRIBUTES:
                 self._add(value.strip(), name, raw, line, column)
             elif name == "srcset":
@@ -49,13 +56,18 @@ class _LinkParser(HTMLParser):
                         self._add(url, name, raw, line, column)
 
     def _add(self, url: str, attribute: str, raw: str, line: int, column: int) -> None:
-        if not url:
-            return
-        # Where the value sits in the tag's own text (the tag starts at line, column):
-        # after its attribute's name, and after any URL of the same attribute found before.
+        if url:
+            self.found.append(Found(url, *self._place(url, attribute, raw, line, column)))
+
+    def _place(self, url: str, attribute: str, raw: str, line: int, column: int) -> tuple[int, int]:
+        """The line and column of ``url``, a value of ``attribute`` in the tag ``raw``.
+
+        Where the value sits in the tag's own text (the tag starts at line, column):
+        after its attribute's name, and after any URL of the same attribute found before.
+        """
         named = re.search(rf"\b{attribute}\s*=", raw, re.IGNORECASE)
         start = named.end() if named else 0
-        if self.found and self._tag_start == (line, column) and self._last[0] == attribute:
+        if self._tag_start == (line, column) and self._last[0] == attribute:
             start = max(start, self._last[1])
         at = raw.find(url, start)
         if at < 0:
@@ -69,19 +81,34 @@ class _LinkParser(HTMLParser):
             column = at - before.rfind("\n") - 1
         else:
             column += at
-        self.found.append(Found(url, line, column + 1))
+        return line, column + 1
 
 
-def html_links(text: str) -> Iterator[Found]:
+def html_links(text: str) -> Iterator[Found | Marker]:
     """The URLs in ``text``'s ``href``, ``src`` and ``srcset`` attributes, in document
-    order, each with its line and column (from 1); relative ones resolved against a
-    ``<base href>`` when the document has one."""
+    order, each with its line and column (from 1), and its fetchpool marker comments.
+
+    Relative URLs are resolved against a ``<base href>`` when the document has one. A
+    base that is no URL is ignored, as a browser ignores it, and is itself reported as
+    a link, so that its fault is seen.
+    """
     parser = _LinkParser()
     parser.feed(text)
     parser.close()
+    base = parser.base
+    if base is not None:
+        try:
+            urljoin(base, "x")
+        except ValueError:
+            yield Found(base, *parser.base_place)
+            base = None
     for found in parser.found:
-        if parser.base is not None:
-            yield Found(urljoin(parser.base, found.url), found.line, found.column)
+        if base is not None and isinstance(found, Found):
+            try:
+                url = urljoin(base, found.url)
+            except ValueError:  # the link itself is no URL: reported as written
+                url = found.url
+            yield Found(url, found.line, found.column)
         else:
             yield found
 

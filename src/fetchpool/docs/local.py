@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from ..core.failures import FailureKind
 from .options import DocumentKind, kind_of
+from .reading import Unreadable, decode, read_bytes, special_kind
 
 
 @dataclass(frozen=True)
@@ -29,15 +32,24 @@ class Verdict:
     kind: FailureKind | None = None
 
 
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def scheme_of(url: str) -> str:
+    """``url``'s scheme in lower case, or "" (read as urlsplit reads it, but never failing
+    on what follows it)."""
+    match = _SCHEME.match(url)
+    return match[1].lower() if match else ""
+
+
 def is_remote(url: str) -> bool:
     """Whether ``url`` names a web page (http, https, or ``//host``) rather than a file."""
-    scheme = urlsplit(url).scheme.lower()
-    return scheme in ("http", "https") or url.startswith("//")
+    return scheme_of(url) in ("http", "https") or url.startswith("//")
 
 
 def is_skipped(url: str) -> bool:
     """Whether ``url`` is no link to check at all (``mailto:``, ``tel:``, ...)."""
-    scheme = urlsplit(url).scheme.lower()
+    scheme = scheme_of(url)
     return bool(scheme) and scheme not in ("http", "https", "file")
 
 
@@ -59,31 +71,52 @@ def resolve(document: str, url: str, root_dir: str | None) -> LocalLink | None:
     return LocalLink(os.path.normpath(target), unquote(parts.fragment))
 
 
+def inside(path: str, tree: str) -> bool:
+    """Whether ``path`` is ``tree`` or in it, symlinks followed (both as real paths)."""
+    real, top = os.path.realpath(path), _real(tree)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
 def check(link: LocalLink) -> Verdict:
     """Whether ``link``'s file exists and, for a fragment into a document, names one of
-    its anchors."""
-    if not os.path.exists(link.path):
+    its anchors. Only folders and regular files count: a named pipe, a device or a
+    socket is not checked, and a document read for its anchors is read within
+    MAX_DOCUMENT."""
+    try:
+        mode = os.stat(link.path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
         return Verdict(False, "file not found", FailureKind.FILE_NOT_FOUND)
-    if not link.fragment or os.path.isdir(link.path):
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = f"not checked: {getattr(exc, 'strerror', None) or exc}"
+        return Verdict(False, reason, FailureKind.NOT_CHECKED)
+    if stat.S_ISDIR(mode):
+        return Verdict(True)
+    if not stat.S_ISREG(mode):
+        reason = f"not checked: {special_kind(mode)}, not a file"
+        return Verdict(False, reason, FailureKind.NOT_CHECKED)
+    if not link.fragment:
         return Verdict(True)
     kind = kind_of(link.path)
     if kind is None:
         return Verdict(True)  # a fragment into a file that has no anchors to read
     anchors = _anchors(link.path, kind)
-    if anchors is None:
-        return Verdict(False, "file not readable", FailureKind.NOT_CHECKED)
+    if isinstance(anchors, str):
+        return Verdict(False, f"fragment not checked: {anchors}", FailureKind.NOT_CHECKED)
     if link.fragment in anchors or link.fragment.lower() in anchors:
         return Verdict(True)
     return Verdict(False, f"no anchor #{link.fragment}", FailureKind.MISSING_ANCHOR)
 
 
+_real = lru_cache(maxsize=64)(os.path.realpath)
+
+
 @lru_cache(maxsize=256)
-def _anchors(path: str, kind: DocumentKind) -> frozenset[str] | None:
+def _anchors(path: str, kind: DocumentKind) -> frozenset[str] | str:
+    """The anchors of the document at ``path``, or why they could not be read."""
     from .extract import anchors_of
 
     try:
-        with open(path, encoding="utf-8", errors="replace") as file:
-            text = file.read()
-    except OSError:
-        return None
+        text = decode(read_bytes(path).data, kind)
+    except Unreadable as exc:
+        return str(exc)
     return frozenset(anchors_of(text, kind))

@@ -1,226 +1,245 @@
-"""Links and anchors in Markdown, read with markdown-it-py (CommonMark, tables, bare URLs).
+"""Links and anchors in Markdown, read with pulldown-cmark (through pyromark): CommonMark
+with GitHub's tables, footnotes, task lists and strikethrough, and bare URLs.
 
-markdown-it gives the lines of each block but not where inside it a link is: each link is
-found again in its block's source text, as written (inline, autolink, bare URL), or by the
-label it is used with (reference style, reported where used). Code blocks and inline code
-hold no links; raw HTML is read as HTML.
+The parser is compiled, streams its events, and gives each event the bytes it was
+written in, so every link is placed where it is written in time linear in the document,
+at any nesting depth. Code spans and code blocks hold no links; raw HTML is read as HTML.
+A fetchpool marker counts only as an HTML comment (``<!-- fetchpool-disable -->``).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
 from .anchors import Slugger
-from .found import Found
+from .found import Found, Marker
 from .html import html_anchors, html_links
+
+# Bare URLs as GitHub's autolink extension finds them: a web scheme, then up to white
+# space or "<"; trailing punctuation, and a ")" with no "(" to match it, are no part of it.
+_BARE = re.compile(r"(?<![\w/])https?://[^\s<>]+", re.IGNORECASE)
+_TRAILING = "?!.,:;*_~'\""
 
 
 @lru_cache(maxsize=1)
 def _parser() -> Any:
-    """A CommonMark parser for finding links: bare URLs found too, and every rule that
-    cannot change where a link is or whether it is one left out (emphasis, headings,
-    rules, entities; a heading's or a table's links are found as a paragraph's). Twice
-    as fast as the full parser; link destinations are kept as written."""
-    from markdown_it import MarkdownIt
+    import pyromark
 
-    class LinkFinder(MarkdownIt):
-        # Destinations as written (no percent-encoding or punycode), any scheme: fetchpool
-        # decides what a link is, and finds where it is written by its text.
-        def normalizeLink(self, url: str) -> str:
-            return url
-
-        def normalizeLinkText(self, link: str) -> str:
-            return link
-
-        def validateLink(self, url: str) -> bool:
-            return True
-
-    md = LinkFinder("commonmark", {"linkify": True}).enable(["linkify"])
-    unneeded = ["emphasis", "entity", "hr", "lheading", "heading", "newline", "balance_pairs"]
-    md.disable([*unneeded, "fragments_join", "text_join"])
-    # Only URLs with a scheme are links: "README.md" or "setup.py" are file names, not hosts.
-    md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})  # type: ignore[union-attr]
-    return md
+    options = pyromark.Options
+    return pyromark.Markdown(
+        options=options.ENABLE_TABLES
+        | options.ENABLE_FOOTNOTES
+        | options.ENABLE_STRIKETHROUGH
+        | options.ENABLE_TASKLISTS
+        | options.ENABLE_GFM
+    )
 
 
-@lru_cache(maxsize=1)
-def _heading_parser() -> Any:
-    """A full CommonMark parser, for the headings that anchors are made from."""
-    from markdown_it import MarkdownIt
+class _Places:
+    """Line and column (from 1, in characters) of byte offsets into one document, found
+    in time linear in the document when asked for in order."""
 
-    return MarkdownIt("commonmark")
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._starts = [0]
+        at = data.find(b"\n")
+        while at >= 0:
+            self._starts.append(at + 1)
+            at = data.find(b"\n", at + 1)
+        # The last offset placed, its line's index and its column: the next is counted on.
+        self._last = (0, 0, 1)
+
+    def line_of(self, offset: int) -> int:
+        return bisect_right(self._starts, offset)
+
+    def place(self, offset: int) -> tuple[int, int]:
+        last, index, column = self._last
+        if not (index < len(self._starts) and self._starts[index] <= last <= offset) or (
+            index + 1 < len(self._starts) and offset >= self._starts[index + 1]
+        ):
+            index = bisect_right(self._starts, offset) - 1
+            last, column = self._starts[index], 1
+        column += len(self.data[last:offset].decode("utf-8", "replace"))
+        self._last = (offset, index, column)
+        return index + 1, column
 
 
-def markdown_links(text: str) -> Iterator[Found]:
-    """Every link and image in ``text`` in document order, with its line and column."""
-    env: dict[str, Any] = {}
-    tokens = _parser().parse(text, env)
-    lines = text.splitlines(keepends=True)
-    definitions = _definitions(env.get("references", {}), lines)
-    for token in tokens:
-        if not token.map:
-            continue
-        start, end = token.map
-        if token.type == "inline":
-            block = _Block("".join(lines[start:end]), start)
-            # A link may hold an image whose URL is written first: document order is
-            # the order of the places, not of markdown-it's tokens.
-            placed = _inline_links(token.children or [], block, definitions)
-            yield from sorted(placed, key=lambda found: (found.line, found.column))
-        elif token.type == "html_block":
-            for found in html_links("".join(lines[start:end])):
-                yield Found(found.url, start + found.line, found.column)
+def markdown_links(text: str) -> Iterator[Found | Marker]:
+    """Every link and image in ``text`` in document order, each with its line and column,
+    and the fetchpool markers written as HTML comments, each with its line."""
+    data = text.encode("utf-8", "surrogatepass")
+    places = _Places(data)
+    reader = _LinkReader(data, places)
+    for event, span in _parser().events_with_range(text):
+        yield from reader.feed(event, span["start"], span["end"])
+    yield from reader.flush_text()
+
+
+class _LinkReader:
+    """Turns the parser's events into links, in the order they are written."""
+
+    def __init__(self, data: bytes, places: _Places) -> None:
+        self._data = data
+        self._places = places
+        # Open links and images: (is_image, data, start, where its text so far ends).
+        self._open: list[list[Any]] = []
+        self._code = 0  # inside a code block
+        self._html_block: int | None = None  # where the raw HTML block being read starts
+        self._html_end = 0
+        # A run of text outside links and code, for bare URLs: (text, start, end) pieces.
+        self._text: list[tuple[str, int, int]] = []
+
+    def feed(self, event: Any, start: int, end: int) -> Iterator[Found | Marker]:
+        if isinstance(event, str):  # SoftBreak, HardBreak, Rule
+            yield from self.flush_text()
+            return
+        name, value = next(iter(event.items()))
+        if name == "Text":
+            if self._open:
+                self._open[-1][3] = end
+            elif not self._code:
+                self._text.append((value, start, end))
+            return
+        yield from self.flush_text()
+        if self._open and name in ("Code", "InlineHtml", "InlineMath", "DisplayMath"):
+            self._open[-1][3] = end
+        if name == "Start":
+            yield from self._start(value, start)
+        elif name == "End":
+            yield from self._end(value, end)
+        elif name == "InlineHtml":
+            yield from self._html(value, start)
+        elif name == "Html" and self._html_block is not None:
+            self._html_end = end
+
+    def _start(self, tag: Any, start: int) -> Iterator[Found]:
+        if not isinstance(tag, dict):
+            if tag == "HtmlBlock":
+                self._html_block = start
+                self._html_end = start
+            return
+        kind, value = next(iter(tag.items()))
+        if kind == "CodeBlock":
+            self._code += 1
+        elif kind in ("Link", "Image"):
+            in_image = any(entry[0] for entry in self._open)
+            # A link written in an image's text is the image's alt text, not a link.
+            self._open.append([kind == "Image", None if in_image else value, start, start + 1])
+            if in_image:
+                return
+            link_type = value["link_type"]
+            if link_type == "Autolink":
+                yield self._found(value["dest_url"], start + 1)
+            elif link_type == "Email":
+                yield self._found("mailto:" + value["dest_url"], start + 1)
+            elif link_type in ("Shortcut", "Collapsed"):
+                yield self._found(value["dest_url"], start)
+
+    def _end(self, tag: Any, end: int) -> Iterator[Found | Marker]:
+        if tag == "HtmlBlock" and self._html_block is not None:
+            block, self._html_block = self._html_block, None
+            yield from self._html(self._data[block : self._html_end].decode("utf-8"), block)
+        elif isinstance(tag, dict) and "CodeBlock" in tag:
+            self._code -= 1
+        elif tag in ("Link", "Image") and self._open:
+            _, value, start, text_end = self._open.pop()
+            if self._open:
+                self._open[-1][3] = end
+            if value is None:
+                return
+            link_type = value["link_type"]
+            if link_type == "Inline":
+                yield self._found(value["dest_url"], self._destination(text_end, end))
+            elif link_type == "Reference":
+                # Reported where its label is used: [text][label]
+                label = self._data.rfind(b"[", start, end)
+                yield self._found(value["dest_url"], label if label > start else start)
+
+    def _destination(self, text_end: int, end: int) -> int:
+        """Where an inline link's destination is written: after ``](``, spaces and ``<``."""
+        data = self._data
+        at = data.find(b"](", text_end, end)
+        if at < 0:
+            return text_end
+        at += 2
+        while at < end and data[at] in b" \t\r\n<":
+            if data[at] == ord("<"):
+                return at + 1
+            at += 1
+        return at
+
+    def _html(self, html: str, start: int) -> Iterator[Found | Marker]:
+        line, column = self._places.place(start)
+        for found in html_links(html):
+            if isinstance(found, Marker):
+                yield Marker(found.what, line + found.line - 1)
+            elif found.line == 1:
+                yield Found(found.url, line, column + found.column - 1)
+            else:
+                yield Found(found.url, line + found.line - 1, found.column)
+
+    def flush_text(self) -> Iterator[Found]:
+        """The bare URLs in the run of text read so far."""
+        pieces, self._text = self._text, []
+        if not pieces:
+            return
+        run = "".join(piece[0] for piece in pieces)
+        if "://" not in run:
+            return
+        offsets = []
+        at = 0
+        for piece in pieces:
+            offsets.append(at)
+            at += len(piece[0])
+        for match in _BARE.finditer(run):
+            url = _trimmed(match[0])
+            index = bisect_right(offsets, match.start()) - 1
+            piece_text, piece_start, piece_end = pieces[index]
+            written = self._data[piece_start:piece_end]
+            if written == piece_text.encode("utf-8", "surrogatepass"):
+                inside = run[offsets[index] : match.start()]
+                offset = piece_start + len(inside.encode("utf-8", "surrogatepass"))
+            else:  # an entity or an escape: the piece is not written as it reads
+                offset = piece_start
+            yield self._found(url, offset)
+
+    def _found(self, url: str, offset: int) -> Found:
+        line, column = self._places.place(offset)
+        return Found(url, line, column)
+
+
+def _trimmed(url: str) -> str:
+    """A bare URL without the punctuation that ends the sentence around it."""
+    while url:
+        last = url[-1]
+        if last in _TRAILING or (last == ")" and url.count(")") > url.count("(")):
+            url = url[:-1]
+        else:
+            break
+    return url
 
 
 def markdown_anchors(text: str) -> set[str]:
     """The fragments ``text`` answers to: its headings' anchors and any HTML ids."""
     slugger = Slugger()
     anchors: set[str] = set()
-    tokens = _heading_parser().parse(text, {})
-    for index, token in enumerate(tokens):
-        if token.type == "heading_open" and index + 1 < len(tokens):
-            inline = tokens[index + 1]
-            words = [
-                child.content
-                for child in inline.children or []
-                if child.type in ("text", "code_inline", "html_inline")
-                and not child.content.startswith("<")
-            ]
-            anchors.add(slugger.slug("".join(words)))
-        elif token.type in ("html_block", "inline"):
-            raw = token.content
-            if token.type == "inline":
-                raw = "".join(c.content for c in token.children or [] if c.type == "html_inline")
-            if raw:
-                anchors |= html_anchors(raw)
+    heading: list[str] | None = None
+    for event in _parser().events(text):
+        if isinstance(event, str):
+            continue
+        name, value = next(iter(event.items()))
+        if name == "Start" and isinstance(value, dict) and "Heading" in value:
+            heading = []
+        elif name == "End" and isinstance(value, dict) and "Heading" in value:
+            if heading is not None:
+                anchors.add(slugger.slug("".join(heading)))
+            heading = None
+        elif name in ("Text", "Code") and heading is not None:
+            heading.append(value)
+        elif name in ("Html", "InlineHtml") and "=" in value:
+            anchors |= html_anchors(value)
     return anchors
-
-
-# What may follow a URL written in Markdown.
-_URL_ENDS = frozenset(" \t\r\n)>\"'")
-
-
-class _Block:
-    """One block's source text, where links are found again, each place once."""
-
-    def __init__(self, text: str, first_line: int) -> None:
-        self.text = text
-        self._folded = text.lower()
-        self._first_line = first_line
-        self._claimed: set[int] = set()
-
-    def find(
-        self, needle: str, skip: int = 0, folded: bool = False, whole: bool = False
-    ) -> int | None:
-        """Where ``needle`` is first written with its part from ``skip`` on not yet
-        claimed: that place (from ``skip``), now claimed; or None. With ``whole``, only
-        where it ends as a URL ends (space, ``)``, ``>``, a quote)."""
-        if not needle:
-            return None
-        haystack = self._folded if folded else self.text
-        needle = needle.lower() if folded else needle
-        at = haystack.find(needle)
-        while at >= 0 and (
-            at + skip in self._claimed or (whole and not self._ends(at + len(needle)))
-        ):
-            at = haystack.find(needle, at + 1)
-        if at < 0:
-            return None
-        self._claimed.add(at + skip)
-        return at + skip
-
-    def _ends(self, at: int) -> bool:
-        return at >= len(self.text) or self.text[at] in _URL_ENDS
-
-    def place(self, at: int) -> tuple[int, int]:
-        """Line and column (from 1) of offset ``at``."""
-        line = self._first_line + self.text.count("\n", 0, at) + 1
-        return line, at - (self.text.rfind("\n", 0, at) + 1) + 1
-
-
-def _inline_links(
-    children: list[Any], block: _Block, definitions: dict[str, tuple[str, list[str]]]
-) -> Iterator[Found]:
-    for index, child in enumerate(children):
-        if child.type == "link_open":
-            href = str(child.attrs.get("href", ""))
-            if child.markup in ("autolink", "linkify"):
-                shown = children[index + 1].content if index + 1 < len(children) else href
-                # A bare URL ends where the linkifier says, before any punctuation.
-                yield from _located(href, [(shown, 0, False), (href, 0, False)], block, definitions)
-            else:
-                yield from _located(href, _destinations(href), block, definitions)
-        elif child.type == "image":
-            src = str(child.attrs.get("src", ""))
-            yield from _located(src, _destinations(src), block, definitions)
-        elif child.type == "html_inline" and "=" in child.content:
-            at = block.find(child.content)
-            for found in html_links(child.content):
-                if at is None:
-                    continue
-                line, column = block.place(at)
-                if found.line > 1:
-                    line, column = line + found.line - 1, found.column
-                else:
-                    column += found.column - 1
-                yield Found(found.url, line, column)
-
-
-def _destinations(href: str) -> list[tuple[str, int, bool]]:
-    """How an inline link's destination may be written: ``](url``, ``](<url>``, ``]( url``;
-    each with the length of what comes before the URL, and ending where the URL ends."""
-    return [(f"]({href}", 2, True), (f"](<{href}", 3, True), (f"]( {href}", 3, True)]
-
-
-def _located(
-    href: str,
-    written: list[tuple[str, int, bool]],
-    block: _Block,
-    definitions: dict[str, tuple[str, list[str]]],
-) -> Iterator[Found]:
-    """``href`` at the place its block writes it: the URL itself, or where a reference
-    to its definition is used."""
-    for candidate, skip, whole in written:
-        at = block.find(candidate, skip, whole=whole)
-        if at is not None:
-            line, column = block.place(at)
-            yield Found(candidate[skip:], line, column)
-            return
-    raw, labels = definitions.get(href, (href, []))
-    for label in labels:
-        at = block.find(f"[{label}]", folded=True)
-        if at is not None:
-            line, column = block.place(at)
-            yield Found(raw, line, column)
-            return
-    if href:
-        line, column = block.place(0)
-        yield Found(raw, line, column)
-
-
-_DEFINITION = re.compile(r"^\s{0,3}\[(?P<label>(?:[^\]\\]|\\.)+)\]:\s*<?(?P<url>[^\s>]*)")
-
-
-def _definitions(
-    references: dict[str, dict[str, Any]], lines: list[str]
-) -> dict[str, tuple[str, list[str]]]:
-    """Each reference definition's href (as markdown-it gives it): the URL as written and
-    the labels it is used with."""
-    found: dict[str, tuple[str, list[str]]] = {}
-    for reference in references.values():
-        href = str(reference.get("href", ""))
-        where = reference.get("map") or [0, 0]
-        written = href
-        label_texts: list[str] = []
-        for line in lines[where[0] : max(where[1], where[0] + 1)]:
-            match = _DEFINITION.match(line)
-            if match:
-                written = match["url"] or href
-                label_texts.append(match["label"])
-                break
-        previous = found.get(href, (written, []))
-        found[href] = (previous[0], previous[1] + label_texts)
-    return found

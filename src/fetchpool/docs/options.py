@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 
 
-class DocumentKind(str, enum.Enum):
+class DocumentKind(enum.StrEnum):
     """How a SOURCE is read: a list of URLs, or a document whose links are checked."""
 
     URLS = "urls"
@@ -37,10 +37,13 @@ class DocumentOptions:
     ``kind`` forces how every SOURCE that is not a folder is read (for standard
     input or an odd suffix); ``offline`` leaves web links out; ``root_dir``
     resolves ``/``-rooted links to files; ``base_url`` turns links to files into
-    links to that site instead.
+    links to that site instead. ``follow_symlinks`` follows symlinks out of a folder
+    being walked; ``allow_outside`` looks up links to files outside the tree checked.
     """
 
     kind: DocumentKind | None = None
     offline: bool = False
     root_dir: str | None = None
     base_url: str | None = None
+    follow_symlinks: bool = False
+    allow_outside: bool = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .found import Found
+from .found import Found, Marker, marker_in
 
 _EMBEDDED = re.compile(r"`[^`]*?<(?P<url>[^<>`\s]+)>`__?")
 _TARGET = re.compile(r"^\s*\.\. _[^:]+:\s+(?P<url>\S+)\s*$")
@@ -23,8 +23,9 @@ _LITERAL = re.compile(r"``.*?``")
 _TRAILING = ".,;:!?)]}'\""
 
 
-def rst_links(text: str) -> Iterator[Found]:
-    """Every link in ``text`` in document order, with its line and column (from 1)."""
+def rst_links(text: str) -> Iterator[Found | Marker]:
+    """Every link in ``text`` in document order, with its line and column (from 1), and
+    the fetchpool markers written as comments (``.. fetchpool-disable``)."""
     literal_indent: int | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
@@ -44,6 +45,9 @@ def rst_links(text: str) -> Iterator[Found]:
             yield Found(directive["url"], number, directive.start("url") + 1)
             continue
         if line.lstrip().startswith(".. ") and "::" not in line:
+            what = marker_in(line.lstrip()[3:])
+            if what is not None:
+                yield Marker(what, number)
             continue  # a comment
         yield from _inline(line, number)
 

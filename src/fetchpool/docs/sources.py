@@ -1,31 +1,49 @@
 """SOURCEs that are documents or folders of them: their links as input lines, in
-document order; links to local files checked on disk, without a request."""
+document order; links to local files checked on disk, without a request.
+
+Each document is a fault boundary: whatever goes wrong reading it (a file that vanished
+or cannot be read, one that is no regular file, no text or too large, a link that does
+not parse) is one result, for the document or for the link, and the run goes on.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import urljoin
 
 from ..core.failures import FailureKind
-from ..core.inputs import InputError, InputLine, read_sources
+from ..core.inputs import InputLine, read_sources
 from ..core.results import Result
 from .extract import links_of
-from .local import Verdict, check, is_remote, is_skipped, resolve
-from .markers import disabled_lines
+from .found import Found
+from .local import Verdict, check, inside, is_remote, is_skipped, resolve
+from .markers import enabled
 from .options import DocumentKind, DocumentOptions, kind_of
-from .walk import documents
+from .reading import MAX_DOCUMENT as MAX_DOCUMENT
+from .reading import Unreadable, decode, read_bytes
+from .walk import Skipped, documents, work_tree
 
-# A document is read whole to find its links; past this size it is reported, not read.
-MAX_DOCUMENT = 64 * 1024 * 1024
+_OUTSIDE = "outside the tree checked: not looked up (--allow-outside looks)"
 
 
 @dataclass(frozen=True)
 class LocalLine(InputLine):
-    """A link to a file, checked on disk rather than fetched."""
+    """A link to a file, checked on disk rather than fetched, within ``tree`` (a folder;
+    "" when any file may be looked up)."""
+
+    tree: str = ""
+
+
+@dataclass(frozen=True)
+class KnownLine(InputLine):
+    """A line whose result is known as it is read: a document or folder that was not
+    read, or a link that cannot be checked; ``reason`` says why."""
+
+    reason: str = ""
+    kind: FailureKind = FailureKind.UNREADABLE
 
 
 def has_documents(sources: Iterable[str], options: DocumentOptions) -> bool:
@@ -38,53 +56,96 @@ def has_documents(sources: Iterable[str], options: DocumentOptions) -> bool:
 class DocumentReader:
     """Reads SOURCEs, documents and URL lists alike, into input lines in order.
 
-    ``left_out`` counts the links not checked: web links under ``offline``.
+    ``left_out`` counts the links not checked (web links under ``offline``); ``not_read``
+    the documents and folders that could not be read, each of which is a line of its own.
+    ``output``, when given, is the run's own output file, never read as a document.
     """
 
-    def __init__(self, options: DocumentOptions | None = None) -> None:
+    def __init__(self, options: DocumentOptions | None = None, output: str | None = None) -> None:
         self.options = options or DocumentOptions()
         self.left_out = 0
+        self.not_read = 0
+        self._output = output
 
     def read(self, sources: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[InputLine]:
         """Each SOURCE's lines: a folder's documents, a document's links, a list's URLs.
 
-        Raises InputError when a source cannot be read.
+        Raises InputError when a URL list cannot be read; a document that cannot be read
+        is a KnownLine instead.
         """
         forced = self.options.kind
         for source in sources:
             if source != "-" and os.path.isdir(source):
-                for path in documents(source):
-                    yield from self._document(path, kind_of(path) or DocumentKind.MARKDOWN)
+                for entry in documents(source, self.options.follow_symlinks):
+                    if isinstance(entry, Skipped):
+                        yield self._not_read(entry.path, entry.reason, entry.kind)
+                    else:
+                        walked = kind_of(entry) or DocumentKind.MARKDOWN
+                        yield from self._document(entry, walked, source)
                 continue
             kind = forced or (kind_of(source) if source != "-" else None)
             if kind is None or kind is DocumentKind.URLS:
                 yield from read_sources([source], stdin)
             else:
-                yield from self._document(source, kind, stdin)
+                yield from self._document(source, kind, _tree_of(source), stdin)
 
     def _document(
-        self, path: str, kind: DocumentKind, stdin: BinaryIO | None = None
+        self, path: str, kind: DocumentKind, tree: str, stdin: BinaryIO | None = None
     ) -> Iterator[InputLine]:
-        text = _read(path, stdin)
-        if text is None:
-            yield InputLine(path, path, 0, f"document over {MAX_DOCUMENT // 2**20} MiB: not read")
+        """The lines of one document: its links, or one line saying why it was not read."""
+        try:
+            read = read_bytes(path, (stdin or _stdin()) if path == "-" else None)
+            if read.identity is not None and read.identity == self._output_identity():
+                return  # the run's own report, being written
+            text = decode(read.data, kind)
+        except Unreadable as exc:
+            yield self._not_read(path, str(exc))
             return
-        disabled = disabled_lines(text)
-        for found in links_of(text, kind):
-            url = found.url.strip()
-            if not url or found.line in disabled or is_skipped(url):
-                continue
+        del read
+        try:
+            for found in enabled(links_of(text, kind)):
+                line = self._link(path, found, tree)
+                if line is not None:
+                    yield line
+        except Exception as exc:  # a parser's fault must cost one document, not the run
+            yield self._not_read(path, f"cannot read its links: {type(exc).__name__}: {exc}")
+
+    def _link(self, path: str, found: Found, tree: str) -> InputLine | None:
+        """The input line for one link; None for a link that is not checked at all."""
+        url = found.url.strip()
+        if not url or is_skipped(url):
+            return None
+        try:
             if not is_remote(url) and self.options.base_url is not None:
                 url = urljoin(self._page_url(path), url)
-            if is_remote(url):
-                if self.options.offline:
-                    self.left_out += 1
-                    continue
-                if url.startswith("//"):
-                    url = "https:" + url
-                yield InputLine(url, path, found.line, column=found.column)
-            else:
-                yield LocalLine(url, path, found.line, column=found.column)
+        except ValueError as exc:
+            return KnownLine(
+                url, path, found.line, column=found.column,
+                reason=f"invalid URL: {exc}", kind=FailureKind.INVALID_URL,
+            )  # fmt: skip
+        if not is_remote(url):
+            return LocalLine(url, path, found.line, column=found.column, tree=tree)
+        if self.options.offline:
+            self.left_out += 1
+            return None
+        if url.startswith("//"):
+            url = "https:" + url
+        return InputLine(url, path, found.line, column=found.column)
+
+    def _not_read(
+        self, path: str, reason: str, kind: FailureKind = FailureKind.UNREADABLE
+    ) -> KnownLine:
+        self.not_read += 1
+        return KnownLine(path, path, 0, reason=reason, kind=kind)
+
+    def _output_identity(self) -> tuple[int, int] | None:
+        if self._output is None:
+            return None
+        try:
+            status = os.stat(self._output)
+        except OSError:
+            return None
+        return (status.st_dev, status.st_ino)
 
     def _page_url(self, path: str) -> str:
         """Where the document at ``path`` is on the ``base_url`` site."""
@@ -93,16 +154,46 @@ class DocumentReader:
         relative = os.path.relpath(path, root).replace(os.sep, "/") if path != "-" else ""
         return urljoin(base if base.endswith("/") else base + "/", relative)
 
-    def local_result(self, item: InputLine) -> Result | None:
-        """The result of a link to a local file, found on disk; None for any other line."""
+    def known_result(self, item: InputLine) -> Result | None:
+        """The result of a line known as it is read (a link to a local file, a document
+        not read); None for a line to fetch."""
+        if isinstance(item, KnownLine):
+            return _result(item, Verdict(False, item.reason, item.kind), None)
         if not isinstance(item, LocalLine):
             return None
         document = item.source if item.source != "-" else os.path.join(os.curdir, "-")
-        link = resolve(document, item.text, self.options.root_dir)
+        try:
+            link = resolve(document, item.text, self.options.root_dir)
+        except ValueError as exc:
+            verdict = Verdict(False, f"invalid URL: {exc}", FailureKind.INVALID_URL)
+            return _result(item, verdict, None)
         if link is None:
             reason = "not checked: a /-rooted link needs --root-dir or --base-url"
             return _result(item, Verdict(False, reason, FailureKind.NOT_CHECKED), None)
+        rooted = item.text.startswith("/") and self.options.root_dir is not None
+        tree = self.options.root_dir if rooted else item.tree
+        if tree and not self.options.allow_outside and not inside(link.path, tree):
+            return _result(item, Verdict(False, _OUTSIDE, FailureKind.OUTSIDE_TREE), None)
         return _result(item, check(link), link.path)
+
+
+def _tree_of(source: str) -> str:
+    """The tree a document given alone may link into: the git work tree that holds it,
+    else the working directory, or the document's own folder when it is outside that."""
+    here = os.getcwd()
+    if source == "-":
+        return here
+    tree = work_tree(source)
+    if tree is not None:
+        return tree
+    folder = os.path.dirname(os.path.abspath(source))
+    return here if inside(folder, here) else folder
+
+
+def _stdin() -> BinaryIO:
+    import sys
+
+    return sys.stdin.buffer
 
 
 def _result(item: InputLine, verdict: Verdict, path: str | None) -> Result:
@@ -119,18 +210,3 @@ def _result(item: InputLine, verdict: Verdict, path: str | None) -> Result:
         kind=verdict.kind,
         column=item.column,
     )
-
-
-def _read(path: str, stdin: BinaryIO | None) -> str | None:
-    """A document's text (None when it is over MAX_DOCUMENT). Raises InputError."""
-    try:
-        if path == "-":
-            data = (stdin or sys.stdin.buffer).read(MAX_DOCUMENT + 1)
-        else:
-            with open(path, "rb") as file:
-                data = file.read(MAX_DOCUMENT + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
-    if len(data) > MAX_DOCUMENT:
-        return None
-    return data.decode("utf-8-sig", errors="replace")

@@ -1,53 +1,139 @@
 """The documents in a folder: Markdown, HTML and reStructuredText files, in name order,
-skipping hidden folders and whatever the folder's ``.gitignore`` files ignore."""
+skipping hidden folders and whatever git ignores there.
+
+The walk keeps its own stack (no recursion limit on depth), enters each folder once (by
+device and inode: a symlink loop ends), and follows no symlink out of the folder unless
+asked. ``.gitignore`` files apply as git applies them: from the repository's root down,
+the deeper file and the later pattern deciding, with ``.git/info/exclude`` under all.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from ..core.failures import FailureKind
 from .options import kind_of
 
 
-def documents(root: str) -> Iterator[str]:
+class Skipped(NamedTuple):
+    """A document or folder the walk could not or would not read, and why."""
+
+    path: str
+    reason: str
+    kind: FailureKind
+
+
+# Ignore rules in force in a folder: (absolute folder, spec), shallowest first.
+_Rules = tuple[tuple[str, Any], ...]
+
+
+def documents(root: str, follow_symlinks: bool = False) -> Iterator[str | Skipped]:
     """Every document under ``root``, lazily, in a stable order (names sorted, a folder's
-    files before its subfolders)."""
-    import pathspec
-
-    top = Path(root)
-
-    def walk(folder: Path, rules: list[tuple[Path, Any]]) -> Iterator[str]:
-        ignore = folder / ".gitignore"
-        if ignore.is_file():
-            with open(ignore, encoding="utf-8", errors="replace") as lines:
-                spec = pathspec.GitIgnoreSpec.from_lines(lines)
-            rules = [*rules, (folder, spec)]
+    files before its subfolders), and what was skipped on the way, where it was met."""
+    top = os.path.realpath(root)
+    # Each folder as named from root, as a real path (matched against ignore rules), and
+    # the rules in force above it.
+    stack: list[tuple[str, str, _Rules]] = [(root, top, _inherited_rules(top))]
+    entered: set[tuple[int, int]] = set()
+    while stack:
+        folder, real, rules = stack.pop()
         try:
-            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-        except OSError:
-            return
-        folders = []
+            status = os.stat(folder)
+            identity = (status.st_dev, status.st_ino)
+            if identity in entered:
+                continue  # a symlink loop, or a folder reached by two names
+            entered.add(identity)
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as exc:
+            yield Skipped(folder, f"cannot read folder: {exc.strerror or exc}", _UNREADABLE)
+            continue
+        rules = (*rules, *_rules_in(real))
+        folders: list[tuple[str, str]] = []
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            is_dir = entry.is_dir()
-            if _ignored(Path(entry.path), is_dir, rules):
+            try:
+                is_dir = entry.is_dir()
+                is_link = entry.is_symlink()
+            except OSError:
+                is_dir = is_link = False
+            if not is_dir and kind_of(entry.name) is None:
+                continue
+            if _ignored(os.path.join(real, entry.name), is_dir, rules):
+                continue
+            if is_link and not follow_symlinks and not _inside(os.path.realpath(entry.path), top):
+                yield Skipped(entry.path, _OUT_OF_FOLDER, FailureKind.OUTSIDE_TREE)
                 continue
             if is_dir:
-                folders.append(Path(entry.path))
-            elif kind_of(entry.name) is not None:
+                folders.append((entry.path, os.path.join(real, entry.name)))
+            else:
                 yield entry.path
-        for sub in folders:
-            yield from walk(sub, rules)
-
-    yield from walk(top, [])
+        stack.extend((sub, sub_real, rules) for sub, sub_real in reversed(folders))
 
 
-def _ignored(path: Path, is_dir: bool, rules: list[tuple[Path, Any]]) -> bool:
-    for base, spec in rules:
-        relative = path.relative_to(base).as_posix() + ("/" if is_dir else "")
-        if spec.match_file(relative):
-            return True
+_UNREADABLE = FailureKind.UNREADABLE
+_OUT_OF_FOLDER = "a symlink out of the folder checked: not followed (--follow-symlinks follows it)"
+
+
+def _inside(path: str, tree: str) -> bool:
+    return path == tree or path.startswith(tree.rstrip(os.sep) + os.sep)
+
+
+def work_tree(path: str) -> str | None:
+    """The root of the git work tree that holds ``path``, or None."""
+    folder = os.path.realpath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _inherited_rules(top: str) -> _Rules:
+    """The ignore rules of the folders above ``top`` (a real path) in its git work tree:
+    the repository's ``.git/info/exclude``, then each ``.gitignore`` from the root down."""
+    repository = work_tree(top)
+    if repository is None:
+        return ()
+    exclude = os.path.join(repository, ".git", "info", "exclude")
+    rules = [(repository, spec) for spec in _spec(exclude)]
+    above: list[str] = []
+    folder = top
+    while folder != repository and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+        above.append(folder)
+    for each in reversed(above):
+        rules.extend(_rules_in(each))
+    return tuple(rules)
+
+
+def _rules_in(folder: str) -> _Rules:
+    return tuple((folder, spec) for spec in _spec(os.path.join(folder, ".gitignore")))
+
+
+def _spec(path: str) -> list[Any]:
+    """The patterns of the ignore file at ``path``: none when there is none."""
+    import pathspec
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as lines:
+            return [pathspec.GitIgnoreSpec.from_lines(lines)]
+    except OSError:
+        return []
+
+
+def _ignored(path: str, is_dir: bool, rules: _Rules) -> bool:
+    """Whether git ignores ``path``: the deepest ignore file with a pattern for it decides."""
+    for base, spec in reversed(rules):
+        relative = os.path.relpath(path, base).replace(os.sep, "/") + ("/" if is_dir else "")
+        if relative.startswith("../"):
+            continue
+        include = spec.check_file(relative).include
+        if include is not None:
+            return bool(include)
     return False

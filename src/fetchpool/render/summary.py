@@ -25,6 +25,7 @@ def summary_line(
     held: Mapping[str, float] | None = None,
     interrupted: bool = False,
     left_out: int = 0,
+    not_read: int = 0,
 ) -> str:
     """One line: the counts, the wall time and the rate; then the failure classes, the
     cached results and the lines left out, when there are any.
@@ -33,7 +34,8 @@ def summary_line(
     (which implies ``interrupted``). ``seconds`` is None for merged reports, whose
     wall time says nothing; ``merged`` is then how many reports were merged.
     ``held`` is how long hosts asked to be left alone (Retry-After), in seconds by host;
-    ``left_out`` how many web links in documents were not checked (``--offline``).
+    ``left_out`` how many web links in documents were not checked (``--offline``);
+    ``not_read`` how many documents and folders could not be read.
     """
     text = (
         f"{_count(tally.total, 'URL')}: {tally.ok} ok, {tally.failed} failed,"
@@ -53,6 +55,8 @@ def summary_line(
         extras.append(f"{tally.cached} ok from cache")
     if skipped:
         extras.append(f"{_count(skipped, 'line')} not selected")
+    if not_read:
+        extras.append(f"{_count(not_read, 'document')} not read")
     if left_out:
         extras.append(f"{_count(left_out, 'web link')} not checked (offline)")
     if held:

@@ -1,0 +1,129 @@
+"""Reading one document: only regular files, never more than MAX_DOCUMENT bytes, and
+decoded as a browser or GitHub would, or not at all."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import stat
+from typing import BinaryIO, NamedTuple
+
+from .options import DocumentKind
+
+# A document is read whole to find its links; past this size it is reported, not read.
+MAX_DOCUMENT = 64 * 1024 * 1024
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+# Byte order marks, longest first: a UTF-32 LE mark begins as a UTF-16 LE one does.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# <meta charset=X> and <meta http-equiv=Content-Type content="...; charset=X">, looked
+# for in the first 1,024 bytes as browsers do.
+_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
+# Labels browsers read as another encoding than Python's codec of that name.
+_AS_BROWSERS_READ = {
+    "ascii": "cp1252",
+    "latin_1": "cp1252",
+    "iso8859_1": "cp1252",
+    "shift_jis": "cp932",
+    "utf_16": "utf-8",
+    "utf_16_le": "utf-8",
+    "utf_16_be": "utf-8",
+}
+
+
+class Unreadable(Exception):
+    """A document that is not read; the message says why, in a few words."""
+
+
+class Read(NamedTuple):
+    """A document's bytes, and the (device, inode) of the file they came from."""
+
+    data: bytes
+    identity: tuple[int, int] | None
+
+
+def read_bytes(path: str, stream: BinaryIO | None = None) -> Read:
+    """The bytes of the regular file at ``path`` (of ``stream`` when given: standard
+    input). Raises Unreadable for anything else, for a file over MAX_DOCUMENT bytes, and
+    when it cannot be opened or read; never waits for a writer (a named pipe)."""
+    over = f"over {MAX_DOCUMENT // 2**20} MiB: not read"
+    try:
+        if stream is not None:
+            data = stream.read(MAX_DOCUMENT + 1)
+            identity = None
+        else:
+            descriptor = os.open(path, _OPEN_FLAGS)
+            with open(descriptor, "rb") as file:
+                status = os.fstat(descriptor)
+                if not stat.S_ISREG(status.st_mode):
+                    raise Unreadable(f"{special_kind(status.st_mode)}, not a file: not read")
+                if status.st_size > MAX_DOCUMENT:
+                    raise Unreadable(over)
+                data = file.read(MAX_DOCUMENT + 1)
+                identity = (status.st_dev, status.st_ino)
+    except OSError as exc:
+        raise Unreadable(f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > MAX_DOCUMENT:
+        raise Unreadable(over)
+    return Read(data, identity)
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular one is: ``a named pipe``, ``a socket``..."""
+    for test, name in _SPECIAL:
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def decode(data: bytes, kind: DocumentKind | None) -> str:
+    """A document's text: by its byte order mark; for HTML, by the charset its ``<meta>``
+    declares; else UTF-8, or Windows-1252 (what browsers read unlabelled legacy text as)
+    when it is no UTF-8. Raises Unreadable for what is not text: a NUL byte, or bytes
+    that are neither."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec, "replace")
+    if kind is DocumentKind.HTML:
+        declared = _declared(data[:1024])
+        if declared is not None:
+            return data.decode(declared, "replace")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise Unreadable(f"not text (a NUL byte at byte {nul + 1:,}): not read")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise Unreadable(
+            f"not text (neither UTF-8 nor Windows-1252 at byte {exc.start + 1:,}): not read"
+        ) from exc
+
+
+def _declared(head: bytes) -> str | None:
+    """The codec an HTML document's ``<meta>`` names, or None when it names none known."""
+    match = _META_CHARSET.search(head)
+    if match is None:
+        return None
+    try:
+        name = codecs.lookup(match[1].decode("ascii")).name.replace("-", "_")
+    except LookupError:
+        return None
+    return _AS_BROWSERS_READ.get(name, name)
