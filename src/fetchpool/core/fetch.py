@@ -138,7 +138,17 @@ class Fetcher:
             return None
         kind, reason = problem
         return Result(
-            item.text, None, False, reason, 0.0, None, 0, item.source, item.line, kind=kind
+            item.text,
+            None,
+            False,
+            reason,
+            0.0,
+            None,
+            0,
+            item.source,
+            item.line,
+            kind=kind,
+            column=item.column,
         )
 
     def fetch(self, item: InputLine | str) -> Result:

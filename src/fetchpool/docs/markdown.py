@@ -53,16 +53,17 @@ class _Places:
         # The last offset placed, its line's index and its column: the next is counted on.
         self._last = (0, 0, 1)
 
-    def line_of(self, offset: int) -> int:
-        return bisect_right(self._starts, offset)
-
     def place(self, offset: int) -> tuple[int, int]:
         last, index, column = self._last
-        if not (index < len(self._starts) and self._starts[index] <= last <= offset) or (
-            index + 1 < len(self._starts) and offset >= self._starts[index + 1]
-        ):
-            index = bisect_right(self._starts, offset) - 1
-            last, column = self._starts[index], 1
+        starts = self._starts
+        if offset < last:
+            index = bisect_right(starts, offset) - 1
+            last, column = starts[index], 1
+        elif index + 1 < len(starts) and offset >= starts[index + 1]:
+            index += 1  # most often, the next line
+            if index + 1 < len(starts) and offset >= starts[index + 1]:
+                index = bisect_right(starts, offset) - 1
+            last, column = starts[index], 1
         column += len(self.data[last:offset].decode("utf-8", "replace"))
         self._last = (offset, index, column)
         return index + 1, column
@@ -73,143 +74,210 @@ def markdown_links(text: str) -> Iterator[Found | Marker]:
     and the fetchpool markers written as HTML comments, each with its line."""
     data = text.encode("utf-8", "surrogatepass")
     places = _Places(data)
-    reader = _LinkReader(data, places)
+    run = _TextRun(data, places)
+    references = _References(data, text)
+    # Open links and images: [is_image, its data (None inside an image's text), where it
+    # starts, where its text read so far ends].
+    links: list[list[Any]] = []
+    code = 0  # inside a code block: no links
+    # One loop over every event, the common ones first: a run of millions of events.
     for event, span in _parser().events_with_range(text):
-        yield from reader.feed(event, span["start"], span["end"])
-    yield from reader.flush_text()
+        if type(event) is str:  # SoftBreak, HardBreak, Rule
+            if run.pieces:
+                yield from run.found(references)
+            continue
+        value = event.get("Text")
+        if value is not None:
+            if links:
+                links[-1][3] = span["end"]
+            elif not code:
+                run.pieces.append((value, span["start"], span["end"]))
+            continue
+        if run.pieces:
+            yield from run.found(references)
+        tag = event.get("Start")
+        if tag is not None:
+            if type(tag) is str:
+                if tag == "HtmlBlock":
+                    start, end = span["start"], span["end"]
+                    yield from _html(data[start:end].decode("utf-8", "replace"), start, places)
+                continue
+            link = tag.get("Link")
+            image = link is None and "Image" in tag
+            if image:
+                link = tag["Image"]
+            if link is None:
+                if "CodeBlock" in tag:
+                    code += 1
+                continue
+            start = span["start"]
+            # A link written in an image's text is part of its alt text, no link.
+            inside_image = any(entry[0] for entry in links)
+            links.append([image, None if inside_image else link, start, start + 1])
+            if inside_image:
+                continue
+            kind = link["link_type"]
+            if kind == "Autolink":
+                yield Found(link["dest_url"], *places.place(start + 1))
+            elif kind == "Email":
+                yield Found("mailto:" + link["dest_url"], *places.place(start + 1))
+            elif kind == "Shortcut" or kind == "Collapsed":
+                references.used(link)
+                yield Found(link["dest_url"], *places.place(start))
+            continue
+        tag = event.get("End")
+        if tag is not None:
+            if tag == "Link" or tag == "Image":
+                if not links:
+                    continue
+                _, link, start, text_end = links.pop()
+                end = span["end"]
+                if links:
+                    links[-1][3] = end
+                if link is None:
+                    continue
+                kind = link["link_type"]
+                if kind == "Inline":
+                    yield Found(link["dest_url"], *places.place(_destination(data, text_end, end)))
+                elif kind == "Reference":
+                    references.used(link)
+                    # Reported where its label is used: [text][label]
+                    label = data.rfind(b"[", start, end)
+                    yield Found(link["dest_url"], *places.place(max(label, start)))
+            elif tag == "CodeBlock":
+                code -= 1
+            continue
+        if links:
+            links[-1][3] = span["end"]
+        value = event.get("InlineHtml")
+        if value is not None:
+            yield from _html(value, span["start"], places)
+    if run.pieces:
+        yield from run.found(references)
 
 
-class _LinkReader:
-    """Turns the parser's events into links, in the order they are written."""
+def _destination(data: bytes, text_end: int, end: int) -> int:
+    """Where an inline link's destination is written: after ``](``, spaces and ``<``."""
+    at = data.find(b"](", text_end, end)
+    if at < 0:
+        return text_end
+    at += 2
+    while at < end and data[at] in b" \t\r\n<":
+        if data[at] == ord("<"):
+            return at + 1
+        at += 1
+    return at
+
+
+def _html(html: str, start: int, places: _Places) -> Iterator[Found | Marker]:
+    """The links and markers in raw HTML written at byte ``start``."""
+    line, column = places.place(start)
+    for found in html_links(html):
+        if isinstance(found, Marker):
+            yield Marker(found.what, line + found.line - 1)
+        elif found.line == 1:
+            yield Found(found.url, line, column + found.column - 1)
+        else:
+            yield Found(found.url, line + found.line - 1, found.column)
+
+
+class _References:
+    """Reference-style links the parser leaves as text.
+
+    pulldown-cmark expands references only up to a budget the size of the document
+    (against documents made to blow up); past it, ``[label]`` stays text. Once the
+    links expanded come near that budget, runs of text are read for labels the
+    document defines, so that no link is left out silently.
+    """
+
+    def __init__(self, data: bytes, text: str) -> None:
+        self._text = text
+        self._budget = max(len(data), 100_000) // 2
+        self._definitions: dict[str, str] | None = None
+
+    def used(self, link: dict[str, str]) -> None:
+        self._budget -= len(link["dest_url"]) + len(link["title"]) + 1
+
+    def definitions(self) -> dict[str, str] | None:
+        """Each label the document defines (folded) and its URL, once the budget is near
+        its end; None before."""
+        if self._budget > 0:
+            return None
+        if self._definitions is None:
+            found = _parser().reference_definitions(self._text)
+            self._definitions = {_fold(label): value["dest"] for label, value in found.items()}
+        return self._definitions
+
+
+def _fold(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+# [text][label], [label][] and [label], as written in text the parser left alone.
+_LABEL = re.compile(r"\[([^\[\]\n]{1,999})\](?:\[([^\[\]\n]{0,999})\])?")
+
+
+class _TextRun:
+    """A run of text outside links and code, read for bare URLs as a whole: the parser
+    splits text where an escape or an entity is, and a URL may span the pieces."""
 
     def __init__(self, data: bytes, places: _Places) -> None:
         self._data = data
         self._places = places
-        # Open links and images: (is_image, data, start, where its text so far ends).
-        self._open: list[list[Any]] = []
-        self._code = 0  # inside a code block
-        self._html_block: int | None = None  # where the raw HTML block being read starts
-        self._html_end = 0
-        # A run of text outside links and code, for bare URLs: (text, start, end) pieces.
-        self._text: list[tuple[str, int, int]] = []
+        self.pieces: list[tuple[str, int, int]] = []  # (text, start, end)
 
-    def feed(self, event: Any, start: int, end: int) -> Iterator[Found | Marker]:
-        if isinstance(event, str):  # SoftBreak, HardBreak, Rule
-            yield from self.flush_text()
+    def found(self, references: _References) -> Iterator[Found]:
+        """The bare URLs (and references left as text) in the run read so far; the run
+        starts anew."""
+        pieces, self.pieces = self.pieces, []
+        run = pieces[0][0] if len(pieces) == 1 else "".join(piece[0] for piece in pieces)
+        definitions = references.definitions() if "[" in run else None
+        if "://" not in run and definitions is None:
             return
-        name, value = next(iter(event.items()))
-        if name == "Text":
-            if self._open:
-                self._open[-1][3] = end
-            elif not self._code:
-                self._text.append((value, start, end))
-            return
-        yield from self.flush_text()
-        if self._open and name in ("Code", "InlineHtml", "InlineMath", "DisplayMath"):
-            self._open[-1][3] = end
-        if name == "Start":
-            yield from self._start(value, start)
-        elif name == "End":
-            yield from self._end(value, end)
-        elif name == "InlineHtml":
-            yield from self._html(value, start)
-        elif name == "Html" and self._html_block is not None:
-            self._html_end = end
-
-    def _start(self, tag: Any, start: int) -> Iterator[Found]:
-        if not isinstance(tag, dict):
-            if tag == "HtmlBlock":
-                self._html_block = start
-                self._html_end = start
-            return
-        kind, value = next(iter(tag.items()))
-        if kind == "CodeBlock":
-            self._code += 1
-        elif kind in ("Link", "Image"):
-            in_image = any(entry[0] for entry in self._open)
-            # A link written in an image's text is the image's alt text, not a link.
-            self._open.append([kind == "Image", None if in_image else value, start, start + 1])
-            if in_image:
-                return
-            link_type = value["link_type"]
-            if link_type == "Autolink":
-                yield self._found(value["dest_url"], start + 1)
-            elif link_type == "Email":
-                yield self._found("mailto:" + value["dest_url"], start + 1)
-            elif link_type in ("Shortcut", "Collapsed"):
-                yield self._found(value["dest_url"], start)
-
-    def _end(self, tag: Any, end: int) -> Iterator[Found | Marker]:
-        if tag == "HtmlBlock" and self._html_block is not None:
-            block, self._html_block = self._html_block, None
-            yield from self._html(self._data[block : self._html_end].decode("utf-8"), block)
-        elif isinstance(tag, dict) and "CodeBlock" in tag:
-            self._code -= 1
-        elif tag in ("Link", "Image") and self._open:
-            _, value, start, text_end = self._open.pop()
-            if self._open:
-                self._open[-1][3] = end
-            if value is None:
-                return
-            link_type = value["link_type"]
-            if link_type == "Inline":
-                yield self._found(value["dest_url"], self._destination(text_end, end))
-            elif link_type == "Reference":
-                # Reported where its label is used: [text][label]
-                label = self._data.rfind(b"[", start, end)
-                yield self._found(value["dest_url"], label if label > start else start)
-
-    def _destination(self, text_end: int, end: int) -> int:
-        """Where an inline link's destination is written: after ``](``, spaces and ``<``."""
-        data = self._data
-        at = data.find(b"](", text_end, end)
-        if at < 0:
-            return text_end
-        at += 2
-        while at < end and data[at] in b" \t\r\n<":
-            if data[at] == ord("<"):
-                return at + 1
-            at += 1
-        return at
-
-    def _html(self, html: str, start: int) -> Iterator[Found | Marker]:
-        line, column = self._places.place(start)
-        for found in html_links(html):
-            if isinstance(found, Marker):
-                yield Marker(found.what, line + found.line - 1)
-            elif found.line == 1:
-                yield Found(found.url, line, column + found.column - 1)
-            else:
-                yield Found(found.url, line + found.line - 1, found.column)
-
-    def flush_text(self) -> Iterator[Found]:
-        """The bare URLs in the run of text read so far."""
-        pieces, self._text = self._text, []
-        if not pieces:
-            return
-        run = "".join(piece[0] for piece in pieces)
-        if "://" not in run:
-            return
-        offsets = []
-        at = 0
+        starts = [0]
         for piece in pieces:
-            offsets.append(at)
-            at += len(piece[0])
-        for match in _BARE.finditer(run):
-            url = _trimmed(match[0])
-            index = bisect_right(offsets, match.start()) - 1
-            piece_text, piece_start, piece_end = pieces[index]
-            written = self._data[piece_start:piece_end]
-            if written == piece_text.encode("utf-8", "surrogatepass"):
-                inside = run[offsets[index] : match.start()]
-                offset = piece_start + len(inside.encode("utf-8", "surrogatepass"))
-            else:  # an entity or an escape: the piece is not written as it reads
-                offset = piece_start
-            yield self._found(url, offset)
+            starts.append(starts[-1] + len(piece[0]))
+        where = _Offsets(self._data, pieces, starts)
+        found = [(match.start(), _trimmed(match[0])) for match in _BARE.finditer(run)]
+        if definitions:
+            for match in _LABEL.finditer(run):
+                label = match[2] or match[1]
+                url = definitions.get(_fold(label))
+                if url is not None:
+                    found.append((match.start(2) - 1 if match[2] else match.start(), url))
+            found.sort()
+        for at, url in found:
+            yield Found(url, *self._places.place(where.byte(at)))
 
-    def _found(self, url: str, offset: int) -> Found:
-        line, column = self._places.place(offset)
-        return Found(url, line, column)
+
+class _Offsets:
+    """Byte offsets in the document of character offsets in a run of text, asked for in
+    order: a piece written as it reads maps character for character; one that is not
+    (an escape, an entity) maps to where it starts."""
+
+    def __init__(self, data: bytes, pieces: list[tuple[str, int, int]], starts: list[int]):
+        self._data = data
+        self._pieces = pieces
+        self._starts = starts
+        self._index = -1
+        self._verbatim = False
+        self._at = (0, 0)  # a character offset in the run, and its byte offset
+
+    def byte(self, at: int) -> int:
+        index = bisect_right(self._starts, at) - 1
+        if index != self._index or at < self._at[0]:
+            text, start, end = self._pieces[index]
+            self._index = index
+            self._verbatim = end - start == len(text.encode("utf-8", "surrogatepass"))
+            self._at = (self._starts[index], start)
+        if not self._verbatim:
+            return self._at[1]
+        char, byte = self._at
+        text = self._pieces[index][0]
+        piece_start = self._starts[index]
+        byte += len(text[char - piece_start : at - piece_start].encode("utf-8", "surrogatepass"))
+        self._at = (at, byte)
+        return byte
 
 
 def _trimmed(url: str) -> str:

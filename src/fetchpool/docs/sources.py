@@ -19,13 +19,16 @@ from ..core.inputs import InputLine, read_sources
 from ..core.results import Result
 from .extract import links_of
 from .found import Found
-from .local import Verdict, check, inside, is_remote, is_skipped, resolve
+from .local import Verdict, check, inside, is_remote, resolve, scheme_of
 from .markers import enabled
 from .options import DocumentKind, DocumentOptions, kind_of
 from .reading import MAX_DOCUMENT as MAX_DOCUMENT
 from .reading import Unreadable, decode, read_bytes
 from .walk import Skipped, documents, work_tree
 
+# Links with these schemes (or none) are checked; any other names no page to check.
+_WEB_SCHEMES = frozenset(("http", "https"))
+_CHECKED_SCHEMES = frozenset(("", "http", "https", "file"))
 _OUTSIDE = "outside the tree checked: not looked up (--allow-outside looks)"
 
 
@@ -102,8 +105,13 @@ class DocumentReader:
             yield self._not_read(path, str(exc))
             return
         del read
+        found_in = links_of(text, kind)
+        # Markers are comments that hold "fetchpool-": a document without it has none.
+        links = enabled(found_in) if "fetchpool-" in text else found_in
         try:
-            for found in enabled(links_of(text, kind)):
+            for found in links:
+                if type(found) is not Found:
+                    continue
                 line = self._link(path, found, tree)
                 if line is not None:
                     yield line
@@ -113,17 +121,20 @@ class DocumentReader:
     def _link(self, path: str, found: Found, tree: str) -> InputLine | None:
         """The input line for one link; None for a link that is not checked at all."""
         url = found.url.strip()
-        if not url or is_skipped(url):
-            return None
-        try:
-            if not is_remote(url) and self.options.base_url is not None:
+        scheme = scheme_of(url)
+        if not url or scheme not in _CHECKED_SCHEMES:
+            return None  # mailto:, tel: ... name no page
+        remote = scheme in _WEB_SCHEMES or url.startswith("//")
+        if not remote and self.options.base_url is not None:
+            try:
                 url = urljoin(self._page_url(path), url)
-        except ValueError as exc:
-            return KnownLine(
-                url, path, found.line, column=found.column,
-                reason=f"invalid URL: {exc}", kind=FailureKind.INVALID_URL,
-            )  # fmt: skip
-        if not is_remote(url):
+            except ValueError as exc:
+                return KnownLine(
+                    url, path, found.line, column=found.column,
+                    reason=f"invalid URL: {exc}", kind=FailureKind.INVALID_URL,
+                )  # fmt: skip
+            remote = is_remote(url)
+        if not remote:
             return LocalLine(url, path, found.line, column=found.column, tree=tree)
         if self.options.offline:
             self.left_out += 1

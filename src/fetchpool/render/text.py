@@ -65,5 +65,8 @@ def where(result: Result) -> str:
 
 
 def place(source: str, line: int, column: int = 0) -> str:
-    """``SOURCE:LINE``, with ``:COLUMN`` when there is one (a link in a document)."""
+    """``SOURCE:LINE``, with ``:COLUMN`` when there is one (a link in a document); just
+    ``SOURCE`` for no line (a document that was not read)."""
+    if not line:
+        return source
     return f"{source}:{line}:{column}" if column else f"{source}:{line}"
