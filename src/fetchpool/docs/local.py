@@ -55,9 +55,11 @@ def is_skipped(url: str) -> bool:
 
 def resolve(document: str, url: str, root_dir: str | None) -> LocalLink | None:
     """The file a link in ``document`` names, or None for a ``/``-rooted link with no
-    ``root_dir`` to resolve it against."""
+    ``root_dir`` to resolve it against. Raises ValueError for a link that names no file."""
     parts = urlsplit(url)
     path = unquote(parts.path)
+    if "\x00" in path:
+        raise ValueError("a NUL byte in the path")
     if parts.scheme.lower() == "file":
         target = path
     elif not path:
