@@ -163,8 +163,9 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
     """Write each link ``plan.sources`` hold, ``SOURCE:LINE[:COLUMN]<TAB>URL``, one a line,
     in input order (after --include, --exclude and --shard), and check none: what a run
     would check, links to local files included. Raises as ``check`` does for sources."""
+    from .core.urls import mask_credentials
     from .docs.sources import DocumentReader
-    from .render.text import place, printable
+    from .render.text import escape_surrogates, place, printable
 
     _check_sources(plan.sources)
     lines = DocumentReader(plan.documents).read(plan.sources, env.stdin)
@@ -175,8 +176,10 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
         with _open_output(output, env) as stream:
             for item in lines:
                 if item.error is None:
-                    where = place(item.source, item.line, item.column)
-                    stream.write(f"{printable(where)}\t{printable(item.text)}\n")
+                    # As a report shows them: no password, no bare surrogate.
+                    where = escape_surrogates(place(item.source, item.line, item.column))
+                    link = escape_surrogates(mask_credentials(item.text))
+                    stream.write(f"{printable(where)}\t{printable(link)}\n")
     except OSError as exc:
         if _reader_gone(exc):
             return Outcome(ExitStatus.BROKEN_PIPE)
@@ -334,7 +337,10 @@ def _open_output(output: str | None, env: Environment) -> Iterator[TextIO]:
     stream: TextIO
     if output:
         try:
-            stream = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            # backslashreplace: a second guard, should text no UTF-8 holds get this far.
+            stream = open(  # noqa: SIM115
+                output, "w", encoding="utf-8", errors="backslashreplace", newline=""
+            )
         except OSError as exc:
             raise UsageError(f"cannot write {output!r}: {exc.strerror or exc}") from exc
         close = stream.close

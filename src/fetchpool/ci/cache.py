@@ -1,7 +1,9 @@
 """``--cache FILE``: URLs that were ok recently are not fetched again.
 
 The file is JSON: ``{"fetchpool-cache": 1, "entries": {KEY: {"checked": EPOCH,
-"status": CODE, "final_url": URL}}}``. Only ok results are stored; a URL that
+"status": CODE, "final_url": URL}}}``. KEY is urls.url_key of the URL with its password
+masked (urls.mask_credentials), as is final_url: no password is written to the file, and
+URLs that differ only in their password share an entry. Only ok results are stored; a URL that
 fails is dropped from the cache, so it is fetched again next time. The file is
 replaced in one step (a temporary file renamed over it), so a run that dies
 midway leaves the old cache whole.
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from ..core.inputs import InputLine
 from ..core.options import DEFAULT_MAX_AGE as DEFAULT_MAX_AGE  # importable here too
 from ..core.results import Result
-from ..core.urls import url_key
+from ..core.urls import mask_credentials, url_key
 from ..errors import CacheError as CacheError  # importable here too, as before
 
 FORMAT_KEY = "fetchpool-cache"
@@ -30,6 +32,11 @@ class Entry:
     checked: float
     status: int
     final_url: str | None
+
+
+def cache_key(url: str) -> str:
+    """The key ``url`` has in the cache: its urls.url_key, with the password masked."""
+    return url_key(mask_credentials(url))
 
 
 class Cache:
@@ -88,7 +95,7 @@ class Cache:
         """
         if item.error:
             return None
-        entry = self._entries.get(url_key(item.text))
+        entry = self._entries.get(cache_key(item.text))
         if entry is None or time.time() - entry.checked > self.max_age:
             return None
         if not accepts(entry.status):
@@ -110,9 +117,10 @@ class Cache:
         """Note a result of this run: ok ones are stored, failures removed."""
         if result.cached:
             return
-        key = url_key(result.url)
+        key = cache_key(result.url)
         if result.ok and result.status is not None and key not in self._failed:
-            self._fresh.setdefault(key, Entry(time.time(), result.status, result.final_url))
+            final_url = None if result.final_url is None else mask_credentials(result.final_url)
+            self._fresh.setdefault(key, Entry(time.time(), result.status, final_url))
         elif not result.ok:
             self._failed.add(key)
             self._fresh.pop(key, None)
