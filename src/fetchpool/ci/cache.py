@@ -56,32 +56,7 @@ class Cache:
         Raises CacheError when the file exists but is not a fetchpool cache, so
         that a mistyped path never overwrites some other file.
         """
-        import json  # here, not at start-up: only a run with --cache needs it
-
-        try:
-            with open(path, encoding="utf-8") as stream:
-                data = json.load(stream)
-        except FileNotFoundError:
-            return cls(path, max_age)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CacheError(
-                f"{path!r} is not a fetchpool cache; name another --cache file"
-            ) from exc
-        except OSError as exc:
-            raise CacheError(f"cannot read cache {path!r}: {exc.strerror or exc}") from exc
-        if not isinstance(data, dict) or data.get(FORMAT_KEY) != FORMAT_VERSION:
-            raise CacheError(f"{path!r} is not a fetchpool cache; name another --cache file")
-        entries: dict[str, Entry] = {}
-        raw_entries = data.get("entries")
-        if not isinstance(raw_entries, dict):
-            raise CacheError(f"{path!r} is not a fetchpool cache: no entries")
-        for key, raw in raw_entries.items():
-            try:
-                entries[key] = Entry(
-                    float(raw["checked"]), int(raw["status"]), raw.get("final_url")
-                )
-            except (KeyError, TypeError, ValueError):
-                continue  # one bad entry costs a refetch, not the run
+        entries = _read_entries(path)
         return cls(path, max_age, entries)
 
     def __len__(self) -> int:
@@ -163,6 +138,46 @@ class Cache:
             raise
         self._entries = kept
         self._fresh = {}
+
+
+def _read_entries(path: str) -> dict[str, Entry]:
+    """The entries of the cache file ``path``; none when there is no such file.
+
+    Raises CacheError when the file exists but is not a fetchpool cache (not JSON,
+    nested too deeply, holding NaN or Infinity, or JSON of another shape).
+    """
+    from .jsonfile import BadJson, loads  # here, not at start-up: only --cache needs it
+
+    try:
+        with open(path, encoding="utf-8") as stream:
+            text = stream.read()
+    except FileNotFoundError:
+        return {}
+    except UnicodeDecodeError as exc:
+        raise CacheError(f"{path!r} is not a fetchpool cache; name another --cache file") from exc
+    except OSError as exc:
+        raise CacheError(f"cannot read cache {path!r}: {exc.strerror or exc}") from exc
+    try:
+        data = loads(text)
+    except BadJson as exc:
+        raise CacheError(
+            f"{path!r} is not a fetchpool cache ({exc}); name another --cache file"
+        ) from exc
+    if not isinstance(data, dict) or data.get(FORMAT_KEY) != FORMAT_VERSION:
+        raise CacheError(f"{path!r} is not a fetchpool cache; name another --cache file")
+    raw_entries = data.get("entries")
+    if not isinstance(raw_entries, dict):
+        raise CacheError(f"{path!r} is not a fetchpool cache: no entries")
+    entries: dict[str, Entry] = {}
+    for key, raw in raw_entries.items():
+        try:
+            final_url = raw.get("final_url")
+            if final_url is not None and not isinstance(final_url, str):
+                raise TypeError("final_url is not a string")
+            entries[key] = Entry(float(raw["checked"]), int(raw["status"]), final_url)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue  # one bad entry costs a refetch, not the run
+    return entries
 
 
 def _file_mode(path: str) -> int:
