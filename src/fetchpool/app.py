@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, TextIO
 from .core.options import DEFAULT_MAX_AGE, Options, parse_duration
 from .docs.options import DocumentOptions
 from .environment import Environment
-from .errors import OutputError, ReportError, UsageError
+from .errors import CacheError, OutputError, ReportError, UsageError
 from .status import DEFAULT_FAIL_ON, ExitStatus, FailOn, decide_status
 
 if TYPE_CHECKING:
@@ -274,6 +274,8 @@ def _write(
             cache.save()
         except OSError as exc:
             env.stderr.write(f"fetchpool: warning: cannot write cache {cache.path!r}: {exc}\n")
+        except CacheError as exc:  # the file became something else during the run
+            env.stderr.write(f"fetchpool: warning: cache not saved: {exc}\n")
     if not report.quiet:
         left_out = reader.left_out if reader is not None else 0
         _summarise(written, env, stop, checks, baseline, merged, left_out)

@@ -7,6 +7,11 @@ URLs that differ only in their password share an entry. Only ok results are stor
 fails is dropped from the cache, so it is fetched again next time. The file is
 replaced in one step (a temporary file renamed over it), so a run that dies
 midway leaves the old cache whole.
+
+Runs may share a cache: each saves under an exclusive lock on ``FILE.lock`` (flock,
+where the system has it), merging its results into the file as it is then, so that
+one run's save never drops another's entries; for a URL both checked, the later check
+stands.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..core.inputs import InputLine
@@ -47,7 +52,8 @@ class Cache:
         self.max_age = max_age
         self._entries = entries or {}
         self._fresh: dict[str, Entry] = {}
-        self._failed: set[str] = set()
+        # Keys that failed in this run, and when: an entry checked before then is dropped.
+        self._failed: dict[str, float] = {}
 
     @classmethod
     def load(cls, path: str, max_age: float) -> Cache:
@@ -97,47 +103,83 @@ class Cache:
             final_url = None if result.final_url is None else mask_credentials(result.final_url)
             self._fresh.setdefault(key, Entry(time.time(), result.status, final_url))
         elif not result.ok:
-            self._failed.add(key)
+            self._failed.setdefault(key, time.time())
             self._fresh.pop(key, None)
 
     def save(self) -> None:
-        """Write the cache: this run's ok results, plus earlier ones still within
-        max-age that did not fail now. Raises OSError when it cannot be written."""
-        oldest = time.time() - self.max_age
-        kept = {
-            key: entry
-            for key, entry in self._entries.items()
-            if entry.checked >= oldest and key not in self._failed
-        }
-        kept.update(self._fresh)
-        data = {
-            FORMAT_KEY: FORMAT_VERSION,
-            "entries": {
-                key: {"checked": round(e.checked, 3), "status": e.status, "final_url": e.final_url}
-                for key, e in kept.items()
-            },
-        }
-        import json
-        import tempfile
+        """Write the cache: the file as it is now (another run may have saved since this
+        one loaded it), with this run's ok results added and its failures removed, less
+        entries older than max-age. For a URL in both, the later check stands.
 
-        directory = os.path.dirname(os.path.abspath(self.path))
-        descriptor, temporary = tempfile.mkstemp(
-            prefix=".fetchpool-cache-", suffix=".tmp", dir=directory
-        )
-        try:
-            os.chmod(temporary, _file_mode(self.path))  # mkstemp makes it private
-            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-                json.dump(data, stream, ensure_ascii=False, separators=(",", ":"))
-                stream.write("\n")
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        Raises OSError when it cannot be written, CacheError when the file has become
+        something other than a cache meanwhile (it is then left alone).
+        """
+        with _locked(self.path):
+            entries = _read_entries(self.path)
+            for key, entry in self._fresh.items():
+                if key not in entries or entries[key].checked <= entry.checked:
+                    entries[key] = entry
+            oldest = time.time() - self.max_age
+            kept = {
+                key: entry
+                for key, entry in entries.items()
+                if entry.checked >= oldest and entry.checked >= self._failed.get(key, oldest)
+            }
+            _write_entries(self.path, kept)
         self._entries = kept
         self._fresh = {}
+
+
+@contextlib.contextmanager
+def _locked(path: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``'s sidecar ``path.lock`` (made if need be) while
+    the block runs; without flock (Windows), the block runs unlocked, as before locks.
+
+    The lock is on a file of its own, not the cache: the cache is replaced by rename,
+    and a lock on the file renamed away would let the next run in at once.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    descriptor = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # which releases the lock
+
+
+def _write_entries(path: str, entries: dict[str, Entry]) -> None:
+    """Replace ``path`` with a cache of ``entries``, in one step: a temporary file in the
+    same folder, renamed over it."""
+    import json
+    import tempfile
+
+    data = {
+        FORMAT_KEY: FORMAT_VERSION,
+        "entries": {
+            key: {"checked": round(e.checked, 3), "status": e.status, "final_url": e.final_url}
+            for key, e in entries.items()
+        },
+    }
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=".fetchpool-cache-", suffix=".tmp", dir=directory
+    )
+    try:
+        os.chmod(temporary, _file_mode(path))  # mkstemp makes it private
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, ensure_ascii=False, separators=(",", ":"))
+            stream.write("\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _read_entries(path: str) -> dict[str, Entry]:
