@@ -110,6 +110,16 @@ def _check_url_fully(text: str) -> Failure | None:
     return None
 
 
+def parse_base_url(text: str) -> str:
+    """``text`` when it is an absolute http(s) URL with a host, to put links under;
+    raises ValueError saying why not (its password masked, should it have one)."""
+    problem = check_url(text)
+    if problem is not None:
+        shown = mask_credentials(text)
+        raise ValueError(f"{shown!r} is not an absolute http(s) URL: {problem.reason}")
+    return text
+
+
 def _invalid_url(problem: str) -> Failure:
     return Failure(FailureKind.INVALID_URL, f"invalid URL: {problem}")
 
