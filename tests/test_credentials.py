@@ -188,3 +188,12 @@ def test_a_cached_final_url_holds_no_password(tmp_path) -> None:
     cache.record(Result("http://a.test/", 200, True, final_url=f"http://u:{SECRET}@b.test/"))
     cache.save()
     assert SECRET not in (tmp_path / "cache.json").read_text()
+
+
+def test_an_error_line_quoting_a_url_masks_its_password() -> None:
+    done = run_in_process(f"http://user:{SECRET}@host.test/list.txt")
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines() == [
+        "fetchpool: error: cannot read 'http://user:***@host.test/list.txt':"
+        " No such file or directory (see 'fetchpool --help')"
+    ]
