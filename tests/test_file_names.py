@@ -3,13 +3,14 @@ in every format, to a file and to standard output, instead of ending the run."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
 import pytest
 
 from fetchpool.core.results import Result
-from fetchpool.render import FORMATS
+from fetchpool.render import FORMATS, make_writer
 from fetchpool.render.text import escape_surrogates, for_display
 
 from .inprocess import run_in_process
@@ -97,3 +98,13 @@ def test_dump_writes_a_latin_1_file_name_escaped(latin_1_folder, tmp_path, to_fi
     assert done.returncode == 0
     text = out.read_text(encoding="utf-8") if to_file else done.stdout.decode("utf-8")
     assert text == f"docs/{SHOWN}:1:8\tmissing.md\n"
+
+
+@pytest.mark.parametrize("format_name", ["markdown", "junit"])
+def test_a_writer_that_spools_to_a_file_takes_a_latin_1_name_on_its_own(format_name) -> None:
+    # Without for_display (a program using the writer): the spool must not raise either.
+    stream = io.StringIO()
+    writer = make_writer(format_name, stream)
+    writer.write(Result("http://a.test/", 404, False, source=LATIN_1_NAME, line=1))
+    writer.finish()
+    assert "\\udce9" in stream.getvalue() or "\\xdce9" in stream.getvalue()
