@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import time
 from urllib.parse import quote
 
 import pytest
@@ -197,3 +198,15 @@ def test_an_error_line_quoting_a_url_masks_its_password() -> None:
         "fetchpool: error: cannot read 'http://user:***@host.test/list.txt':"
         " No such file or directory (see 'fetchpool --help')"
     ]
+
+
+def test_a_cache_written_before_masking_loses_its_passwords_at_the_next_save(tmp_path) -> None:
+    path = tmp_path / "cache.json"
+    url = f"http://user:{SECRET}@a.test/"
+    entry = {"checked": time.time(), "status": 200, "final_url": url}
+    path.write_text(json.dumps({"fetchpool-cache": 1, "entries": {url: entry}}))
+    cache = Cache.load(str(path), 3600)
+    cache.record(Result("http://b.test/", 200, True))
+    cache.save()
+    assert SECRET not in path.read_text()
+    assert Cache.load(str(path), 3600).lookup(InputLine(url), lambda status: True) is not None

@@ -216,7 +216,12 @@ def _read_entries(path: str) -> dict[str, Entry]:
             final_url = raw.get("final_url")
             if final_url is not None and not isinstance(final_url, str):
                 raise TypeError("final_url is not a string")
-            entries[key] = Entry(float(raw["checked"]), int(raw["status"]), final_url)
+            if final_url is not None:
+                final_url = mask_credentials(final_url)
+            # Masked again: a cache written before masking loses its passwords at next save.
+            entries[mask_credentials(key)] = Entry(
+                float(raw["checked"]), int(raw["status"]), final_url
+            )
         except (AttributeError, KeyError, TypeError, ValueError):
             continue  # one bad entry costs a refetch, not the run
     return entries
