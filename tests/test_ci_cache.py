@@ -103,7 +103,8 @@ def test_the_cache_is_replaced_whole_and_leaves_no_temporary_files(server, run_f
     cache = tmp_path / "cache.json"
     assert run_fetchpool("-q", "--cache", str(cache), str(urls)).returncode == 0
     assert len(_entries(cache)) == 5
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["cache.json", "urls.txt"]
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert names == ["cache.json", "cache.json.lock", "urls.txt"]
 
 
 @pytest.mark.parametrize(

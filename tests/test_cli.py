@@ -183,6 +183,16 @@ def test_method_head_sends_head(web: responses.RequestsMock, good_urls: Path) ->
         (["-Z"], ["-Z"]),
         (["-w"], ["-w"]),
         (["--ca-bundle", "/no/such/ca.pem"], ["--ca-bundle", "/no/such/ca.pem"]),
+        (["--base-url", "http://[::1"], ["--base-url", "'http://[::1'", "Invalid IPv6 URL"]),
+        (["--base-url", "ftp://x"], ["--base-url", "'ftp://x'", "unsupported scheme"]),
+        (["--base-url", "foo"], ["--base-url", "'foo'", "not a URL"]),
+        (["--base-url", "/docs/"], ["--base-url", "'/docs/'"]),
+        (["--base-url", "http://u:pw@h:99999/"], ["--base-url", "u:***@h", "bad port"]),
+        (["--root-dir", "/no/such/dir"], ["--root-dir", "/no/such/dir", "does not exist"]),
+        (["-A", "probe\r\nX-Evil: 1"], ["-A", "line break"]),
+        (["-A", "probe\n"], ["-A", "line break"]),
+        (["--user-agent", "probe\x00"], ["-A", "NUL"]),
+        (["-H", "X-Token: a\rb"], ["--header", "line break"]),
     ],
 )
 def test_a_bad_option_is_one_line_on_stderr_and_exit_2(
@@ -198,6 +208,26 @@ def test_a_bad_option_is_one_line_on_stderr_and_exit_2(
         assert name in lines[0]
     assert "Traceback" not in outcome.stderr
     assert len(web.calls) == 0
+
+
+def test_a_root_dir_that_is_a_file_is_a_usage_error(
+    web: responses.RequestsMock, good_urls: Path
+) -> None:
+    outcome = run_main("--root-dir", str(good_urls), str(good_urls))
+    assert outcome.exit_code == 2
+    [line] = outcome.stderr.splitlines()
+    assert "--root-dir" in line and "is a file" in line
+    assert len(web.calls) == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["https://example.com/docs/", "http://127.0.0.1:8000", "HTTPS://Example.com/a?b#c"]
+)
+def test_an_absolute_http_base_url_is_taken(tmp_path: Path, url: str) -> None:
+    page = tmp_path / "a.md"
+    page.write_text("[here](a.md)\n")
+    outcome = run_main("--base-url", url, "--root-dir", str(tmp_path), "--dump", str(page))
+    assert outcome.exit_code == 0, outcome.stderr
 
 
 def test_a_missing_file_is_named_in_one_line_and_exit_2(

@@ -76,7 +76,7 @@ def test_a_base_that_is_no_url_is_ignored_as_a_browser_ignores_it_and_reported(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "page.html").write_text('<base href="http://[::1"><a href="page.html">me</a>\n')
-    status, found, _ = results(str(tmp_path / "page.html"))
+    _status, found, _ = results(str(tmp_path / "page.html"))
     assert [(item["url"], item["kind"]) for item in found] == [
         ("http://[::1", "invalid_url"),
         ("page.html", None),
@@ -207,7 +207,7 @@ def test_rst_markers_are_comments_too() -> None:
 
 def test_the_readme_names_the_markers_in_prose_and_its_later_links_are_checked() -> None:
     readme = (ROOT / "README.md").read_text()
-    status, lines, _ = dumped(str(ROOT / "README.md"))
+    _status, lines, _ = dumped(str(ROOT / "README.md"))
     found = {int(line.split(":")[1]) for line in lines}
     mentions = [n for n, line in enumerate(readme.splitlines(), 1) if "fetchpool-disable" in line]
     later = [
@@ -266,7 +266,7 @@ def test_a_document_over_the_cap_is_reported_not_read_even_as_a_fragment_target(
     with open(big, "wb") as file:
         file.truncate(MAX_DOCUMENT + 1)  # sparse: costs no disk
     (tmp_path / "a.md").write_text("[b](big.md#anchor)\n")
-    status, found, _ = results(str(tmp_path))
+    _status, found, _ = results(str(tmp_path))
     assert [(Path(str(item["source"])).name, item["kind"]) for item in found] == [
         ("a.md", "not_checked"),
         ("big.md", "unreadable"),
@@ -336,7 +336,7 @@ def test_a_folder_that_cannot_be_read_says_so_naming_the_folder(tmp_path: Path) 
     locked.mkdir()
     locked.chmod(0)
     try:
-        status, found, errors = results(str(tmp_path))
+        _status, found, errors = results(str(tmp_path))
     finally:
         locked.chmod(0o755)
     assert found[0]["url"] == str(locked)
@@ -429,7 +429,7 @@ _URL = st.from_regex(r"https://h\.example/[a-z0-9./-]{0,12}", fullmatch=True)
 _LABEL_TEXT = st.from_regex(r"[a-z]{1,4}", fullmatch=True)
 _HOSTILE = st.text(
     alphabet=st.sampled_from(
-        list("ab []()<>`*_\\!#&:;.,'\"\t|~=-") + ["\u2028", "é", "😀", "\x7f"]
+        [*list("ab []()<>`*_\\!#&:;.,'\"\t|~=-"), "\u2028", "é", "😀", "\x7f"]
     ),
     max_size=12,
 )

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, TextIO
 from .core.options import DEFAULT_MAX_AGE, Options, parse_duration
 from .docs.options import DocumentOptions
 from .environment import Environment
-from .errors import OutputError, ReportError, UsageError
+from .errors import CacheError, OutputError, ReportError, UsageError
 from .status import DEFAULT_FAIL_ON, ExitStatus, FailOn, decide_status
 
 if TYPE_CHECKING:
@@ -163,8 +163,9 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
     """Write each link ``plan.sources`` hold, ``SOURCE:LINE[:COLUMN]<TAB>URL``, one a line,
     in input order (after --include, --exclude and --shard), and check none: what a run
     would check, links to local files included. Raises as ``check`` does for sources."""
+    from .core.urls import mask_credentials
     from .docs.sources import DocumentReader, KnownLine
-    from .render.text import place, printable
+    from .render.text import escape_surrogates, place, printable
 
     _check_sources(plan.sources)
     output = _output_file(plan.report.output)
@@ -176,10 +177,12 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
     try:
         with _open_output(output, env) as stream:
             for item in lines:
-                where = printable(place(item.source, item.line, item.column))
+                # As a report shows them: no password, no bare surrogate.
+                where = printable(escape_surrogates(place(item.source, item.line, item.column)))
                 problem = item.reason if isinstance(item, KnownLine) else item.error
                 if problem is None:
-                    stream.write(f"{where}\t{printable(item.text)}\n")
+                    link = escape_surrogates(mask_credentials(item.text))
+                    stream.write(f"{where}\t{printable(link)}\n")
                     continue
                 skipped += 1
                 env.stderr.write(f"fetchpool: skipped {where}: {printable(problem)}\n")
@@ -277,6 +280,8 @@ def _write(
             cache.save()
         except OSError as exc:
             env.stderr.write(f"fetchpool: warning: cannot write cache {cache.path!r}: {exc}\n")
+        except CacheError as exc:  # the file became something else during the run
+            env.stderr.write(f"fetchpool: warning: cache not saved: {exc}\n")
     if not report.quiet:
         left_out = reader.left_out if reader is not None else 0
         not_read = reader.not_read if reader is not None else 0
@@ -343,7 +348,10 @@ def _open_output(output: str | None, env: Environment) -> Iterator[TextIO]:
     stream: TextIO
     if output:
         try:
-            stream = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            # backslashreplace: a second guard, should text no UTF-8 holds get this far.
+            stream = open(  # noqa: SIM115
+                output, "w", encoding="utf-8", errors="backslashreplace", newline=""
+            )
         except OSError as exc:
             raise UsageError(f"cannot write {output!r}: {exc.strerror or exc}") from exc
         close = stream.close

@@ -2,7 +2,8 @@
 
 A URL is *newly broken* when it is broken now and was not broken in the
 baseline (or was not in it), *still broken* when it was broken then too, and
-*fixed* when it is ok now and failed then. URLs are matched by urlkey.url_key;
+*fixed* when it is ok now and failed then. URLs are matched by urlkey.url_key of
+the URL with its password masked (reports hold them so: see urls.mask_credentials);
 each URL is listed once, at its first line in this run.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.results import BROKEN, INCONCLUSIVE, OK, Result
-from ..core.urls import url_key
+from ..core.urls import mask_credentials, url_key
 from .reports import read_results
 
 # When a baseline lists a URL more than once, the worst result stands.
@@ -41,7 +42,7 @@ class Baseline:
         """Read a jsonl report; raises reports.ReportError when it cannot be read."""
         categories: dict[str, str] = {}
         for result in read_results(path):
-            key = url_key(result.url)
+            key = _key(result.url)
             category = result.category
             if _RANK[category] >= _RANK.get(categories.get(key, OK), 0):
                 categories[key] = category
@@ -49,7 +50,7 @@ class Baseline:
 
     def compare(self, result: Result) -> str | None:
         """File ``result`` under newly broken, still broken or fixed; return which, or None."""
-        key = url_key(result.url)
+        key = _key(result.url)
         before = self.categories.get(key)
         now = result.category
         if now == BROKEN:
@@ -66,3 +67,8 @@ class Baseline:
                 "fixed": self.comparison.fixed,
             }[verdict].append(result)
         return verdict
+
+
+def _key(url: str) -> str:
+    # Masked on both sides: a report from before masking matches a masked result too.
+    return url_key(mask_credentials(url))

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from ..core.results import Result
 from ..errors import ReportError as ReportError  # importable here too, as before
+from .jsonfile import loads
 
 
 def read_results(path: str) -> Iterator[Result]:
     """The results in a jsonl report, lazily, in file order; blank lines are skipped.
 
     Raises ReportError naming the file (and line) when it cannot be read or a
-    line is not a JSON object describing a result.
+    line is not a JSON object describing a result (see jsonfile.loads: a line nested
+    too deeply, or holding NaN or Infinity, is not one).
     """
     try:
         stream = open(path, encoding="utf-8")  # noqa: SIM115 - closed in the finally below
@@ -32,7 +33,7 @@ def read_results(path: str) -> Iterator[Result]:
             if not text.strip():
                 continue
             try:
-                data = json.loads(text)
+                data = loads(text)
                 if not isinstance(data, dict):
                     raise ValueError("not a JSON object")
                 yield Result.from_dict(data)

@@ -263,9 +263,11 @@ def run(argv: Sequence[str] | None, env: Environment, stop: SignalStop | None = 
 
 
 def _error(env: Environment, message: str, prefix: str = "fetchpool: error: ") -> None:
+    from ..core.urls import mask_credentials_in
     from ..render.text import printable
 
-    env.stderr.write(prefix + printable(message) + "\n")
+    # A message may quote a URL (a SOURCE that is one, a bad option's value).
+    env.stderr.write(prefix + printable(mask_credentials_in(message)) + "\n")
     env.stderr.flush()
 
 

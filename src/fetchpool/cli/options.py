@@ -25,6 +25,7 @@ from ..core.options import (
     Options,
     parse_duration,
     parse_header,
+    parse_user_agent,
 )
 from ..docs.options import DocumentKind
 from ..render import FORMATS
@@ -94,6 +95,12 @@ def _compile_pattern(text: str) -> Any:
     from ..ci.selection import compile_pattern
 
     return compile_pattern(text)
+
+
+def _parse_base_url(text: str) -> str:
+    from ..core.urls import parse_base_url
+
+    return parse_base_url(text)
 
 
 def _parse_shard(text: str) -> Any:
@@ -257,6 +264,7 @@ check_options = _all(
             "--user-agent",
             default=DEFAULTS.user_agent,
             show_default=True,
+            callback=parsed(parse_user_agent),
             help="User-Agent header.",
         ),
         option(
@@ -359,7 +367,7 @@ document_options = _all(
         ),
         option(
             "--root-dir",
-            type=click.Path(file_okay=False),
+            type=click.Path(exists=True, file_okay=False),
             default=None,
             metavar="DIR",
             help="Resolve /-rooted links in documents to files under DIR.",
@@ -367,6 +375,7 @@ document_options = _all(
         option(
             "--base-url",
             default=None,
+            callback=parsed(_parse_base_url),
             metavar="URL",
             help="Check links to files in documents as web links under URL instead (with"
             " --root-dir as the site's root).",

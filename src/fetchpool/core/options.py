@@ -55,6 +55,14 @@ def parse_header(text: str) -> tuple[str, str]:
     return name, value
 
 
+def parse_user_agent(text: str) -> str:
+    """``text`` as a User-Agent value; raises ValueError when it holds a line break or NUL,
+    which would end the header (or the request) early."""
+    if any(ch in text for ch in "\r\n\x00"):
+        raise ValueError("the User-Agent has a line break or NUL in it")
+    return text
+
+
 @dataclass(frozen=True)
 class Options:
     """Everything that decides how URLs are fetched. Defaults match the CLI's."""

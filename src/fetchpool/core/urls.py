@@ -110,6 +110,16 @@ def _check_url_fully(text: str) -> Failure | None:
     return None
 
 
+def parse_base_url(text: str) -> str:
+    """``text`` when it is an absolute http(s) URL with a host, to put links under;
+    raises ValueError saying why not (its password masked, should it have one)."""
+    problem = check_url(text)
+    if problem is not None:
+        shown = mask_credentials(text)
+        raise ValueError(f"{shown!r} is not an absolute http(s) URL: {problem.reason}")
+    return text
+
+
 def _invalid_url(problem: str) -> Failure:
     return Failure(FailureKind.INVALID_URL, f"invalid URL: {problem}")
 
@@ -150,3 +160,46 @@ def redirect_target(url: str, location: str) -> str:
 
 def _percent(match: re.Match[str]) -> str:
     return f"%{ord(match[0]):02X}"
+
+
+# Where a URL's authority starts: a scheme and ``//``, or ``//`` alone (scheme-relative).
+_AUTHORITY_START = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")
+# A URL within other text (a reason, a message): it ends at whitespace or a quote.
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#'\"<>]*")
+MASK = "***"
+
+
+def mask_credentials(url: str) -> str:
+    """``url`` with the password of its user info written as ``***``:
+    ``http://user:secret@host/x`` is ``http://user:***@host/x``.
+
+    A user with no password is left as it is, as is anything that does not look like a
+    URL with user info. For what is shown or stored (reports, the cache's keys), never
+    what is sent. Never raises, whatever ``url`` holds.
+    """
+    if "@" not in url:
+        return url  # the usual URL, at the cost of one search
+    start = _AUTHORITY_START.match(url)
+    if start is None:
+        return url
+    begin = start.end()
+    # The authority ends where the path, query or fragment begins (as urlsplit has it).
+    end = len(url)
+    for delimiter in "/?#":
+        found = url.find(delimiter, begin)
+        if found != -1 and found < end:
+            end = found
+    authority = url[begin:end]
+    userinfo, at, _ = authority.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if not at or not colon or not password:
+        return url
+    return f"{url[:begin]}{user}:{MASK}@{url[begin + len(userinfo) + 1 :]}"
+
+
+def mask_credentials_in(text: str) -> str:
+    """``text`` (a reason, a message) with the password of every URL in it masked, as
+    ``mask_credentials`` masks one URL's. Never raises."""
+    if "@" not in text:
+        return text
+    return _URL_IN_TEXT.sub(lambda match: mask_credentials(match.group()), text)

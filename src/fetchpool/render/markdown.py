@@ -44,7 +44,10 @@ class MarkdownWriter(Writer):
 
     @staticmethod
     def _spool() -> tempfile.SpooledTemporaryFile[str]:
-        return tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES, mode="w+", encoding="utf-8")
+        # backslashreplace: a writer used on its own may be given a name no UTF-8 holds.
+        return tempfile.SpooledTemporaryFile(
+            max_size=_SPOOL_BYTES, mode="w+", encoding="utf-8", errors="backslashreplace"
+        )
 
     def write(self, result: Result) -> None:
         self._tally.add(result)

@@ -96,7 +96,8 @@ def write_report(
 
     ``results`` is a running ``Checks`` (with a live progress display on the
     terminal ``progress``, when given) or any iterator of Results (merged
-    reports). ``terminal`` says that ``stream`` is a terminal, the one the
+    reports). Each is written as ``text.for_display`` gives it, passwords masked, and
+    compared with ``baseline`` so. ``terminal`` says that ``stream`` is a terminal, the one the
     display is on: results are then printed above the display, not through it.
     A run cut short by ``Checks.interrupt()`` (a signal) ends with
     the results already finished, in order, and the output closed as for a
@@ -107,6 +108,7 @@ def write_report(
     from ..ci.checks import Checks
     from . import make_writer
     from .progress import StatusDisplay
+    from .text import for_display
 
     written = Written()
     checks = results if isinstance(results, Checks) else None
@@ -124,6 +126,8 @@ def write_report(
         writer = make_writer(format_name, sys.stdout if terminal and display.enabled else stream)
 
         def take(result: Result) -> None:
+            # The one door to the writers: no format shows a password or a bare surrogate.
+            result = for_display(result)
             writer.write(result)
             written.tally.add(result)
             if baseline is not None:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, TextIO
 from ..core.inputs import InputLine
 from ..core.pool import PoolState
 from ..core.results import Tally
-from .text import printable
+from ..core.urls import mask_credentials
+from .text import escape_surrogates, printable
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -36,7 +37,8 @@ def describe_wait(state: PoolState, now: float | None = None) -> str | None:
     if waited < NAME_THE_WAIT_AFTER:
         return None
     url = state.head.text if isinstance(state.head, InputLine) else str(state.head)
-    return f"waiting for {printable(url)} ({waited:.0f} s)"
+    shown = printable(escape_surrogates(mask_credentials(url)))
+    return f"waiting for {shown} ({waited:.0f} s)"
 
 
 class StatusDisplay:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import http
 import re
 
 from ..core.results import Result
+from ..core.urls import mask_credentials, mask_credentials_in
 
 # C0 controls, DEL and C1 controls: what a terminal may act on rather than show.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -26,6 +28,51 @@ def printable(text: str) -> str:
     must not retitle the terminal, move the cursor or break the line it is on.
     """
     return text if _CONTROL.search(text) is None else _CONTROL.sub(_escape_control, text)
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` with the bytes a non-UTF-8 file name held written as ``\\xe9``.
+
+    ``os.fsdecode(b"caf\\xe9.md")`` is ``"caf\\udce9.md"``, which no UTF-8 output can
+    hold: it becomes ``"caf\\\\xe9.md"``. Any other lone surrogate is written as ``\\udXXX``.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # the bytes the name was
+    except UnicodeEncodeError:  # a surrogate no byte decodes to (from JSON, say)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def for_display(result: Result) -> Result:
+    """``result`` as it may be shown or stored: passwords in its URLs masked (see
+    urls.mask_credentials), and file names that are not UTF-8 escaped (see
+    ``escape_surrogates``), in every field; ``result`` itself when nothing changes.
+
+    Every format writes what this gives: what a run fetched keeps the real URL.
+    """
+    url = escape_surrogates(mask_credentials(result.url))
+    final_url = result.final_url
+    if final_url is not None:
+        final_url = escape_surrogates(mask_credentials(final_url))
+    error = result.error
+    if error is not None:
+        error = escape_surrogates(mask_credentials_in(error))
+    source = escape_surrogates(result.source)
+    if (
+        url is result.url
+        and final_url is result.final_url
+        and error is result.error
+        and source is result.source
+    ):
+        return result
+    return dataclasses.replace(result, url=url, final_url=final_url, error=error, source=source)
 
 
 def format_elapsed(seconds: float) -> str:
