@@ -499,3 +499,80 @@ def test_cheap_lines_fetch_one_in_n_and_reject_the_rest(head: str | None):
 def test_the_stats_line_is_json():
     stats = messyweb.Stats(2, 3, Counter({"d": 3}))
     assert json.loads(stats.as_json()) == {"connections": 2, "requests": 3, "kinds": {"d": 3}}
+
+
+# --- hostile documents (hostile.py) -------------------------------------------------------------
+
+HOSTILE = BENCHMARKS / "hostile.py"
+HAS_LYCHEE = "lychee" in FETCH_TOOLS
+
+# Each case at --quick size: its title in the table and the links in its file.
+HOSTILE_CASES = [
+    ("one reference used 400 times", 400),
+    ("10,000 inline links, one paragraph", 10_000),
+    ("10,000 inline links, a paragraph each", 10_000),
+    ("3,000 bare URLs on one line", 3_000),
+    ("20 blockquotes, 9 list levels", 3),
+    ("HTML, 2,000 <a href>", 2_000),
+]
+
+
+def run_hostile(*flags: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(HOSTILE), "--quick", "--repeat=1", "--no-install", *flags],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def hostile(fetchpool_exe: str) -> str:
+    """The table of one --quick run, beside lychee where it is installed."""
+    return run_hostile(f"--fetchpool={fetchpool_exe}")
+
+
+@pytest.fixture(scope="module")
+def hostile_alone(fetchpool_exe: str) -> str:
+    """The table of one --quick run of fetchpool alone, as where lychee is missing."""
+    return run_hostile(f"--fetchpool={fetchpool_exe}", "--cases=refs,nested", "--no-lychee")
+
+
+def hostile_row(table: str, title: str) -> list[str]:
+    """The figures after ``title`` in its row of the table."""
+    row = next(line for line in table.splitlines() if line.startswith(title + " "))
+    return row[len(title) :].split()
+
+
+def test_the_hostile_table_names_its_columns(hostile: str):
+    header = next(line for line in hostile.splitlines() if line.startswith("case "))
+    expected = ["case", "expected", "fetchpool", "fp", "s", "fp", "MiB"]
+    if HAS_LYCHEE:
+        expected = ["case", "expected", "fetchpool", "lychee", "fp", "s", "ly", "s", "time"]
+        expected += ["fp", "MiB", "ly", "MiB", "memory", "target", "<=", "2.0x"]
+    assert header.split() == expected
+
+
+@pytest.mark.parametrize(("title", "links"), HOSTILE_CASES)
+def test_fetchpool_finds_every_link_of_each_hostile_document(hostile: str, title: str, links: int):
+    expected, found = hostile_row(hostile, title)[:2]
+    assert (expected, found) == (f"{links:,}", f"{links:,}")
+
+
+@pytest.mark.skipif(not HAS_LYCHEE, reason="lychee is not installed")
+@pytest.mark.parametrize(("title", "links"), HOSTILE_CASES)
+def test_lychee_finds_as_many_links_and_the_target_is_judged(hostile: str, title: str, links: int):
+    figures = hostile_row(hostile, title)
+    assert figures[2] == f"{links:,}"
+    assert " ".join(figures[9:]).startswith(("met", "not met ("))
+
+
+def test_without_lychee_the_table_holds_fetchpools_figures_alone(hostile_alone: str):
+    header = next(line for line in hostile_alone.splitlines() if line.startswith("case "))
+    assert "lychee" not in header
+    figures = hostile_row(hostile_alone, "20 blockquotes, 9 list levels")
+    # expected, found, seconds, MiB
+    assert figures[:2] == ["3", "3"] and len(figures) == 4
+    assert "note: " not in hostile_alone
