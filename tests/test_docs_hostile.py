@@ -284,13 +284,20 @@ def test_dump_says_what_it_skipped_and_exits_1(tmp_path: Path) -> None:
 
 
 def test_a_deep_folder_tree_is_walked_without_a_recursion_limit(tmp_path: Path) -> None:
-    folder = tmp_path
-    for _ in range(1_500):  # made a folder at a time: os.makedirs recurses
-        folder = folder / "d"
-        folder.mkdir()
-    (folder / "deep.md").write_text("# Deep\n")
-    found = list(documents(str(tmp_path)))
-    assert [Path(str(item)).name for item in found] == ["deep.md"]
+    folders = [tmp_path / "d"]
+    for _ in range(1_499):  # made a folder at a time: os.makedirs recurses
+        folders.append(folders[-1] / "d")
+    try:
+        for folder in folders:
+            folder.mkdir()
+        (folders[-1] / "deep.md").write_text("# Deep\n")
+        found = list(documents(str(tmp_path)))
+        assert [Path(str(item)).name for item in found] == ["deep.md"]
+    finally:  # by hand: shutil.rmtree, which pytest cleans up with, recurses
+        (folders[-1] / "deep.md").unlink(missing_ok=True)
+        for folder in reversed(folders):
+            if folder.exists():
+                folder.rmdir()
 
 
 def test_a_symlink_loop_reads_each_document_once(tmp_path: Path) -> None:
@@ -516,3 +523,18 @@ def test_no_bytes_make_the_reader_raise(data: bytes, kind: DocumentKind) -> None
 @given(st.text(max_size=300), st.sampled_from(list(DocumentKind)[1:]))
 def test_no_text_makes_the_reader_raise(text: str, kind: DocumentKind) -> None:
     list(links_of(text, kind))
+
+
+@pytest.mark.parametrize(
+    ("text", "links"),
+    [
+        ("<a " * 20_000, 0),  # tags left open to the end: a browser drops them
+        ("<!--" * 20_000 + "<a href=x>", 0),  # a comment left open runs to the end
+        ("<![CDATA[>" * 20_000 + "<a href=x>", 1),  # marked sections are bogus comments
+        ('<a href="' * 20_000 + ">", 10_000),  # one tag of many attributes
+        ("</" * 20_000 + "<a href=x>", 0),  # a bogus comment up to the first ">"
+    ],
+    ids=["open tags", "open comment", "marked sections", "many attributes", "end tags"],
+)
+def test_html_left_open_is_read_as_a_browser_reads_it(text: str, links: int) -> None:
+    assert len(urls(text, DocumentKind.HTML)) == links
