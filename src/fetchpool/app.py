@@ -174,11 +174,15 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
     if plan.selection is not None and plan.selection.active:
         lines = plan.selection.select(lines)
     skipped = 0
+    shown: dict[str, str] = {}  # each source as shown, made once: a document has many links
     try:
         with _open_output(output, env) as stream:
             for item in lines:
                 # As a report shows them: no password, no bare surrogate.
-                where = printable(escape_surrogates(place(item.source, item.line, item.column)))
+                source = shown.get(item.source)
+                if source is None:
+                    source = shown[item.source] = printable(escape_surrogates(item.source))
+                where = place(source, item.line, item.column)
                 problem = item.reason if isinstance(item, KnownLine) else item.error
                 if problem is None:
                     link = escape_surrogates(mask_credentials(item.text))

@@ -38,6 +38,8 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 def scheme_of(url: str) -> str:
     """``url``'s scheme in lower case, or "" (read as urlsplit reads it, but never failing
     on what follows it)."""
+    if url.startswith("https://"):
+        return "https"  # the usual link, without a regular expression
     match = _SCHEME.match(url)
     return match[1].lower() if match else ""
 

@@ -40,33 +40,31 @@ def _parser() -> Any:
 
 
 class _Places:
-    """Line and column (from 1, in characters) of byte offsets into one document, found
-    in time linear in the document when asked for in order."""
+    """Line and column (from 1, in characters) of byte offsets into one document, counted
+    on from the last offset placed: time linear in the document when asked for in order,
+    as the links of a document are."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self._starts = [0]
-        at = data.find(b"\n")
-        while at >= 0:
-            self._starts.append(at + 1)
-            at = data.find(b"\n", at + 1)
-        # The last offset placed, its line's index and its column: the next is counted on.
-        self._last = (0, 0, 1)
+        self._last = (0, 1, 1)  # the last offset placed, its line and its column
+        self._starts: list[int] | None = None  # where lines start, made if ever needed
 
     def place(self, offset: int) -> tuple[int, int]:
-        last, index, column = self._last
-        starts = self._starts
-        if offset < last:
-            index = bisect_right(starts, offset) - 1
-            last, column = starts[index], 1
-        elif index + 1 < len(starts) and offset >= starts[index + 1]:
-            index += 1  # most often, the next line
-            if index + 1 < len(starts) and offset >= starts[index + 1]:
-                index = bisect_right(starts, offset) - 1
-            last, column = starts[index], 1
-        column += len(self.data[last:offset].decode("utf-8", "replace"))
-        self._last = (offset, index, column)
-        return index + 1, column
+        last, line, column = self._last
+        data = self.data
+        if offset < last:  # back: by where lines start
+            if self._starts is None:
+                self._starts = [0, *(m.end() for m in re.finditer(b"\n", data))]
+            index = bisect_right(self._starts, offset) - 1
+            last, line, column = self._starts[index], index + 1, 1
+        else:
+            newlines = data.count(b"\n", last, offset)
+            if newlines:
+                line += newlines
+                last, column = data.rfind(b"\n", last, offset) + 1, 1
+        column += len(data[last:offset].decode("utf-8", "replace"))
+        self._last = (offset, line, column)
+        return line, column
 
 
 def markdown_links(text: str) -> Iterator[Found | Marker]:
@@ -79,6 +77,7 @@ def markdown_links(text: str) -> Iterator[Found | Marker]:
     # Open links and images: [is_image, its data (None inside an image's text), where it
     # starts, where its text read so far ends].
     links: list[list[Any]] = []
+    images = 0  # open images: a link in an image's text is part of its alt text, no link
     code = 0  # inside a code block: no links
     # One loop over every event, the common ones first: a run of millions of events.
     for event, span in _parser().events_with_range(text):
@@ -111,10 +110,10 @@ def markdown_links(text: str) -> Iterator[Found | Marker]:
                     code += 1
                 continue
             start = span["start"]
-            # A link written in an image's text is part of its alt text, no link.
-            inside_image = any(entry[0] for entry in links)
-            links.append([image, None if inside_image else link, start, start + 1])
-            if inside_image:
+            in_image = images > 0
+            links.append([image, None if in_image else link, start, start + 1])
+            images += image
+            if in_image:
                 continue
             kind = link["link_type"]
             if kind == "Autolink":
@@ -130,7 +129,9 @@ def markdown_links(text: str) -> Iterator[Found | Marker]:
             if tag == "Link" or tag == "Image":
                 if not links:
                     continue
-                _, link, start, text_end = links.pop()
+                image, link, start, text_end = links.pop()
+                if image:
+                    images -= 1
                 end = span["end"]
                 if links:
                     links[-1][3] = end

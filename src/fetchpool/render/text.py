@@ -27,6 +27,8 @@ def printable(text: str) -> str:
     (URLs, reasons, redirect targets, file names): an escape sequence in a URL line
     must not retitle the terminal, move the cursor or break the line it is on.
     """
+    if text.isprintable():  # no control character: the usual text, at C speed
+        return text
     return text if _CONTROL.search(text) is None else _CONTROL.sub(_escape_control, text)
 
 
