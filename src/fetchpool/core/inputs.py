@@ -40,6 +40,18 @@ class InputLine:
     # Where on the line the URL starts, from 1, when the source is a document; else 0.
     column: int = 0
 
+    def __init__(
+        self, text: str, source: str = "-", line: int = 0, error: str | None = None, column: int = 0
+    ) -> None:
+        # Written out: a frozen dataclass's own __init__ sets each field through
+        # object.__setattr__, twice the time, and a run makes one of these per line.
+        fields = self.__dict__
+        fields["text"] = text
+        fields["source"] = source
+        fields["line"] = line
+        fields["error"] = error
+        fields["column"] = column
+
 
 def check_source(path: str) -> str | None:
     """Why the file ``path`` cannot be read as a source (``No such file or directory``),
