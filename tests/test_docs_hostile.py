@@ -538,3 +538,11 @@ def test_no_text_makes_the_reader_raise(text: str, kind: DocumentKind) -> None:
 )
 def test_html_left_open_is_read_as_a_browser_reads_it(text: str, links: int) -> None:
     assert len(urls(text, DocumentKind.HTML)) == links
+
+
+@pytest.mark.parametrize("label", ["bz2", "uu", "quopri", "unicode_escape", "utf-7", "nonsense"])
+def test_a_meta_charset_that_is_no_web_encoding_is_ignored_as_browsers_ignore_it(
+    label: str,
+) -> None:
+    data = f'<meta charset="{label}"><a href="https://x.example/é">x</a>'.encode()
+    assert urls(decode(data, DocumentKind.HTML), DocumentKind.HTML) == ["https://x.example/é"]

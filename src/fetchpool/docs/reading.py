@@ -33,15 +33,35 @@ _BOMS = (
 # <meta charset=X> and <meta http-equiv=Content-Type content="...; charset=X">, looked
 # for in the first 1,024 bytes as browsers do.
 _META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
-# Labels browsers read as another encoding than Python's codec of that name.
+# The encodings a <meta charset> may name (the WHATWG Encoding Standard's, by the name of
+# Python's codec for each), and the codec browsers read each as. Any other label (Python
+# also names codecs such as bz2, uu or unicode-escape) is ignored, as browsers ignore it.
 _AS_BROWSERS_READ = {
+    "utf_8": "utf-8",
+    "utf_16": "utf-8",  # a page that says UTF-16 without a byte order mark is read as UTF-8
+    "utf_16_le": "utf-8",
+    "utf_16_be": "utf-8",
     "ascii": "cp1252",
     "latin_1": "cp1252",
     "iso8859_1": "cp1252",
+    "cp1252": "cp1252",
+    "cp866": "cp866",
+    "koi8_r": "koi8_r",
+    "koi8_u": "koi8_u",
+    "mac_roman": "mac_roman",
+    "mac_cyrillic": "mac_cyrillic",
+    "cp874": "cp874",
+    "gbk": "gbk",
+    "gb2312": "gbk",
+    "gb18030": "gb18030",
+    "big5": "big5hkscs",
+    "euc_jp": "euc_jp",
+    "iso2022_jp": "iso2022_jp",
     "shift_jis": "cp932",
-    "utf_16": "utf-8",
-    "utf_16_le": "utf-8",
-    "utf_16_be": "utf-8",
+    "cp932": "cp932",
+    "euc_kr": "cp949",
+    **{f"iso8859_{n}": f"iso8859_{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)},
+    **{f"cp125{n}": f"cp125{n}" for n in range(9) if n != 2},
 }
 
 
@@ -101,7 +121,7 @@ def decode(data: bytes, kind: DocumentKind | None) -> str:
     if kind is DocumentKind.HTML:
         declared = _declared(data[:1024])
         if declared is not None:
-            return data.decode(declared, "replace")
+            return data.decode(declared, "replace")  # an encoding of the table: never raises
     nul = data.find(b"\x00")
     if nul >= 0:
         raise Unreadable(f"not text (a NUL byte at byte {nul + 1:,}): not read")
@@ -118,7 +138,8 @@ def decode(data: bytes, kind: DocumentKind | None) -> str:
 
 
 def _declared(head: bytes) -> str | None:
-    """The codec an HTML document's ``<meta>`` names, or None when it names none known."""
+    """The codec an HTML document's ``<meta>`` names, as browsers read it; None when it names
+    no encoding browsers know."""
     match = _META_CHARSET.search(head)
     if match is None:
         return None
@@ -126,4 +147,4 @@ def _declared(head: bytes) -> str | None:
         name = codecs.lookup(match[1].decode("ascii")).name.replace("-", "_")
     except LookupError:
         return None
-    return _AS_BROWSERS_READ.get(name, name)
+    return _AS_BROWSERS_READ.get(name)
