@@ -546,3 +546,15 @@ def test_a_meta_charset_that_is_no_web_encoding_is_ignored_as_browsers_ignore_it
 ) -> None:
     data = f'<meta charset="{label}"><a href="https://x.example/é">x</a>'.encode()
     assert urls(decode(data, DocumentKind.HTML), DocumentKind.HTML) == ["https://x.example/é"]
+
+
+@pytest.mark.parametrize("kind", [DocumentKind.MARKDOWN, DocumentKind.HTML, DocumentKind.RST])
+def test_lines_are_counted_as_git_counts_them_in_every_kind(kind: DocumentKind) -> None:
+    link = {
+        DocumentKind.MARKDOWN: "[x](https://x.example/)",
+        DocumentKind.HTML: '<a href="https://x.example/">x</a>',
+        DocumentKind.RST: "`x <https://x.example/>`_",
+    }[kind]
+    text = "a\u2028b\x0cc\r\n\r\nd\x1c\n\n" + link + "\r\n"
+    found = [item for item in links_of(text, kind) if isinstance(item, Found)]
+    assert [item.line for item in found] == [5]

@@ -27,7 +27,7 @@ def rst_links(text: str) -> Iterator[Found | Marker]:
     """Every link in ``text`` in document order, with its line and column (from 1), and
     the fetchpool markers written as comments (``.. fetchpool-disable``)."""
     literal_indent: int | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_lines(text), start=1):
         stripped = line.strip()
         indent = len(line) - len(line.lstrip())
         if literal_indent is not None:
@@ -50,6 +50,12 @@ def rst_links(text: str) -> Iterator[Found | Marker]:
                 yield Marker(what, number)
             continue  # a comment
         yield from _inline(line, number)
+
+
+def _lines(text: str) -> list[str]:
+    """``text``'s lines as git and the other readers count them: split at ``\n`` only (not
+    at a form feed or U+2028, as ``str.splitlines`` would), a ``\r`` before it dropped."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 def _inline(line: str, number: int) -> Iterator[Found]:
@@ -77,7 +83,7 @@ def rst_anchors(text: str) -> set[str]:
     """The fragments ``text`` answers to: section ids and named targets, as docutils
     makes them (lower-case, runs of other characters as one ``-``)."""
     anchors: set[str] = set()
-    lines = text.splitlines()
+    lines = _lines(text)
     for index, line in enumerate(lines):
         if index and _TITLE_UNDERLINE.match(line) and lines[index - 1].strip():
             anchors.add(_rst_id(lines[index - 1]))
