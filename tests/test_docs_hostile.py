@@ -319,7 +319,8 @@ def test_a_symlink_out_of_the_folder_is_not_followed_unless_asked(tmp_path: Path
     (docs / "zero.md").symlink_to("/dev/zero")
     status, lines, errors = dumped(str(docs))
     assert (status, lines) == (1, [])
-    assert errors.count("a symlink out of the folder checked: not followed") == 2
+    # The document is reported; the folder is not followed, and not looked at to say so.
+    assert errors.count("a symlink out of the folder checked: not followed") == 1
     status, lines, errors = dumped("--follow-symlinks", str(docs))
     assert lines == [f"{docs / 'out' / 'secret.md'}:1:5\thttps://secret.example/"]
     assert "a character device, not a file: not read" in errors
@@ -531,10 +532,11 @@ def test_no_text_makes_the_reader_raise(text: str, kind: DocumentKind) -> None:
         ("<a " * 20_000, 0),  # tags left open to the end: a browser drops them
         ("<!--" * 20_000 + "<a href=x>", 0),  # a comment left open runs to the end
         ("<![CDATA[>" * 20_000 + "<a href=x>", 1),  # marked sections are bogus comments
-        ('<a href="' * 20_000 + ">", 10_000),  # one tag of many attributes
+        ('<a href="' * 20_000 + ">", 1),  # one tag, one href: a browser takes the first
+        ('<img srcset="' + "a.png 1x," * 20_000 + '">', 20_000),  # one attribute of many URLs
         ("</" * 20_000 + "<a href=x>", 0),  # a bogus comment up to the first ">"
     ],
-    ids=["open tags", "open comment", "marked sections", "many attributes", "end tags"],
+    ids=["open tags", "open comment", "marked sections", "repeated", "srcset", "end tags"],
 )
 def test_html_left_open_is_read_as_a_browser_reads_it(text: str, links: int) -> None:
     assert len(urls(text, DocumentKind.HTML)) == links
@@ -558,3 +560,114 @@ def test_lines_are_counted_as_git_counts_them_in_every_kind(kind: DocumentKind) 
     text = "a\u2028b\x0cc\r\n\r\nd\x1c\n\n" + link + "\r\n"
     found = [item for item in links_of(text, kind) if isinstance(item, Found)]
     assert [item.line for item in found] == [5]
+
+
+# Found by attacking the reader with hostile repositories.
+
+
+def test_a_symlinked_ignore_file_is_not_read_as_git_reads_none(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.md").write_text("[x](https://x.example/)\n")
+    (tmp_path / "sub" / ".gitignore").symlink_to("/dev/zero")
+    outside = tmp_path.parent / f"{tmp_path.name}-ignore"
+    outside.write_text("a.md\n")
+    (tmp_path / ".gitignore").symlink_to(outside)
+    assert [Path(str(path)).name for path in documents(str(tmp_path))] == ["a.md"]
+
+
+def test_an_ignore_file_over_a_mib_is_not_applied(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("a.md\n" + "#" * (1024 * 1024))
+    (tmp_path / "a.md").write_text("# a\n")
+    assert [Path(str(path)).name for path in documents(str(tmp_path))] == ["a.md"]
+
+
+@pytest.mark.parametrize("tail", [")" * 100_000, "." * 100_000, ".)" * 50_000])
+def test_trailing_punctuation_after_a_bare_url_is_cut_in_one_pass(tail: str) -> None:
+    assert urls("https://a.example/x" + tail) == ["https://a.example/x"]
+
+
+def test_a_rst_line_of_many_links_of_both_kinds_gives_each() -> None:
+    line = "`t <https://b.example/>`_ " * 10_000 + "https://a.example/ " * 10_000
+    assert len(urls(line, DocumentKind.RST)) == 20_000
+
+
+def test_a_symlink_out_of_the_folder_tells_nothing_of_its_target(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# a\n")
+    (tmp_path / "to-etc").symlink_to("/etc")
+    (tmp_path / "to-nothing").symlink_to("/no/such/folder")
+    assert [Path(str(path)).name for path in documents(str(tmp_path))] == ["a.md"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_is_never_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fetchpool.docs.reading import Unreadable, read_bytes
+
+    os.mkfifo(tmp_path / "pipe.md")
+    opened: list[str] = []
+    real_open = os.open
+
+    def spy(path: str, *args: int, **kwargs: int) -> int:
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", spy)
+    with pytest.raises(Unreadable, match="a named pipe, not a file"):
+        read_bytes(str(tmp_path / "pipe.md"))
+    assert opened == []
+
+
+def test_nothing_outside_the_tree_is_looked_at(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fetchpool.docs.sources import DocumentReader, LocalLine
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "out").symlink_to(tmp_path)
+    looked: list[str] = []
+    for name in ("stat", "lstat", "readlink"):
+        real = getattr(os, name)
+
+        def spy(path: str, *args: object, _real: object = real, **kwargs: object) -> object:
+            looked.append(os.path.abspath(path))
+            return _real(path, *args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(os, name, spy)
+    reader = DocumentReader()
+    for link in ["../../../../etc/shadow", "out/secret.md", "file:///etc/shadow", "../x.md"]:
+        item = LocalLine(link, str(docs / "a.md"), 1, column=1, tree=str(docs))
+        result = reader.known_result(item)
+        assert result is not None and result.kind is not None
+        assert result.kind.value == "outside_tree", link
+    real_docs = os.path.realpath(docs)
+    outside = [path for path in looked if not os.path.realpath(path).startswith(real_docs)]
+    assert outside == []
+
+
+def test_a_fragment_into_a_document_on_standard_input_is_checked_there(tmp_path: Path) -> None:
+    document = "# Head\n\n[x](#head) [y](#nowhere)\n"
+    done = run_in_process(
+        "-f", "jsonl", "--input-format", "markdown", "--offline", "-", input=document
+    )
+    found = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert [(item["url"], item["kind"]) for item in found] == [
+        ("#head", None),
+        ("#nowhere", "missing_anchor"),
+    ]
+
+
+def test_a_long_run_of_brackets_keeps_the_url_after_it() -> None:
+    assert urls("[" * 100_000 + " https://after.example/ and x" + "[" * 10) == [
+        "https://after.example/"
+    ]
+
+
+def test_windows_1252_is_read_as_browsers_read_it_undefined_bytes_too() -> None:
+    data = b"caf\xe9 \x81\x8d\x8f\x90\x9d [a](https://x.example/)\n"
+    assert urls(decode(data, DocumentKind.MARKDOWN)) == ["https://x.example/"]
+
+
+def test_an_attribute_is_placed_where_its_own_name_is() -> None:
+    found = links_of('<a data-src="v" src="v">', DocumentKind.HTML)
+    assert [(item.line, item.column) for item in found if isinstance(item, Found)] == [(1, 22)]

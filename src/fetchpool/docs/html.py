@@ -11,8 +11,10 @@ from .found import Found, Marker, marker_in
 
 # Attributes that hold a URL, on any element.
 _URL_ATTRIBUTES = ("href", "src")
+# An attribute's name where it is written (not the end of "data-src").
 _NAMED = {
-    name: re.compile(rf"\b{name}\s*=", re.IGNORECASE) for name in (*_URL_ATTRIBUTES, "srcset")
+    name: re.compile(rf"(?<![\w-]){name}\s*=", re.IGNORECASE)
+    for name in (*_URL_ATTRIBUTES, "srcset")
 }
 
 
@@ -25,8 +27,10 @@ class _LinkParser(HTMLParser):
         self.base_place = (0, 0)
         # The tag whose URLs are being placed, and where its last URL ended.
         self._tag_start = (0, 0)
-        # An offset in the tag being placed, and its line and column.
+        # An offset in the tag being placed, and its line and column; the attribute whose
+        # name was found last in it.
         self._cursor = (0, 0, 0)
+        self._named = ""
 
     def handle_comment(self, data: str) -> None:
         what = marker_in(data)
@@ -42,9 +46,11 @@ class _LinkParser(HTMLParser):
     def _tag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         line, column = self.getpos()
         raw = self.get_starttag_text() or ""
+        seen: set[str] = set()
         for name, value in attrs:
-            if value is None:
-                continue
+            if value is None or name in seen:
+                continue  # an attribute given twice: the first counts, as in a browser
+            seen.add(name)
             if name in ("id",) or (name == "name" and tag == "a"):
                 self.anchors.add(value)
             elif tag == "base" and name == "href":
@@ -71,10 +77,13 @@ class _LinkParser(HTMLParser):
         if self._tag_start != (line, column):
             self._tag_start = (line, column)
             self._cursor = (0, line, column)
+            self._named = ""
         start = self._cursor[0]
-        named = _NAMED[attribute].search(raw, start)
-        if named is not None:
-            start = named.end()
+        if self._named != attribute:  # its name, once: a srcset's later URLs follow on
+            self._named = attribute
+            named = _NAMED[attribute].search(raw, start)
+            if named is not None:
+                start = named.end()
         at = raw.find(url, start)
         if at < 0:
             at = start

@@ -75,12 +75,6 @@ def resolve(document: str, url: str, root_dir: str | None) -> LocalLink | None:
     return LocalLink(os.path.normpath(target), unquote(parts.fragment))
 
 
-def inside(path: str, tree: str) -> bool:
-    """Whether ``path`` is ``tree`` or in it, symlinks followed (both as real paths)."""
-    real, top = os.path.realpath(path), _real(tree)
-    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
-
-
 def check(link: LocalLink) -> Verdict:
     """Whether ``link``'s file exists and, for a fragment into a document, names one of
     its anchors. Only folders and regular files count: a named pipe, a device or a
@@ -103,15 +97,17 @@ def check(link: LocalLink) -> Verdict:
     kind = kind_of(link.path)
     if kind is None:
         return Verdict(True)  # a fragment into a file that has no anchors to read
-    anchors = _anchors(link.path, kind)
+    return fragment_verdict(link.fragment, _anchors(link.path, kind))
+
+
+def fragment_verdict(fragment: str, anchors: frozenset[str] | str) -> Verdict:
+    """Whether ``fragment`` is one of a document's ``anchors`` (or why they could not be
+    read)."""
     if isinstance(anchors, str):
         return Verdict(False, f"fragment not checked: {anchors}", FailureKind.NOT_CHECKED)
-    if link.fragment in anchors or link.fragment.lower() in anchors:
+    if fragment in anchors or fragment.lower() in anchors:
         return Verdict(True)
-    return Verdict(False, f"no anchor #{link.fragment}", FailureKind.MISSING_ANCHOR)
-
-
-_real = lru_cache(maxsize=64)(os.path.realpath)
+    return Verdict(False, f"no anchor #{fragment}", FailureKind.MISSING_ANCHOR)
 
 
 @lru_cache(maxsize=256)

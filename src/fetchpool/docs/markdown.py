@@ -90,7 +90,7 @@ def markdown_links(text: str) -> Iterator[Found | Marker]:
             if links:
                 links[-1][3] = span["end"]
             elif not code:
-                run.pieces.append((value, span["start"], span["end"]))
+                run.add(value, span["start"], span["end"], references)
             continue
         if run.pieces:
             yield from run.found(references)
@@ -218,6 +218,10 @@ def _fold(label: str) -> str:
 _LABEL = re.compile(r"\[([^\[\]\n]{1,999})\](?:\[([^\[\]\n]{0,999})\])?")
 
 
+# Pieces of text a run holds before those that cannot hold a URL are let go.
+_RUN_PIECES = 4096
+
+
 class _TextRun:
     """A run of text outside links and code, read for bare URLs as a whole: the parser
     splits text where an escape or an entity is, and a URL may span the pieces."""
@@ -226,11 +230,25 @@ class _TextRun:
         self._data = data
         self._places = places
         self.pieces: list[tuple[str, int, int]] = []  # (text, start, end)
+        self._scheme = False  # whether a piece of the run holds "://"
+
+    def add(self, text: str, start: int, end: int, references: _References) -> None:
+        """One more piece of the run. A run of many pieces with no "://" in any (a line of
+        ten thousand brackets) is let go but for its last piece: a URL begins within one
+        piece, so none can begin in them, and memory stays bounded."""
+        self.pieces.append((text, start, end))
+        if "://" in text:
+            self._scheme = True
+        elif (
+            len(self.pieces) > _RUN_PIECES and not self._scheme and references.definitions() is None
+        ):
+            del self.pieces[:-1]
 
     def found(self, references: _References) -> Iterator[Found]:
         """The bare URLs (and references left as text) in the run read so far; the run
         starts anew."""
         pieces, self.pieces = self.pieces, []
+        self._scheme = False
         run = pieces[0][0] if len(pieces) == 1 else "".join(piece[0] for piece in pieces)
         definitions = references.definitions() if "[" in run else None
         if "://" not in run and definitions is None:
@@ -282,14 +300,20 @@ class _Offsets:
 
 
 def _trimmed(url: str) -> str:
-    """A bare URL without the punctuation that ends the sentence around it."""
-    while url:
-        last = url[-1]
-        if last in _TRAILING or (last == ")" and url.count(")") > url.count("(")):
-            url = url[:-1]
+    """A bare URL without the punctuation that ends the sentence around it, and without
+    the ``)`` it has no ``(`` for, in one pass from its end."""
+    opened, closed = url.count("("), url.count(")")
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING:
+            end -= 1
+        elif last == ")" and closed > opened:
+            end -= 1
+            closed -= 1
         else:
             break
-    return url
+    return url[:end]
 
 
 def markdown_anchors(text: str) -> set[str]:

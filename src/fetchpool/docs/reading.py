@@ -21,6 +21,7 @@ _SPECIAL = (
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
     (stat.S_ISDIR, "a folder"),
+    (stat.S_ISLNK, "a symlink"),
 )
 # Byte order marks, longest first: a UTF-32 LE mark begins as a UTF-16 LE one does.
 _BOMS = (
@@ -65,6 +66,17 @@ _AS_BROWSERS_READ = {
 }
 
 
+def _c1(error: UnicodeError) -> tuple[str, int]:
+    """The five bytes Python's cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) as
+    the C1 controls browsers read them as."""
+    assert isinstance(error, UnicodeDecodeError)
+    return chr(error.object[error.start]), error.start + 1
+
+
+_AS_C1 = "fetchpool-windows-1252"
+codecs.register_error(_AS_C1, _c1)
+
+
 class Unreadable(Exception):
     """A document that is not read; the message says why, in a few words."""
 
@@ -76,30 +88,46 @@ class Read(NamedTuple):
     identity: tuple[int, int] | None
 
 
-def read_bytes(path: str, stream: BinaryIO | None = None) -> Read:
+def read_bytes(
+    path: str,
+    stream: BinaryIO | None = None,
+    *,
+    limit: int = MAX_DOCUMENT,
+    follow_symlinks: bool = True,
+) -> Read:
     """The bytes of the regular file at ``path`` (of ``stream`` when given: standard
-    input). Raises Unreadable for anything else, for a file over MAX_DOCUMENT bytes, and
-    when it cannot be opened or read; never waits for a writer (a named pipe)."""
-    over = f"over {MAX_DOCUMENT // 2**20} MiB: not read"
+    input). Raises Unreadable for anything else (a symlink too, without
+    ``follow_symlinks``), for a file over ``limit`` bytes, and when it cannot be opened or
+    read. A named pipe, a device or a socket is never opened: it is known by its status
+    first (and the file opened is checked again, should it have been swapped)."""
+    over = f"over {limit // 2**20} MiB: not read"
     try:
         if stream is not None:
-            data = stream.read(MAX_DOCUMENT + 1)
+            data = stream.read(limit + 1)
             identity = None
         else:
-            descriptor = os.open(path, _OPEN_FLAGS)
+            _check_regular(os.stat(path, follow_symlinks=follow_symlinks), limit)
+            flags = _OPEN_FLAGS | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0))
+            descriptor = os.open(path, flags)
             with open(descriptor, "rb") as file:
                 status = os.fstat(descriptor)
-                if not stat.S_ISREG(status.st_mode):
-                    raise Unreadable(f"{special_kind(status.st_mode)}, not a file: not read")
-                if status.st_size > MAX_DOCUMENT:
-                    raise Unreadable(over)
-                data = file.read(MAX_DOCUMENT + 1)
+                _check_regular(status, limit)
+                data = file.read(limit + 1)
                 identity = (status.st_dev, status.st_ino)
     except OSError as exc:
         raise Unreadable(f"cannot read: {exc.strerror or exc}") from exc
-    if len(data) > MAX_DOCUMENT:
+    except ValueError as exc:  # a NUL in the path
+        raise Unreadable(f"cannot read: {exc}") from exc
+    if len(data) > limit:
         raise Unreadable(over)
     return Read(data, identity)
+
+
+def _check_regular(status: os.stat_result, limit: int) -> None:
+    if not stat.S_ISREG(status.st_mode):
+        raise Unreadable(f"{special_kind(status.st_mode)}, not a file: not read")
+    if status.st_size > limit:
+        raise Unreadable(f"over {limit // 2**20} MiB: not read")
 
 
 def special_kind(mode: int) -> str:
@@ -112,9 +140,9 @@ def special_kind(mode: int) -> str:
 
 def decode(data: bytes, kind: DocumentKind | None) -> str:
     """A document's text: by its byte order mark; for HTML, by the charset its ``<meta>``
-    declares; else UTF-8, or Windows-1252 (what browsers read unlabelled legacy text as)
-    when it is no UTF-8. Raises Unreadable for what is not text: a NUL byte, or bytes
-    that are neither."""
+    declares; else UTF-8, or Windows-1252 as browsers read it (what they read unlabelled
+    legacy text as) when it is no UTF-8. Raises Unreadable for what is not text: a NUL
+    byte."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(codec, "replace")
@@ -129,12 +157,7 @@ def decode(data: bytes, kind: DocumentKind | None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise Unreadable(
-            f"not text (neither UTF-8 nor Windows-1252 at byte {exc.start + 1:,}): not read"
-        ) from exc
+    return data.decode("cp1252", _AS_C1)
 
 
 def _declared(head: bytes) -> str | None:

@@ -66,8 +66,12 @@ def _inline(line: str, number: int) -> Iterator[Found]:
     for match in _EMBEDDED.finditer(line):
         found.append(Found(match["url"], number, match.start("url") + 1))
         taken.append(match.span())
+    spans = iter(taken)  # in order, as the bare URLs are: one pass over both
+    span = next(spans, None)
     for match in _BARE.finditer(line):
-        if any(start <= match.start() < end for start, end in taken):
+        while span is not None and span[1] <= match.start():
+            span = next(spans, None)
+        if span is not None and span[0] <= match.start():
             continue
         url = match[0].rstrip(_TRAILING)
         if url.endswith("_") and not url.endswith("__"):

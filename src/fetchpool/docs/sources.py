@@ -12,18 +12,19 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from ..core.failures import FailureKind
 from ..core.inputs import InputLine, read_sources
 from ..core.results import Result
-from .extract import links_of
+from .extract import anchors_of, links_of
 from .found import Found
-from .local import Verdict, check, inside, is_remote, resolve, scheme_of
+from .local import Verdict, check, fragment_verdict, is_remote, resolve, scheme_of
 from .markers import enabled
 from .options import DocumentKind, DocumentOptions, kind_of
 from .reading import MAX_DOCUMENT as MAX_DOCUMENT
 from .reading import Unreadable, decode, read_bytes
+from .tree import tree as tree_of
 from .walk import Skipped, documents, work_tree
 
 # Links with these schemes (or none) are checked; any other names no page to check.
@@ -69,6 +70,9 @@ class DocumentReader:
         self.left_out = 0
         self.not_read = 0
         self._output = output
+        # The document read from standard input, for #fragment links into it.
+        self._stdin: tuple[str, DocumentKind] | None = None
+        self._stdin_anchors: frozenset[str] | None = None
 
     def read(self, sources: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[InputLine]:
         """Each SOURCE's lines: a folder's documents, a document's links, a list's URLs.
@@ -105,6 +109,8 @@ class DocumentReader:
             yield self._not_read(path, str(exc))
             return
         del read
+        if path == "-":
+            self._stdin = (text, kind)
         found_in = links_of(text, kind)
         # Markers are comments that hold "fetchpool-": a document without it has none.
         links = enabled(found_in) if "fetchpool-" in text else found_in
@@ -172,6 +178,8 @@ class DocumentReader:
             return _result(item, Verdict(False, item.reason, item.kind), None)
         if not isinstance(item, LocalLine):
             return None
+        if item.source == "-" and item.text.startswith("#"):  # into standard input itself
+            return _result(item, self._stdin_fragment(unquote(item.text[1:])), None)
         document = item.source if item.source != "-" else os.path.join(os.curdir, "-")
         try:
             link = resolve(document, item.text, self.options.root_dir)
@@ -183,9 +191,20 @@ class DocumentReader:
             return _result(item, Verdict(False, reason, FailureKind.NOT_CHECKED), None)
         rooted = item.text.startswith("/") and self.options.root_dir is not None
         tree = self.options.root_dir if rooted else item.tree
-        if tree and not self.options.allow_outside and not inside(link.path, tree):
-            return _result(item, Verdict(False, _OUTSIDE, FailureKind.OUTSIDE_TREE), None)
+        if tree and not self.options.allow_outside:
+            real = tree_of(tree).resolve(link.path, self.options.follow_symlinks)
+            if real is None:
+                return _result(item, Verdict(False, _OUTSIDE, FailureKind.OUTSIDE_TREE), None)
         return _result(item, check(link), link.path)
+
+    def _stdin_fragment(self, fragment: str) -> Verdict:
+        """Whether the document read from standard input has the anchor ``fragment``."""
+        if self._stdin is None:
+            return Verdict(False, "fragment not checked: no document", FailureKind.NOT_CHECKED)
+        text, kind = self._stdin
+        if self._stdin_anchors is None:
+            self._stdin_anchors = frozenset(anchors_of(text, kind))
+        return fragment_verdict(fragment, self._stdin_anchors)
 
 
 def _tree_of(source: str) -> str:
@@ -198,7 +217,7 @@ def _tree_of(source: str) -> str:
     if tree is not None:
         return tree
     folder = os.path.dirname(os.path.abspath(source))
-    return here if inside(folder, here) else folder
+    return here if tree_of(here).resolve(folder) is not None else folder
 
 
 def _stdin() -> BinaryIO:

@@ -15,6 +15,11 @@ from typing import Any, NamedTuple
 
 from ..core.failures import FailureKind
 from .options import kind_of
+from .reading import Unreadable, read_bytes
+from .tree import Tree
+
+# An ignore file is read up to this size (some 40,000 patterns); a larger one is not applied.
+_IGNORE_LIMIT = 1024 * 1024
 
 
 class Skipped(NamedTuple):
@@ -32,7 +37,8 @@ _Rules = tuple[tuple[str, Any], ...]
 def documents(root: str, follow_symlinks: bool = False) -> Iterator[str | Skipped]:
     """Every document under ``root``, lazily, in a stable order (names sorted, a folder's
     files before its subfolders), and what was skipped on the way, where it was met."""
-    top = os.path.realpath(root)
+    checked = Tree(root)
+    top = checked.real
     # Each folder as named from root, as a real path (matched against ignore rules), and
     # the rules in force above it.
     stack: list[tuple[str, str, _Rules]] = [(root, top, _inherited_rules(top))]
@@ -55,20 +61,27 @@ def documents(root: str, follow_symlinks: bool = False) -> Iterator[str | Skippe
         for entry in entries:
             if entry.name.startswith("."):
                 continue
+            path = os.path.join(real, entry.name)
             try:
-                is_dir = entry.is_dir()
                 is_link = entry.is_symlink()
             except OSError:
-                is_dir = is_link = False
+                is_link = False
+            if is_link and not follow_symlinks and checked.resolve(entry.path) is None:
+                # Out of the folder, and looked at no further: whether what it points to
+                # exists (or is a folder) stays unsaid. A document's name is reported.
+                if kind_of(entry.name) is not None and not _ignored(path, False, rules):
+                    yield Skipped(entry.path, _OUT_OF_FOLDER, FailureKind.OUTSIDE_TREE)
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
             if not is_dir and kind_of(entry.name) is None:
                 continue
-            if _ignored(os.path.join(real, entry.name), is_dir, rules):
-                continue
-            if is_link and not follow_symlinks and not _inside(os.path.realpath(entry.path), top):
-                yield Skipped(entry.path, _OUT_OF_FOLDER, FailureKind.OUTSIDE_TREE)
+            if _ignored(path, is_dir, rules):
                 continue
             if is_dir:
-                folders.append((entry.path, os.path.join(real, entry.name)))
+                folders.append((entry.path, path))
             else:
                 yield entry.path
         stack.extend((sub, sub_real, rules) for sub, sub_real in reversed(folders))
@@ -76,10 +89,6 @@ def documents(root: str, follow_symlinks: bool = False) -> Iterator[str | Skippe
 
 _UNREADABLE = FailureKind.UNREADABLE
 _OUT_OF_FOLDER = "a symlink out of the folder checked: not followed (--follow-symlinks follows it)"
-
-
-def _inside(path: str, tree: str) -> bool:
-    return path == tree or path.startswith(tree.rstrip(os.sep) + os.sep)
 
 
 def work_tree(path: str) -> str | None:
@@ -117,14 +126,15 @@ def _rules_in(folder: str) -> _Rules:
 
 
 def _spec(path: str) -> list[Any]:
-    """The patterns of the ignore file at ``path``: none when there is none."""
+    """The patterns of the ignore file at ``path``: none when there is none, or when it is
+    no regular file (git reads no symlinked ignore file either) or over 1 MiB."""
     import pathspec
 
     try:
-        with open(path, encoding="utf-8", errors="replace") as lines:
-            return [pathspec.GitIgnoreSpec.from_lines(lines)]
-    except OSError:
+        data = read_bytes(path, limit=_IGNORE_LIMIT, follow_symlinks=False).data
+    except Unreadable:
         return []
+    return [pathspec.GitIgnoreSpec.from_lines(data.decode("utf-8", "replace").splitlines())]
 
 
 def _ignored(path: str, is_dir: bool, rules: _Rules) -> bool:
