@@ -599,22 +599,43 @@ def test_a_symlink_out_of_the_folder_tells_nothing_of_its_target(tmp_path: Path)
     assert [Path(str(path)).name for path in documents(str(tmp_path))] == ["a.md"]
 
 
+class _Watched:
+    """The os module as the reader's modules see it, noting the paths it is asked about
+    (patched into those modules alone: the test process's own threads keep the real one)."""
+
+    def __init__(self, calls: tuple[str, ...]) -> None:
+        self.paths: list[str] = []
+        self._calls = calls
+
+    def __getattr__(self, name: str) -> object:
+        real = getattr(os, name)
+        if name not in self._calls:
+            return real
+
+        def spy(path: object, *args: object, **kwargs: object) -> object:
+            if isinstance(path, str):
+                self.paths.append(os.path.abspath(path))
+            return real(path, *args, **kwargs)
+
+        return spy
+
+
+def _watch(monkeypatch: pytest.MonkeyPatch, *calls: str) -> _Watched:
+    watched = _Watched(calls)
+    for module in ("reading", "local", "tree", "walk", "sources"):
+        monkeypatch.setattr(f"fetchpool.docs.{module}.os", watched)
+    return watched
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_a_named_pipe_is_never_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from fetchpool.docs.reading import Unreadable, read_bytes
 
     os.mkfifo(tmp_path / "pipe.md")
-    opened: list[str] = []
-    real_open = os.open
-
-    def spy(path: str, *args: int, **kwargs: int) -> int:
-        opened.append(str(path))
-        return real_open(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", spy)
+    watched = _watch(monkeypatch, "open")
     with pytest.raises(Unreadable, match="a named pipe, not a file"):
         read_bytes(str(tmp_path / "pipe.md"))
-    assert opened == []
+    assert watched.paths == []
 
 
 def test_nothing_outside_the_tree_is_looked_at(
@@ -625,24 +646,16 @@ def test_nothing_outside_the_tree_is_looked_at(
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "out").symlink_to(tmp_path)
-    looked: list[str] = []
-    for name in ("stat", "lstat", "readlink"):
-        real = getattr(os, name)
-
-        def spy(path: str, *args: object, _real: object = real, **kwargs: object) -> object:
-            looked.append(os.path.abspath(path))
-            return _real(path, *args, **kwargs)  # type: ignore[operator]
-
-        monkeypatch.setattr(os, name, spy)
     reader = DocumentReader()
+    watched = _watch(monkeypatch, "stat", "lstat", "readlink", "open")
     for link in ["../../../../etc/shadow", "out/secret.md", "file:///etc/shadow", "../x.md"]:
         item = LocalLine(link, str(docs / "a.md"), 1, column=1, tree=str(docs))
         result = reader.known_result(item)
         assert result is not None and result.kind is not None
         assert result.kind.value == "outside_tree", link
+    assert watched.paths
     real_docs = os.path.realpath(docs)
-    outside = [path for path in looked if not os.path.realpath(path).startswith(real_docs)]
-    assert outside == []
+    assert [path for path in watched.paths if not path.startswith(real_docs)] == []
 
 
 def test_a_fragment_into_a_document_on_standard_input_is_checked_there(tmp_path: Path) -> None:
