@@ -44,15 +44,13 @@ def scheme_of(url: str) -> str:
     return match[1].lower() if match else ""
 
 
+# The schemes of web pages; a link with none, or file:, names a file.
+WEB_SCHEMES = frozenset(("http", "https"))
+
+
 def is_remote(url: str) -> bool:
     """Whether ``url`` names a web page (http, https, or ``//host``) rather than a file."""
-    return scheme_of(url) in ("http", "https") or url.startswith("//")
-
-
-def is_skipped(url: str) -> bool:
-    """Whether ``url`` is no link to check at all (``mailto:``, ``tel:``, ...)."""
-    scheme = scheme_of(url)
-    return bool(scheme) and scheme not in ("http", "https", "file")
+    return scheme_of(url) in WEB_SCHEMES or url.startswith("//")
 
 
 def resolve(document: str, url: str, root_dir: str | None) -> LocalLink | None:

@@ -100,7 +100,6 @@ def read_bytes(
     ``follow_symlinks``), for a file over ``limit`` bytes, and when it cannot be opened or
     read. A named pipe, a device or a socket is never opened: it is known by its status
     first (and the file opened is checked again, should it have been swapped)."""
-    over = f"over {limit // 2**20} MiB: not read"
     try:
         if stream is not None:
             data = stream.read(limit + 1)
@@ -118,15 +117,18 @@ def read_bytes(
         raise Unreadable(f"cannot read: {exc.strerror or exc}") from exc
     except ValueError as exc:  # a NUL in the path
         raise Unreadable(f"cannot read: {exc}") from exc
-    if len(data) > limit:
-        raise Unreadable(over)
+    _check_size(len(data), limit)
     return Read(data, identity)
 
 
 def _check_regular(status: os.stat_result, limit: int) -> None:
     if not stat.S_ISREG(status.st_mode):
         raise Unreadable(f"{special_kind(status.st_mode)}, not a file: not read")
-    if status.st_size > limit:
+    _check_size(status.st_size, limit)
+
+
+def _check_size(size: int, limit: int) -> None:
+    if size > limit:
         raise Unreadable(f"over {limit // 2**20} MiB: not read")
 
 

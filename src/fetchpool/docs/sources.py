@@ -19,7 +19,7 @@ from ..core.inputs import InputLine, read_sources
 from ..core.results import Result
 from .extract import anchors_of, links_of
 from .found import Found
-from .local import Verdict, check, fragment_verdict, is_remote, resolve, scheme_of
+from .local import WEB_SCHEMES, Verdict, check, fragment_verdict, is_remote, resolve, scheme_of
 from .markers import enabled
 from .options import DocumentKind, DocumentOptions, kind_of
 from .reading import MAX_DOCUMENT as MAX_DOCUMENT
@@ -28,8 +28,7 @@ from .tree import tree as tree_of
 from .walk import Skipped, documents, work_tree
 
 # Links with these schemes (or none) are checked; any other names no page to check.
-_WEB_SCHEMES = frozenset(("http", "https"))
-_CHECKED_SCHEMES = frozenset(("", "http", "https", "file"))
+_CHECKED_SCHEMES = frozenset(("", "file", *WEB_SCHEMES))
 _OUTSIDE = "outside the tree checked: not looked up (--allow-outside looks)"
 
 
@@ -70,6 +69,7 @@ class DocumentReader:
         self.left_out = 0
         self.not_read = 0
         self._output = output
+        self._output_known: tuple[int, int] | None = None
         # The document read from standard input, for #fragment links into it.
         self._stdin: tuple[str, DocumentKind] | None = None
         self._stdin_anchors: frozenset[str] | None = None
@@ -130,7 +130,7 @@ class DocumentReader:
         scheme = scheme_of(url)
         if not url or scheme not in _CHECKED_SCHEMES:
             return None  # mailto:, tel: ... name no page
-        remote = scheme in _WEB_SCHEMES or url.startswith("//")
+        remote = scheme in WEB_SCHEMES or url.startswith("//")
         if not remote and self.options.base_url is not None:
             try:
                 url = urljoin(self._page_url(path), url)
@@ -156,13 +156,16 @@ class DocumentReader:
         return KnownLine(path, path, 0, reason=reason, kind=kind)
 
     def _output_identity(self) -> tuple[int, int] | None:
-        if self._output is None:
-            return None
+        """The (device, inode) of the run's output file: looked up until it is there (it
+        is opened before the first document is read), then kept."""
+        if self._output is None or self._output_known is not None:
+            return self._output_known
         try:
             status = os.stat(self._output)
         except OSError:
             return None
-        return (status.st_dev, status.st_ino)
+        self._output_known = (status.st_dev, status.st_ino)
+        return self._output_known
 
     def _page_url(self, path: str) -> str:
         """Where the document at ``path`` is on the ``base_url`` site."""
