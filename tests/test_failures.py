@@ -48,6 +48,7 @@ TRAITS = [
     (K.NOT_CHECKED, False, "inconclusive"),
     (K.UNREADABLE, False, "inconclusive"),
     (K.OUTSIDE_TREE, False, "inconclusive"),
+    (K.WORKER_LOST, False, "inconclusive"),
     (K.OTHER, False, "inconclusive"),
 ]
 

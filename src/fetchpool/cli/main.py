@@ -21,7 +21,7 @@ import click
 from click.core import ParameterSource
 
 from .. import __version__
-from ..core.options import Accept, Options
+from ..core.options import Accept, Options, available_cpus
 from ..docs.options import DocumentKind, DocumentOptions
 from ..environment import Environment
 from ..errors import FetchpoolError
@@ -77,6 +77,7 @@ def _session(ctx: click.Context) -> _Session:
 def cli(
     ctx: click.Context,
     max_workers: int,
+    processes: int | None,
     timeout: float,
     max_time: float | None,
     retries: int,
@@ -135,6 +136,7 @@ def cli(
         raise click.UsageError("--max-age applies to --cache: give a --cache FILE too")
     options = Options(
         max_workers=max_workers,
+        processes=processes or available_cpus(),
         timeout=timeout,
         max_time=max_time,
         retries=retries,

@@ -19,6 +19,7 @@ from click.shell_completion import CompletionItem
 
 from ..core.options import (
     DEFAULT_MAX_AGE,
+    MAX_PROCESSES,
     MAX_WORKERS_LIMIT,
     METHODS,
     Accept,
@@ -207,6 +208,14 @@ check_options = _all(
             default=DEFAULTS.max_workers,
             show_default=True,
             help="Threads fetching at once.",
+        ),
+        option(
+            "-j",
+            "--processes",
+            type=click.IntRange(1, MAX_PROCESSES),
+            default=None,
+            help="Processes checking URLs, each with its share of --max-workers; 1 checks"
+            " them all in this one.  [default: the CPUs fetchpool may run on]",
         ),
         option(
             "-t",

@@ -59,6 +59,7 @@ class FailureKind(Enum):
     NOT_CHECKED = "not_checked"  # a link that could not be checked here (see its reason)
     UNREADABLE = "unreadable"  # a document or folder that could not be read (see its reason)
     OUTSIDE_TREE = "outside_tree"  # a link or symlink out of the tree checked: not looked up
+    WORKER_LOST = "worker_lost"  # the worker process checking it ended (killed, out of memory)
     HTTP_STATUS = "http_status"  # a response whose status is outside --accept
     OTHER = "other"  # anything unexpected
 
@@ -116,6 +117,7 @@ _TRAITS: dict[FailureKind, tuple[bool, str | None]] = {
     FailureKind.NOT_CHECKED: (False, INCONCLUSIVE),
     FailureKind.UNREADABLE: (False, INCONCLUSIVE),
     FailureKind.OUTSIDE_TREE: (False, INCONCLUSIVE),
+    FailureKind.WORKER_LOST: (False, INCONCLUSIVE),
     FailureKind.HTTP_STATUS: (False, None),
     FailureKind.OTHER: (False, INCONCLUSIVE),
 }

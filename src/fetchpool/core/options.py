@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -10,8 +11,16 @@ from .. import __version__
 METHODS = ("GET", "HEAD")
 DEFAULT_USER_AGENT = f"fetchpool/{__version__}"
 MAX_WORKERS_LIMIT = 1024
+MAX_PROCESSES = 256
 # How long an ok result stays fresh in --cache (--max-age), as the command line writes it.
 DEFAULT_MAX_AGE = "1d"
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,10 @@ class Options:
     verify: bool | str = True
     # Items handed to the workers and not finished; None means twice max_workers.
     window: int | None = None
+    # Processes that check URLs: 1 checks them on this process's threads; N > 1 spreads a
+    # long input over N worker processes (its first items are checked here while they
+    # start: see engine.py).
+    processes: int = 1
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_workers <= MAX_WORKERS_LIMIT:
@@ -101,6 +114,8 @@ class Options:
             raise ValueError("max_time must be more than 0")
         if self.retries < 0:
             raise ValueError("retries must be 0 or more")
+        if not 1 <= self.processes <= MAX_PROCESSES:
+            raise ValueError(f"processes must be from 1 to {MAX_PROCESSES}")
 
     @property
     def effective_window(self) -> int:

@@ -5,7 +5,8 @@ done, as ``Executor.map`` gives them. Two bounds keep it flat, not one:
 
 - ``window`` bounds the work submitted to the executor and not yet finished;
 - finished results that wait for a slower item ahead of them are kept in
-  memory up to ``memory`` of them, and beyond that in a temporary file.
+  memory up to ``memory`` of them (or of bytes, by ``size``), and beyond that in
+  a temporary file.
 
 So an item that stalls at the head of the order holds up only its own place
 in the output: the workers go on through the input behind it, and memory stays
@@ -16,6 +17,9 @@ room frees up, so a result is yielded while the next input line is still on its
 way, and ``finished()`` hands over what is done but not yet yielded when a run
 is cut short. ``interrupt()`` ends the iteration from a signal handler: it
 takes no lock, so it cannot deadlock with the thread it interrupts.
+
+The work goes to an executor's threads, or to a ``Dispatcher``, which hands it on
+(to other processes, say) and reports what is done through ``complete``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
     import sqlite3
@@ -48,6 +52,19 @@ class _Raised:
 
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
+
+
+class Dispatcher(Protocol[T]):
+    """Where an ordered map sends its items when not to an executor's threads.
+
+    ``bind`` gives it the map's ``complete``, through which it reports each item's
+    result (or a _Raised), from any thread, once. ``dispatch`` is called on the map's
+    feeder thread, in input order, at most ``window`` items ahead of what is complete.
+    """
+
+    def bind(self, complete: Callable[[list[tuple[int, object]]], None]) -> None: ...
+
+    def dispatch(self, index: int, item: T) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -133,19 +150,27 @@ class OrderedMap(Generic[T, R], Iterator[R]):
 
     def __init__(
         self,
-        executor: Executor,
+        executor: Executor | None,
         fn: Callable[[T], R],
         items: Iterable[T],
         window: int,
         shortcut: Callable[[T], R | None] | None = None,
         memory: int = DEFAULT_MEMORY,
+        size: Callable[[R], int] | None = None,
+        dispatcher: Dispatcher[T] | None = None,
     ) -> None:
         if window < 1:
             raise ValueError("window must be at least 1")
         if memory < 0:
             raise ValueError("memory must be 0 or more")
+        if (executor is None) == (dispatcher is None):
+            raise ValueError("give an executor or a dispatcher")
         self._executor = executor
+        self._dispatcher = dispatcher
         self._fn = fn
+        # What a waiting result costs of ``memory``: 1 each, or its size.
+        self._size: Callable[[object], int] = size or _one  # type: ignore[assignment]
+        self._kept = 0
         self._shortcut = shortcut
         self._items = items
         self._window = window
@@ -173,6 +198,8 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         self._exhausted = False
         # Set by interrupt(), possibly from a signal handler; the consumer acts on it.
         self._interrupted = False
+        if dispatcher is not None:
+            dispatcher.bind(self.complete)
         self._feeder = threading.Thread(target=self._feed, name="fetchpool-feeder", daemon=True)
         self._feeder.start()
 
@@ -212,10 +239,15 @@ class OrderedMap(Generic[T, R], Iterator[R]):
                     self._slots.get()
                     if self._closed.is_set():
                         return
-                    try:
-                        self._executor.submit(self._work, index, item)
-                    except RuntimeError:  # the executor was shut down under us
-                        return
+                    if self._dispatcher is not None:
+                        with self._lock:
+                            self._running[index] = (item, time.monotonic())
+                        self._dispatcher.dispatch(index, item)
+                    else:
+                        try:
+                            self._executor.submit(self._work, index, item)  # type: ignore[union-attr]
+                        except RuntimeError:  # the executor was shut down under us
+                            return
                 index += 1
                 self._read = index
         except BaseException as exc:  # handed to the consumer, raised in order
@@ -233,7 +265,7 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         """Wait while the memory budget is full and the head is done: then the consumer,
         not a slow item, is what holds the output back, and spilling would not help it."""
         with self._lock:
-            behind = len(self._done) >= self._memory and self._head in self._done
+            behind = self._kept >= self._memory and self._head in self._done
             self._feeder_asleep = behind
         if behind:
             self._taken.get()
@@ -257,28 +289,50 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         self._store(index, value)
         self._slots.put(None)
 
+    def complete(self, done: list[tuple[int, object]]) -> None:
+        """Dispatched items that are done, with their results (or _Raised), from any thread."""
+        wake = False
+        with self._lock:
+            for index, value in done:
+                self._running.pop(index, None)
+                self._keep(index, value)
+                if self._sleeping == index:
+                    self._sleeping = -1
+                    wake = True
+        if wake:
+            self._wake.put(None)
+        for _ in done:
+            self._slots.put(None)
+
     def _store(self, index: int, value: object) -> None:
         with self._lock:
             self._running.pop(index, None)
-            if not self._keep_on_disk(index, value):
-                self._done[index] = value
+            self._keep(index, value)
             wake = self._sleeping == index
             if wake:
                 self._sleeping = -1
         if wake:
             self._wake.put(None)
 
-    def _keep_on_disk(self, index: int, value: object) -> bool:
+    def _keep(self, index: int, value: object) -> None:
+        """Hold a finished result in memory, or in the spill file past the budget (under the lock)."""
         # The head goes straight to the consumer, and an exception is kept as it is.
-        if index == self._head or len(self._done) < self._memory or isinstance(value, _Raised):
-            return False
-        if self._spill is None:
-            self._spill = _Spill()
-        return self._spill.put(index, value)
+        if index != self._head and self._kept >= self._memory and not isinstance(value, _Raised):
+            if self._spill is None:
+                self._spill = _Spill()
+            if self._spill.put(index, value):
+                return
+        self._done[index] = value
+        self._kept += self._size_of(value)
+
+    def _size_of(self, value: object) -> int:
+        return 1 if isinstance(value, _Raised) else self._size(value)
 
     def _take(self, index: int) -> object:
         value = self._done.pop(index, _MISSING)
-        if value is _MISSING and self._spill is not None and self._spill.count:
+        if value is not _MISSING:
+            self._kept -= self._size_of(value)
+        elif self._spill is not None and self._spill.count:
             value = self._spill.take(index)
         return value
 
@@ -297,7 +351,7 @@ class OrderedMap(Generic[T, R], Iterator[R]):
                     self._head += 1
                     # Room again, or the next result is not in yet (a slow item, which the
                     # work behind must not wait for): the consumer is no longer behind.
-                    if len(self._done) <= self._memory // 2 or self._head not in self._done:
+                    if self._kept <= self._memory // 2 or self._head not in self._done:
                         self._wake_feeder()
                     break
                 if self._end is not None and self._head >= self._end:
@@ -368,6 +422,10 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         if self._spill is not None:
             self._spill.close()
             self._spill = None
+
+
+def _one(value: object) -> int:
+    return 1
 
 
 def ordered_map(

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from .fetch import Fetcher
 from .inputs import InputLine
@@ -14,8 +15,15 @@ from .options import Options
 from .pool import OrderedMap, PoolState
 from .results import Result
 
+if TYPE_CHECKING:
+    from .engine import Engine
 
-def _started_executor(workers: int) -> ThreadPoolExecutor:
+# What a finished result waiting for an earlier one may hold in memory, all told, before
+# the rest spill to disk: by bytes, since one may carry a URL of 100 KB.
+WAITING_BYTES = 16 * 1024 * 1024
+
+
+def started_executor(workers: int) -> ThreadPoolExecutor:
     """A ThreadPoolExecutor with every worker thread already running.
 
     Started on demand, one per submit, each new thread waits for the GIL behind the
@@ -70,14 +78,27 @@ class Run(Iterator[Result]):
         self.fetcher = Fetcher(self.options, anchors_of)
         self._closed = False
         self._lookup = lookup
-        self._executor = _started_executor(self.options.max_workers)
+        self._executor = started_executor(self.options.max_workers)
+        self._engine: Engine | None = None
+        if self.options.processes > 1:
+            from .engine import Engine
+
+            self._engine = Engine(
+                self.options,
+                (self._executor, self.fetcher.fetch_accepted),
+                anchors_of,
+                self.options.processes,
+            )
         self._map: OrderedMap[InputLine, Result] = OrderedMap(
-            self._executor,
+            None if self._engine else self._executor,
             # The shortcut has rejected every line that cannot be fetched, on the feeder thread.
             self.fetcher.fetch_accepted,
             _as_lines(items),
             self.options.effective_window,
             shortcut=self._shortcut,
+            memory=WAITING_BYTES,
+            size=result_size,
+            dispatcher=self._engine,
         )
 
     def _shortcut(self, item: InputLine) -> Result | None:
@@ -94,7 +115,11 @@ class Run(Iterator[Result]):
     @property
     def held(self) -> dict[str, float]:
         """Seconds each host was held because it answered with Retry-After, by host."""
-        return self.fetcher.held
+        held = self.fetcher.held
+        if self._engine is not None:
+            for host, seconds in self._engine.held.items():
+                held[host] = held.get(host, 0.0) + seconds
+        return held
 
     def state(self) -> PoolState:
         """What is running, what waits behind the head, and what the output waits for."""
@@ -141,6 +166,8 @@ class Run(Iterator[Result]):
         self._map.close()
         self.fetcher.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._engine is not None:
+            self._engine.close()
 
     def _finish(self) -> None:
         # Every result is out, so no request is under way, unless the run was closed
@@ -148,6 +175,8 @@ class Run(Iterator[Result]):
         if not self._closed:
             self._executor.shutdown(wait=True)
             self.fetcher.close()
+            if self._engine is not None:
+                self._engine.close()
 
     def __enter__(self) -> Run:
         return self
@@ -159,6 +188,17 @@ class Run(Iterator[Result]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def result_size(result: Result) -> int:
+    """About what a Result takes in memory, in bytes: its strings and a fixed part."""
+    return (
+        400
+        + len(result.url)
+        + len(result.final_url or "")
+        + len(result.error or "")
+        + len(result.source)
+    )
 
 
 def fetch_all(items: Iterable[str | InputLine], options: Options | None = None) -> Run:

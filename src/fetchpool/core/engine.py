@@ -1,0 +1,433 @@
+"""Checks spread over worker processes, behind the ordered map's one door.
+
+A run with ``processes`` above 1 hands its items to an ``Engine`` (a pool.Dispatcher)
+instead of to its threads. The engine owns everything about processes: starting
+them, which one gets an item, the wire format (wire.py) and watching that each
+lives. Nothing outside this module knows how many there are.
+
+- **Lanes.** The run's own threads are a lane; each worker process is another,
+  with its own ThreadPoolExecutor, its own share of --max-workers and its own
+  connection pool. A short list never pays for processes: its first
+  ``LOCAL_FIRST`` items go to the run's own threads, and processes start only
+  when the input is longer than that.
+- **Routing.** With --per-host or --rate, a host's limits hold exactly only if one
+  process sends all of its requests: each host then belongs to one lane, chosen
+  when the host is first seen. Without them, each URL goes to the least busy
+  lane, so a list on one host uses every core.
+- **Batches.** Items and results travel in batches: whatever waits when a lane's
+  sender is free goes in one message, so a busy run sends few, and a quiet one
+  sends each item at once (no timer).
+- **No URL lost, no process left.** A worker that dies costs no hang: each URL it
+  held is reported as ``worker_lost`` (inconclusive) with how it ended, and the
+  next item for that lane starts a fresh one. A worker ends when its input pipe
+  closes: when the run is closed, and when the run's process dies, even by
+  SIGKILL. Workers ignore SIGINT, SIGTERM and SIGHUP: the run decides.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import urlsplit
+
+from . import wire
+from .failures import FailureKind
+from .inputs import InputLine
+from .limits import host_key
+from .options import Options
+from .pool import _Raised
+from .results import Result
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+# Items a run checks on its own threads before it starts worker processes.
+LOCAL_FIRST = 256
+# Items (or results) sent in one message at most.
+BATCH = 512
+# Hosts given a lane by name; past this, a host's lane is its hash (still one lane a host).
+MAX_HOSTS_NAMED = 65_536
+# Fresh workers started for a lane whose worker died, before its items stay on this process.
+MAX_RESTARTS = 3
+# Seconds a closed worker is given to exit before it is killed.
+EXIT_WAIT = 1.0
+
+_STOP = None
+
+
+def _url_host(url: str) -> str:
+    """The key a URL's host limits are kept by (limits.host_key of its host name)."""
+    return host_key(urlsplit(url).hostname)
+
+
+class _Lane:
+    """Where items go: the run's own threads, or one worker process."""
+
+    def __init__(self) -> None:
+        # Items sent here and not yet complete, by index.
+        self.held: dict[int, InputLine] = {}
+
+    def send(self, index: int, item: InputLine) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _Local(_Lane):
+    def __init__(self, executor: Executor, fn: Callable[[InputLine], Result], engine: Engine):
+        super().__init__()
+        self._executor = executor
+        self._fn = fn
+        self._engine = engine
+
+    def send(self, index: int, item: InputLine) -> None:
+        self.held[index] = item
+        self._executor.submit(self._work, index, item)
+
+    def _work(self, index: int, item: InputLine) -> None:
+        value: object
+        try:
+            value = self._fn(item)
+        except BaseException as exc:  # raised at its place in the order, as with threads
+            value = _Raised(exc)
+        self._engine.finish(self, [(index, value)])
+
+
+class _Worker(_Lane):
+    """A worker process, with a thread that sends it batches and one that reads its results.
+
+    A plain child process running this module (not multiprocessing's: it would run the
+    parent's ``__main__`` again in each child), talking over its standard input and output.
+    """
+
+    def __init__(self, engine: Engine, number: int) -> None:
+        super().__init__()
+        self._engine = engine
+        self.number = number
+        self.alive = True
+        self._outbox: queue.SimpleQueue[tuple[int, str] | None] = queue.SimpleQueue()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _WORKER_START],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            # A worker's own trouble is reported as its URLs' results, never as a traceback.
+            stderr=subprocess.DEVNULL,
+            env=_worker_environment(),
+            close_fds=True,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._work_in: BinaryIO = self.process.stdin
+        self._results: BinaryIO = self.process.stdout
+        # What to check and how: sent once, before any work.
+        self._settings = pickle.dumps((engine.worker_options, engine.anchors_of))
+        for target, name in ((self._send_batches, "sender"), (self._read_results, "reader")):
+            thread = threading.Thread(target=target, name=f"fetchpool-{name}-{number}", daemon=True)
+            thread.start()
+
+    def send(self, index: int, item: InputLine) -> None:
+        self.held[index] = item
+        self._outbox.put((index, item.text))
+
+    def _send_batches(self) -> None:
+        outbox = self._outbox
+        try:
+            wire.write_message(self._work_in, self._settings)
+            while True:
+                first = outbox.get()
+                if first is _STOP:
+                    break
+                batch = [first]
+                while len(batch) < BATCH:
+                    try:
+                        more = outbox.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is _STOP:
+                        outbox.put(_STOP)
+                        break
+                    batch.append(more)
+                wire.write_message(self._work_in, wire.encode_work(batch))  # type: ignore[arg-type]
+        except (OSError, ValueError):  # the worker is gone: its reader reports its items
+            pass
+        with contextlib.suppress(OSError, ValueError):
+            self._work_in.close()
+
+    def _read_results(self) -> None:
+        while True:
+            try:
+                data = wire.read_message(self._results)
+                if data is None:
+                    break
+                outcomes = wire.decode(data)
+            except (OSError, ValueError):
+                break
+            self._engine.finish_outcomes(self, outcomes)
+        with contextlib.suppress(OSError, ValueError):
+            self._results.close()
+        self._engine.lost(self)
+
+    def close(self) -> None:
+        self.alive = False
+        self._outbox.put(_STOP)
+
+    def end(self) -> None:
+        """Wait a little for the worker to exit once its input has closed; then kill it."""
+        try:
+            self.process.wait(EXIT_WAIT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def how_it_ended(self) -> str:
+        try:
+            code = self.process.wait(EXIT_WAIT)
+        except subprocess.TimeoutExpired:
+            return "stopped answering"
+        if code < 0:
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exited with status {code}"
+
+
+_WORKER_START = "from fetchpool.core.engine import worker_main; worker_main()"
+
+
+def _worker_environment() -> dict[str, str]:
+    """The environment a worker starts in: this one, with fetchpool's own folder first on
+    the import path, so a worker imports the very fetchpool that started it."""
+    import fetchpool
+
+    home = os.path.dirname(os.path.dirname(os.path.abspath(fetchpool.__file__)))
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": home if not path else home + os.pathsep + path}
+
+
+class Engine:
+    """Sends a run's items to its lanes and hands their results back to the ordered map."""
+
+    def __init__(
+        self,
+        options: Options,
+        local: tuple[Executor, Callable[[InputLine], Result]],
+        anchors_of: Callable[[str], set[str]] | None = None,
+        processes: int = 2,
+        local_first: int | None = None,
+    ) -> None:
+        self.options = options
+        self.anchors_of = anchors_of
+        self._processes = processes
+        self._local_first = LOCAL_FIRST if local_first is None else local_first
+        # Each worker's share of --max-workers; with host limits a host has one lane, and may
+        # use all of them (the run's window still bounds what is in flight).
+        sticky = bool(options.per_host or options.rate)
+        share = -(-options.max_workers // processes)
+        self.worker_options = replace(options, max_workers=options.max_workers if sticky else share)
+        self._sticky = sticky
+        self._local = _Local(*local, engine=self)
+        self._workers: list[_Worker | None] = [None] * processes
+        self._restarts = [0] * processes
+        self._lanes_of_hosts: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._complete: Callable[[list[tuple[int, object]]], None] | None = None
+        self._dispatched = 0
+        self._closed = False
+        self.held: dict[str, float] = {}
+
+    @property
+    def started(self) -> int:
+        """Worker processes running now."""
+        return sum(1 for worker in self._workers if worker is not None and worker.alive)
+
+    def bind(self, complete: Callable[[list[tuple[int, object]]], None]) -> None:
+        self._complete = complete
+
+    def dispatch(self, index: int, item: InputLine) -> None:
+        self._dispatched += 1
+        with self._lock:
+            lane = self._lane_for(item.text)
+            lane.send(index, item)
+
+    def _lane_for(self, url: str) -> _Lane:
+        """The lane an item goes to (under the lock)."""
+        if self._sticky:
+            host = _url_host(url)
+            number = self._lanes_of_hosts.get(host)
+            if number is None:
+                number = self._new_host_lane(host)
+            return self._worker(number) if number >= 0 else self._local
+        if self._dispatched <= self._local_first:
+            return self._local
+        best = min(range(self._processes), key=self._load)
+        return self._worker(best)
+
+    def _new_host_lane(self, host: str) -> int:
+        """A lane for a host seen for the first time: the run's own threads while the input
+        is short, else the least busy worker (by hash past MAX_HOSTS_NAMED hosts)."""
+        if self._dispatched <= self._local_first:
+            number = -1
+        elif len(self._lanes_of_hosts) >= MAX_HOSTS_NAMED:
+            return hash(host) % self._processes
+        else:
+            number = min(range(self._processes), key=self._load)
+        self._lanes_of_hosts[host] = number
+        return number
+
+    def _load(self, number: int) -> int:
+        worker = self._workers[number]
+        return len(worker.held) if worker is not None and worker.alive else 0
+
+    def _worker(self, number: int) -> _Lane:
+        worker = self._workers[number]
+        if worker is not None and worker.alive:
+            return worker
+        if self._closed or self._restarts[number] > MAX_RESTARTS:
+            return self._local
+        if worker is not None:
+            self._restarts[number] += 1
+        worker = self._workers[number] = _Worker(self, number)
+        return worker
+
+    def finish(self, lane: _Lane, done: list[tuple[int, object]]) -> None:
+        with self._lock:
+            for index, _ in done:
+                lane.held.pop(index, None)
+        assert self._complete is not None
+        self._complete(done)
+
+    def finish_outcomes(self, worker: _Worker, outcomes: tuple[tuple[object, ...], ...]) -> None:
+        done: list[tuple[int, object]] = []
+        with self._lock:
+            held = worker.held
+            for outcome in outcomes:
+                index = outcome[0]
+                if index == -1:  # the worker's hosts held by Retry-After, all told
+                    self.held.update(outcome[1])  # type: ignore[call-overload]
+                    continue
+                item = held.pop(index, None)  # type: ignore[call-overload]
+                if item is not None:
+                    done.append((index, wire.result_of(item, outcome)))  # type: ignore[arg-type]
+        if done:
+            assert self._complete is not None
+            self._complete(done)
+
+    def lost(self, worker: _Worker) -> None:
+        """A worker's results have ended: each URL it still held gets a result saying so."""
+        with self._lock:
+            worker.alive = False
+            held, worker.held = worker.held, {}
+            if self._closed or not held:
+                return
+        reason = f"the worker process checking it ended ({worker.how_it_ended()})"
+        done: list[tuple[int, object]] = [
+            (index, _lost(item, reason)) for index, item in sorted(held.items())
+        ]
+        assert self._complete is not None
+        self._complete(done)
+
+    def close(self) -> None:
+        """Close every worker's input (each then exits), and wait a little for them."""
+        with self._lock:
+            self._closed = True
+            workers = [worker for worker in self._workers if worker is not None]
+        for worker in workers:
+            worker.close()
+        for worker in workers:
+            worker.end()
+
+
+def _lost(item: InputLine, reason: str) -> Result:
+    return Result(
+        item.text,
+        None,
+        False,
+        reason,
+        source=item.source,
+        line=item.line,
+        kind=FailureKind.WORKER_LOST,
+        column=item.column,
+    )
+
+
+# --- the worker process ------------------------------------------------------------------------
+
+
+def worker_main() -> None:
+    """A worker process: check each URL the run sends on standard input, on this process's
+    own threads, and send back results on standard output.
+
+    Ends at once (without waiting for requests under way) when its input closes: the run
+    is over, or has died."""
+    for caught in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(caught, signal.SIG_IGN)
+    work = sys.stdin.buffer
+    results = sys.stdout.buffer
+    # Nothing else may write to the results: a stray print would break a message.
+    sys.stdout = sys.stderr
+    settings = wire.read_message(work)
+    if settings is None:
+        os._exit(0)
+    options, anchors_of = pickle.loads(settings)
+
+    from .fetch import Fetcher
+    from .run import started_executor
+
+    fetcher = Fetcher(options, anchors_of)
+    executor = started_executor(options.max_workers)
+    # Results wait here for the thread that writes them: whichever check finishes while no
+    # other writes takes everything waiting, so a busy worker writes few, large messages
+    # and no thread is woken just to write.
+    lock = threading.Lock()
+    waiting: list[Any] = []
+    writing = False
+    sent_held: dict[str, float] = {}
+
+    def check(index: int, url: str) -> None:
+        nonlocal writing, waiting, sent_held
+        try:
+            outcome = wire.outcome_of(index, fetcher.fetch_accepted(InputLine(url)))
+        except BaseException as exc:  # a bug must cost a result, not the worker
+            outcome = (index, None, False, f"unexpected error: {exc!r}", 0.0, None, 1, "other")
+        with lock:
+            waiting.append(outcome)
+            if writing:
+                return
+            writing = True
+        while True:
+            with lock:
+                batch, waiting = waiting, []
+                if not batch:
+                    writing = False
+                    return
+            held = fetcher.held
+            if held and held != sent_held:
+                batch.append((-1, held))
+                sent_held = held
+            try:
+                wire.write_message(results, wire.encode_results(batch))
+            except (OSError, ValueError):  # the run is gone
+                os._exit(0)
+
+    while True:
+        try:
+            data = wire.read_message(work)
+            batch = wire.decode(data) if data is not None else None
+        except (OSError, ValueError):
+            batch = None
+        if batch is None:
+            # The run closed this worker's input, or has died: requests under way are not
+            # waited for; their results would have no reader.
+            os._exit(0)
+        for index, url in batch:
+            executor.submit(check, index, url)

@@ -1,0 +1,106 @@
+"""What crosses between a run and its worker processes: batches of work and of results.
+
+One place defines it, and it is versioned: a batch is ``marshal`` of a tuple whose
+first item is ``VERSION``. Only plain values travel (ints, strings, floats, None,
+tuples); no rich object is pickled per URL. Both ends are the same interpreter and
+the same fetchpool (the parent starts the children), so marshal's format is shared.
+
+    work:    (VERSION, ((index, url), ...))
+    results: (VERSION, ((index, status, ok, error, elapsed, final_url, attempts, kind), ...))
+
+``kind`` is a FailureKind's value or None; ``final_url`` is "" when it is the URL
+itself, as it is for most, which keeps a batch small.
+"""
+
+from __future__ import annotations
+
+import marshal
+import struct
+from collections.abc import Sequence
+from typing import BinaryIO, TypeAlias
+
+from .failures import FailureKind
+from .inputs import InputLine
+from .results import Result
+
+VERSION = 1
+
+Work: TypeAlias = tuple[int, str]
+Outcome: TypeAlias = tuple[int, "int | None", bool, "str | None", float, "str | None", int, "str | None"]
+
+
+# Each message on a pipe: its length (4 bytes, little-endian), then the message.
+_LENGTH = struct.Struct("<I")
+
+
+class WireError(ValueError):
+    """A batch that is not one this version wrote."""
+
+
+def write_message(stream: BinaryIO, data: bytes) -> None:
+    """Write one message and flush it; raises OSError when the reader has gone."""
+    stream.write(_LENGTH.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_message(stream: BinaryIO) -> bytes | None:
+    """The next message, or None when the writer has gone (at a message's end or inside one)."""
+    head = stream.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        return None
+    (length,) = _LENGTH.unpack(head)
+    data = stream.read(length)
+    return data if len(data) == length else None
+
+
+def encode_work(items: Sequence[Work]) -> bytes:
+    return marshal.dumps((VERSION, tuple(items)))
+
+
+def encode_results(outcomes: Sequence[Outcome]) -> bytes:
+    return marshal.dumps((VERSION, tuple(outcomes)))
+
+
+def decode(data: bytes) -> tuple[tuple[object, ...], ...]:
+    """The entries of a batch; raises WireError for a batch of another version or shape."""
+    try:
+        version, entries = marshal.loads(data)
+    except (ValueError, EOFError, TypeError) as exc:
+        raise WireError(f"not a batch: {exc}") from exc
+    if version != VERSION or not isinstance(entries, tuple):
+        raise WireError(f"a batch of version {version!r}, not {VERSION}")
+    return entries  # type: ignore[no-any-return]
+
+
+def outcome_of(index: int, result: Result) -> Outcome:
+    """A fetched Result as it travels: what only the fetch knows, not where the line was."""
+    final_url = "" if result.final_url == result.url else result.final_url
+    kind = None if result.kind is None else result.kind.value
+    return (
+        index,
+        result.status,
+        result.ok,
+        result.error,
+        result.elapsed,
+        final_url,
+        result.attempts,
+        kind,
+    )
+
+
+def result_of(item: InputLine, outcome: Sequence[object]) -> Result:
+    """The Result of ``item`` that ``outcome`` (from ``outcome_of``) describes."""
+    _, status, ok, error, elapsed, final_url, attempts, kind = outcome
+    return Result(
+        item.text,
+        status,  # type: ignore[arg-type]
+        ok,  # type: ignore[arg-type]
+        error,  # type: ignore[arg-type]
+        elapsed,  # type: ignore[arg-type]
+        item.text if final_url == "" else final_url,  # type: ignore[arg-type]
+        attempts,  # type: ignore[arg-type]
+        item.source,
+        item.line,
+        kind=None if kind is None else FailureKind(kind),
+        column=item.column,
+    )

@@ -1,0 +1,257 @@
+"""Checks spread over worker processes: every line its one result in input order, a host's
+limits kept across processes, a worker that dies costs its URLs and not the run, and no
+worker outlives the run, whatever ends it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from fetchpool.core import engine
+from fetchpool.core.options import Options
+from fetchpool.core.run import Run
+
+from .processes import read_line, start
+from .waiting import wait_until
+
+# A stopped process is out at once; this only bounds a hang.
+HANG = 20
+
+
+class Counting(ThreadingHTTPServer):
+    """Answers /ok/N with 200 and /missing/N with 404 at once, and holds /hold/N until
+    ``release`` is set; counts requests in flight by Host, and the most at once."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.lock = threading.Lock()
+        self.in_flight: Counter[str] = Counter()
+        self.most: Counter[str] = Counter()
+        self.held = 0
+        self.release = threading.Event()
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.server_address[1]}{path}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Counting
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        server = self.server
+        host = self.headers.get("Host", "").rpartition(":")[0]
+        with server.lock:
+            server.in_flight[host] += 1
+            server.most[host] = max(server.most[host], server.in_flight[host])
+            if self.path.startswith("/hold"):
+                server.held += 1
+        try:
+            if self.path.startswith("/hold"):
+                server.release.wait(HANG)
+            status = 404 if self.path.startswith("/missing") else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "3")
+            self.end_headers()
+            self.wfile.write(b"ok\n")
+        finally:
+            with server.lock:
+                server.in_flight[host] -= 1
+
+
+@pytest.fixture
+def counting() -> Iterator[Counting]:
+    server = Counting()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def start_soon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes from the first item on, not after LOCAL_FIRST of them."""
+    monkeypatch.setattr(engine, "LOCAL_FIRST", 0)
+
+
+def _workers(run: Run) -> list[engine._Worker]:
+    assert run._engine is not None
+    return [worker for worker in run._engine._workers if worker is not None]
+
+
+def test_every_line_gets_its_one_result_in_input_order_across_processes(
+    counting: Counting, start_soon: None
+) -> None:
+    urls = [
+        counting.url(f"/missing/{n}") if n % 7 == 0 else counting.url(f"/ok/{n}")
+        for n in range(600)
+    ]
+    urls[100] = "example.com/no-scheme"
+    urls[200] = urls[201]  # a repeat is checked again, and reported again
+    with Run(urls, Options(max_workers=8, processes=2, retries=0)) as run:
+        results = list(run)
+        assert len(_workers(run)) == 2
+    assert [result.url for result in results] == urls
+    assert [result.line for result in results] == list(range(1, 601))
+    for n, result in enumerate(results):
+        if n == 100:
+            assert result.kind is not None and result.kind.value == "missing_scheme"
+        else:
+            assert result.status == (404 if urls[n].split("/")[-2] == "missing" else 200)
+            assert result.final_url == urls[n]
+
+
+def test_a_short_list_starts_no_process(counting: Counting) -> None:
+    urls = [counting.url(f"/ok/{n}") for n in range(20)]
+    with Run(urls, Options(max_workers=4, processes=2)) as run:
+        assert all(result.ok for result in run)
+        assert _workers(run) == []
+
+
+def test_a_hosts_per_host_limit_holds_across_processes(
+    counting: Counting, start_soon: None
+) -> None:
+    hosts = ("127.0.0.1", "localhost")
+    urls = [counting.url(f"/ok/{n}", hosts[n % 2]) for n in range(400)]
+    with Run(urls, Options(max_workers=16, processes=2, per_host=1)) as run:
+        results = list(run)
+        workers = _workers(run)
+    assert all(result.ok for result in results), [r.error for r in results if not r.ok][:3]
+    # Each host had one lane, and each lane a process of its own.
+    assert len(workers) == 2
+    assert counting.most == Counter({host: 1 for host in hosts})
+
+
+def test_a_worker_killed_mid_run_costs_its_urls_and_the_run_goes_on(
+    counting: Counting, start_soon: None
+) -> None:
+    urls = [counting.url(f"/hold/{n}") for n in range(8)]
+    urls += [counting.url(f"/ok/{n}") for n in range(300)]
+    run = Run(urls, Options(max_workers=8, processes=2, retries=0, timeout=HANG))
+    with run:
+        # Every worker has a held request, so each holds URLs when one is killed.
+        assert wait_until(lambda: counting.held == 8)
+        workers = _workers(run)
+        assert len(workers) == 2
+        victim = workers[0]
+        victim.process.kill()
+        assert wait_until(lambda: not victim.alive)
+        counting.release.set()
+        results = list(run)
+    assert [result.url for result in results] == urls
+    lost = [result for result in results if result.kind is not None]
+    assert lost, "the killed worker held URLs"
+    for result in lost:
+        assert result.kind.value == "worker_lost"
+        assert result.category == "inconclusive"
+        assert result.error == "the worker process checking it ended (killed by SIGKILL)"
+    assert all(result.ok for result in results if result.kind is None)
+
+
+# --- the command, with workers, ended in every way ------------------------------------------
+
+
+def _children(pid: int) -> set[int]:
+    """The processes ``pid`` started (Linux: /proc/PID/task/*/children)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+@pytest.fixture
+def held_run(counting: Counting, fetchpool_exe: str, tmp_path: Path) -> Iterator:
+    """fetchpool -j 2 on 300 answered URLs then 4 held ones, once each worker is running,
+    the held requests reached the server and (with the output on a pipe) the answered
+    URLs' results are written; returns the process, its workers and what it wrote."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def run(*args: str, stdout: int = subprocess.PIPE):
+        answered = [counting.url(f"/ok/{n}") for n in range(300)]
+        urls = [*answered, *(counting.url(f"/hold/{n}") for n in range(4))]
+        source = tmp_path / "urls.txt"
+        source.write_text("".join(url + "\n" for url in urls))
+        process = start(
+            fetchpool_exe, "-j", "2", "-w", "8", "-t", "60", "-r", "0", *args, str(source),
+            stdin=subprocess.DEVNULL, stdout=stdout,
+        )  # fmt: skip
+        processes.append(process)
+        assert wait_until(lambda: counting.held == 4), "the held requests never came"
+        workers = _children(process.pid)
+        assert len(workers) == 2
+        written = []
+        if process.stdout is not None:
+            pending = bytearray()
+            for _ in answered:
+                line = read_line(process.stdout.fileno(), HANG, pending)
+                assert line is not None, "an answered URL's result was never written"
+                written.append(json.loads(line)["url"])
+            assert written == answered and not pending
+        return process, workers, written
+
+    yield run
+    for process in processes:
+        process.kill()
+        process.communicate()
+
+
+@pytest.mark.parametrize(
+    ("signum", "status"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+)
+def test_a_signal_ends_every_worker_and_writes_the_whole_ordered_report(
+    held_run, signum: int, status: int
+) -> None:
+    process, workers, written = held_run("-f", "jsonl")
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=HANG)
+    assert process.returncode == status, err
+    # Every finished result was written in order; the held ones are not reported.
+    assert len(written) == 300 and out == b""
+    assert b"4 in flight" in err
+    assert wait_until(lambda: all(_gone(pid) for pid in workers))
+
+
+def test_a_closed_output_ends_every_worker(held_run) -> None:
+    read, write = os.pipe()
+    process, workers, _ = held_run("-f", "jsonl", stdout=write)
+    os.close(write)
+    assert read_line(read, HANG, bytearray()) is not None
+    os.close(read)
+    # Nothing reads the output: the next result written ends the run.
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=HANG)
+    assert process.returncode in (130, 141)
+    assert wait_until(lambda: all(_gone(pid) for pid in workers))
+
+
+def test_a_run_killed_by_sigkill_leaves_no_worker(held_run) -> None:
+    process, workers, _ = held_run("-f", "jsonl")
+    process.kill()
+    process.communicate(timeout=HANG)
+    # Each worker's input closed with the run: it leaves at once.
+    assert wait_until(lambda: all(_gone(pid) for pid in workers))
