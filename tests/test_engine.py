@@ -28,8 +28,9 @@ HANG = 20
 
 
 class Counting(ThreadingHTTPServer):
-    """Answers /ok/N with 200 and /missing/N with 404 at once, and holds /hold/N until
-    ``release`` is set; counts requests in flight by Host, and the most at once."""
+    """Answers /ok/N with 200 and /missing/N with 404 at once, redirects /away/N to
+    localhost's /ok/N, and holds /hold/N until ``release`` is set; counts requests in
+    flight by Host, and the most at once."""
 
     daemon_threads = True
 
@@ -50,6 +51,8 @@ class Counting(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: Counting
     protocol_version = "HTTP/1.1"
+    # Head and body go in two writes: without this, each answer waits out a delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -66,7 +69,12 @@ class _Handler(BaseHTTPRequestHandler):
             if self.path.startswith("/hold"):
                 server.release.wait(HANG)
             status = 404 if self.path.startswith("/missing") else 200
-            self.send_response(status)
+            if self.path.startswith("/away/"):
+                self.send_response(302)
+                port = server.server_address[1]
+                self.send_header("Location", f"http://localhost:{port}/ok/{self.path[6:]}")
+            else:
+                self.send_response(status)
             self.send_header("Content-Length", "3")
             self.end_headers()
             self.wfile.write(b"ok\n")
@@ -136,6 +144,26 @@ def test_a_hosts_per_host_limit_holds_across_processes(
     # Each host had one lane, and each lane a process of its own.
     assert len(workers) == 2
     assert counting.most == Counter({host: 1 for host in hosts})
+
+
+def test_a_redirect_to_a_host_of_another_process_is_checked_under_that_hosts_limit(
+    counting: Counting, start_soon: None
+) -> None:
+    # The first URL gives 127.0.0.1 a lane and the second gives localhost the other one;
+    # then every 127.0.0.1 URL redirects to localhost, whose limit its own lane keeps.
+    urls = [counting.url("/ok/first"), counting.url("/ok/first", "localhost")]
+    urls += [counting.url(f"/away/{n}") if n % 2 else counting.url(f"/ok/{n}", "localhost")
+             for n in range(300)]  # fmt: skip
+    with Run(urls, Options(max_workers=16, processes=2, per_host=1, max_time=60)) as run:
+        results = list(run)
+        assert len(_workers(run)) == 2
+    assert all(result.ok for result in results), [r.error for r in results if not r.ok][:3]
+    for url, result in zip(urls, results, strict=True):
+        if "/away/" in url:
+            url = url.replace("127.0.0.1", "localhost").replace("/away/", "/ok/")
+        assert result.final_url == url
+        assert result.attempts == 1
+    assert counting.most == Counter({"127.0.0.1": 1, "localhost": 1})
 
 
 def test_a_worker_killed_mid_run_costs_its_urls_and_the_run_goes_on(

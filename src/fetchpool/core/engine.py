@@ -36,11 +36,12 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import wire
 from .failures import FailureKind
+from .fetch import Fetcher, HandOff
 from .inputs import InputLine
 from .limits import host_key
 from .options import Options
@@ -76,7 +77,8 @@ class _Lane:
         # Items sent here and not yet complete, by index.
         self.held: dict[int, InputLine] = {}
 
-    def send(self, index: int, item: InputLine) -> None:
+    def send(self, index: int, item: InputLine, state: tuple[object, ...] | None = None) -> None:
+        """Check ``item``; with ``state``, go on from the redirect another lane handed off."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -84,20 +86,26 @@ class _Lane:
 
 
 class _Local(_Lane):
-    def __init__(self, executor: Executor, fn: Callable[[InputLine], Result], engine: Engine):
+    def __init__(self, executor: Executor, fetcher: Fetcher, engine: Engine):
         super().__init__()
         self._executor = executor
-        self._fn = fn
+        self._fetcher = fetcher
         self._engine = engine
 
-    def send(self, index: int, item: InputLine) -> None:
+    def send(self, index: int, item: InputLine, state: tuple[object, ...] | None = None) -> None:
         self.held[index] = item
-        self._executor.submit(self._work, index, item)
+        self._executor.submit(self._work, index, item, state)
 
-    def _work(self, index: int, item: InputLine) -> None:
+    def _work(self, index: int, item: InputLine, state: tuple[object, ...] | None) -> None:
         value: object
         try:
-            value = self._fn(item)
+            if state is None:
+                value = self._fetcher.fetch_accepted(item)
+            else:
+                value = self._fetcher.resume(item, state)
+        except HandOff as handed:
+            self._engine.hand_off(self, index, handed.state)
+            return
         except BaseException as exc:  # raised at its place in the order, as with threads
             value = _Raised(exc)
         self._engine.finish(self, [(index, value)])
@@ -115,7 +123,7 @@ class _Worker(_Lane):
         self._engine = engine
         self.number = number
         self.alive = True
-        self._outbox: queue.SimpleQueue[tuple[int, str] | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[tuple[object, ...] | None] = queue.SimpleQueue()
         self.process = subprocess.Popen(
             [sys.executable, "-c", _WORKER_START],
             stdin=subprocess.PIPE,
@@ -126,17 +134,17 @@ class _Worker(_Lane):
             close_fds=True,
         )
         assert self.process.stdin is not None and self.process.stdout is not None
-        self._work_in: BinaryIO = self.process.stdin
-        self._results: BinaryIO = self.process.stdout
+        self._work_in: IO[bytes] = self.process.stdin
+        self._results: IO[bytes] = self.process.stdout
         # What to check and how: sent once, before any work.
         self._settings = pickle.dumps((engine.worker_options, engine.anchors_of))
         for target, name in ((self._send_batches, "sender"), (self._read_results, "reader")):
             thread = threading.Thread(target=target, name=f"fetchpool-{name}-{number}", daemon=True)
             thread.start()
 
-    def send(self, index: int, item: InputLine) -> None:
+    def send(self, index: int, item: InputLine, state: tuple[object, ...] | None = None) -> None:
         self.held[index] = item
-        self._outbox.put((index, item.text))
+        self._outbox.put((index, item.text) if state is None else (index, item.text, state))
 
     def _send_batches(self) -> None:
         outbox = self._outbox
@@ -156,7 +164,7 @@ class _Worker(_Lane):
                         outbox.put(_STOP)
                         break
                     batch.append(more)
-                wire.write_message(self._work_in, wire.encode_work(batch))  # type: ignore[arg-type]
+                wire.write_message(self._work_in, wire.encode_work(batch))
         except (OSError, ValueError):  # the worker is gone: its reader reports its items
             pass
         with contextlib.suppress(OSError, ValueError):
@@ -214,13 +222,19 @@ def _worker_environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": home if not path else home + os.pathsep + path}
 
 
+def hands_off(options: Options) -> bool:
+    """Whether each host belongs to one process (its limits then hold exactly), so that a
+    redirect to another host is handed to that host's process."""
+    return bool(options.per_host or options.rate)
+
+
 class Engine:
     """Sends a run's items to its lanes and hands their results back to the ordered map."""
 
     def __init__(
         self,
         options: Options,
-        local: tuple[Executor, Callable[[InputLine], Result]],
+        local: tuple[Executor, Fetcher],
         anchors_of: Callable[[str], set[str]] | None = None,
         processes: int = 2,
         local_first: int | None = None,
@@ -231,7 +245,7 @@ class Engine:
         self._local_first = LOCAL_FIRST if local_first is None else local_first
         # Each worker's share of --max-workers; with host limits a host has one lane, and may
         # use all of them (the run's window still bounds what is in flight).
-        sticky = bool(options.per_host or options.rate)
+        sticky = hands_off(options)
         share = -(-options.max_workers // processes)
         self.worker_options = replace(options, max_workers=options.max_workers if sticky else share)
         self._sticky = sticky
@@ -299,6 +313,14 @@ class Engine:
         worker = self._workers[number] = _Worker(self, number)
         return worker
 
+    def hand_off(self, lane: _Lane, index: int, state: tuple[object, ...]) -> None:
+        """Send a check that reached a redirect to another host on to that host's lane."""
+        with self._lock:
+            item = lane.held.pop(index, None)
+            if item is None or self._closed:
+                return
+            self._lane_for(str(state[1])).send(index, item, state)
+
     def finish(self, lane: _Lane, done: list[tuple[int, object]]) -> None:
         with self._lock:
             for index, _ in done:
@@ -316,8 +338,14 @@ class Engine:
                     self.held.update(outcome[1])  # type: ignore[call-overload]
                     continue
                 item = held.pop(index, None)  # type: ignore[call-overload]
-                if item is not None:
-                    done.append((index, wire.result_of(item, outcome)))  # type: ignore[arg-type]
+                if item is None:
+                    continue
+                if len(outcome) == wire.HANDED_OFF:
+                    state = outcome[2]
+                    if not self._closed:
+                        self._lane_for(str(state[1])).send(index, item, state)  # type: ignore[index, arg-type]
+                    continue
+                done.append((index, wire.result_of(item, outcome)))  # type: ignore[arg-type]
         if done:
             assert self._complete is not None
             self._complete(done)
@@ -380,10 +408,9 @@ def worker_main() -> None:
         os._exit(0)
     options, anchors_of = pickle.loads(settings)
 
-    from .fetch import Fetcher
     from .run import started_executor
 
-    fetcher = Fetcher(options, anchors_of)
+    fetcher = Fetcher(options, anchors_of, hand_off=hands_off(options))
     executor = started_executor(options.max_workers)
     # Results wait here for the thread that writes them: whichever check finishes while no
     # other writes takes everything waiting, so a busy worker writes few, large messages
@@ -393,10 +420,15 @@ def worker_main() -> None:
     writing = False
     sent_held: dict[str, float] = {}
 
-    def check(index: int, url: str) -> None:
+    def check(index: int, url: str, state: tuple[object, ...] | None = None) -> None:
         nonlocal writing, waiting, sent_held
+        outcome: tuple[object, ...]
         try:
-            outcome = wire.outcome_of(index, fetcher.fetch_accepted(InputLine(url)))
+            item = InputLine(url)
+            result = fetcher.fetch_accepted(item) if state is None else fetcher.resume(item, state)
+            outcome = wire.outcome_of(index, result)
+        except HandOff as handed:
+            outcome = (index, "handed off", handed.state)
         except BaseException as exc:  # a bug must cost a result, not the worker
             outcome = (index, None, False, f"unexpected error: {exc!r}", 0.0, None, 1, "other")
         with lock:
@@ -429,5 +461,5 @@ def worker_main() -> None:
             # The run closed this worker's input, or has died: requests under way are not
             # waited for; their results would have no reader.
             os._exit(0)
-        for index, url in batch:
-            executor.submit(check, index, url)
+        for entry in batch:
+            executor.submit(check, *entry)  # type: ignore[arg-type]

@@ -68,6 +68,16 @@ class _Answer(NamedTuple):
     problem: Failure | None = None
 
 
+class HandOff(Exception):  # noqa: N818 (not an error: a check moving to another process)
+    """A check that reached a redirect to a host this process does not own: it goes on
+    in the process that does, from that hop, with what the chain has so far (``state``,
+    plain values, see Fetcher.resume)."""
+
+    def __init__(self, state: tuple[object, ...]) -> None:
+        super().__init__("handed off")
+        self.state = state
+
+
 def proxies_from_environment(scheme: str, netloc: str) -> dict[str, str] | None:
     """The proxies the environment names for one origin (NO_PROXY applied), or None."""
     proxies = requests.utils.get_environ_proxies(f"{scheme}://{netloc}/")
@@ -92,10 +102,15 @@ class Fetcher:
         self,
         options: Options | None = None,
         anchors_of: Callable[[str], set[str]] | None = None,
+        hand_off: bool = False,
     ) -> None:
         """``anchors_of``, when given, turns on the check of ``#fragment`` URLs: it gives
-        the anchors of an HTML page's text, which must hold the fragment."""
+        the anchors of an HTML page's text, which must hold the fragment.
+
+        With ``hand_off``, a redirect to another host raises HandOff rather than being
+        followed here: that host's requests belong to another process (engine.py)."""
         self.options = options or Options()
+        self._hand_off = hand_off
         self._anchors_of = anchors_of
         self._requests = _Requests(self.options)
         self._adapter = SharedAdapter(self.options.max_workers)
@@ -159,11 +174,24 @@ class Fetcher:
         return rejected if rejected is not None else self.fetch_accepted(item)
 
     def fetch_accepted(self, item: InputLine) -> Result:
-        """``fetch`` for a line that ``reject`` has already let through."""
+        """``fetch`` for a line that ``reject`` has already let through.
+
+        Raises HandOff (with ``hand_off``) for a redirect to another host."""
+        return self._check(item, None)
+
+    def resume(self, item: InputLine, state: tuple[object, ...]) -> Result:
+        """Go on with ``item``'s check from the redirect another process handed off
+        (HandOff.state); raises HandOff again for a redirect to yet another host."""
+        return self._check(item, _Resumed(*state))  # type: ignore[arg-type]
+
+    def _check(self, item: InputLine, resumed: _Resumed | None) -> Result:
         started = time.perf_counter()
         kind: FailureKind | None
         try:
-            tried = self._fetch_with_retries(item.text)
+            tried = self._fetch_with_retries(item.text, resumed)
+        except HandOff as handed:
+            spent = time.perf_counter() - started + (resumed.elapsed if resumed else 0.0)
+            raise HandOff((*handed.state[:-1], spent)) from None
         except Exception as exc:  # a bug or an odd library error must not cost a result
             tried = _Tried(None, None, classify(exc), 1)
         failure = tried.failure
@@ -172,12 +200,13 @@ class Fetcher:
         else:
             ok = tried.status in self.options.accept
             kind, error = (None if ok else FailureKind.HTTP_STATUS), None
+        elapsed = time.perf_counter() - started
         return Result(
             item.text,
             tried.status,
             ok,
             error,
-            time.perf_counter() - started,
+            elapsed if resumed is None else elapsed + resumed.elapsed,
             tried.final_url,
             tried.attempts,
             item.source,
@@ -186,18 +215,31 @@ class Fetcher:
             column=item.column,
         )
 
-    def _fetch_with_retries(self, url: str) -> _Tried:
+    def _fetch_with_retries(self, url: str, resumed: _Resumed | None = None) -> _Tried:
         options = self.options
-        # A #fragment is looked for in the page: HEAD has none to look in.
-        method = "GET" if self._anchors_of is not None and "#" in url else options.method
-        attempts = 0
-        retries_left = options.retries
         # --max-time: one deadline for the URL, all its attempts and waits included.
         deadline = None if options.max_time is None else time.monotonic() + options.max_time
+        if resumed is None:
+            # A #fragment is looked for in the page: HEAD has none to look in.
+            method = "GET" if self._anchors_of is not None and "#" in url else options.method
+            attempts = 0
+            retries_left = options.retries
+        else:
+            # From the hop handed over, which a retry starts again from.
+            method, attempts, retries_left = resumed.method, resumed.attempts, resumed.retries
+            if resumed.time_left is not None:
+                deadline = time.monotonic() + resumed.time_left
         while True:
             attempts += 1
             try:
-                status, final_url, retry_after, problem = self._request(method, url, deadline)
+                status, final_url, retry_after, problem = self._request(
+                    method, url, deadline, resumed
+                )
+            except HandOff as handed:
+                time_left = None if deadline is None else deadline - time.monotonic()
+                # The chain, then this check's own count: attempts, retries left, time left,
+                # and the seconds it has taken so far (added up on the way out).
+                raise HandOff((*handed.state, attempts - 1, retries_left, time_left, 0.0)) from None
             except Failed as failure:
                 if (
                     failure.transient
@@ -230,17 +272,26 @@ class Fetcher:
         self._stop.wait(delay)
         return not self._stop.is_set()
 
-    def _request(self, method: str, url: str, url_deadline: float | None) -> _Answer:
+    def _request(
+        self, method: str, url: str, url_deadline: float | None, resumed: _Resumed | None = None
+    ) -> _Answer:
         """Send ``url``'s request and follow its redirects, each hop a request of its own:
         it waits for its host's turn, gets -t, and has its body dropped unread past a
-        small bound. Returns the last answer.
+        small bound. Returns the last answer. ``resumed``: start from a hop handed over.
 
-        Raises Failed; past the first request, with the URL of the hop that failed."""
-        request = self._requests.prepare(method, url)
+        Raises Failed; past the first request, with the URL of the hop that failed.
+        Raises HandOff for a hop to another host when this fetcher hands those off."""
         # A redirect chain carries its cookies from hop to hop, and no further.
         cookies: _ChainCookies | None = None
-        fragment = urlsplit(url).fragment if self._anchors_of is not None else ""
-        hops = 0
+        if resumed is None:
+            request = self._requests.prepare(method, url)
+            fragment = urlsplit(url).fragment if self._anchors_of is not None else ""
+            hops = 0
+        else:
+            request = self._requests.resumed(method, resumed)
+            cookies = resumed.cookie_jar()
+            fragment, hops = resumed.fragment, resumed.hops
+        host = urlsplit(str(request.url)).hostname if self._hand_off else None
         while True:
             try:
                 response, answer = self._hop(request, url_deadline, fragment)
@@ -261,6 +312,8 @@ class Fetcher:
                 requests.cookies.MockRequest(request),  # type: ignore[arg-type]
             )
             request = self._requests.next_hop(request, response, cookies)
+            if self._hand_off and host_key(urlsplit(str(request.url)).hostname) != host_key(host):
+                raise HandOff(_chain_state(request, hops, cookies, fragment))
 
     def _hop(
         self, request: requests.PreparedRequest, url_deadline: float | None, fragment: str = ""
@@ -372,6 +425,14 @@ class _Requests:
             request.prepare_auth(None, url)
         return request
 
+    def resumed(self, method: str, resumed: _Resumed) -> requests.PreparedRequest:
+        """The hop a check handed over at, as the process that handed it would have sent it."""
+        request = requests.PreparedRequest()
+        request.prepare_method(method)
+        request.prepare_url(resumed.url, None)
+        request.headers = requests.structures.CaseInsensitiveDict(resumed.headers)
+        return request
+
     def next_hop(
         self,
         request: requests.PreparedRequest,
@@ -407,6 +468,42 @@ class _Requests:
             chain = hop.headers.get("Cookie")
             hop.headers["Cookie"] = f"{cookies.given}; {chain}" if chain else cookies.given
         return hop
+
+
+class _Resumed(NamedTuple):
+    """A check handed over at a redirect (HandOff.state): the hop's request, the chain so
+    far, and the check's own count. Plain values only: it travels between processes."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    hops: int
+    # The chain's cookies (name, value, domain, path, secure), and the one given with -H.
+    cookies: tuple[tuple[str, str, str, str, bool], ...]
+    given: str | None
+    fragment: str
+    attempts: int
+    retries: int
+    time_left: float | None
+    elapsed: float
+
+    def cookie_jar(self) -> _ChainCookies:
+        jar = _ChainCookies(self.given)
+        for name, value, domain, path, secure in self.cookies:
+            jar.set(name, value, domain=domain, path=path, secure=secure)
+        return jar
+
+
+def _chain_state(
+    request: requests.PreparedRequest, hops: int, cookies: _ChainCookies, fragment: str
+) -> tuple[object, ...]:
+    """The first part of a _Resumed, from the hop about to be sent."""
+    jar = tuple(
+        (cookie.name, cookie.value or "", cookie.domain, cookie.path, cookie.secure)
+        for cookie in cookies
+    )
+    headers = tuple((str(name), str(value)) for name, value in request.headers.items())
+    return (request.method, str(request.url), headers, hops, jar, cookies.given, fragment)
 
 
 class _SetCookies:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 R = TypeVar("R")
+T_contra = TypeVar("T_contra", contravariant=True)
 
 # Finished results held in memory while they wait for an earlier one; more spill to disk.
 DEFAULT_MEMORY = 4096
@@ -54,7 +55,7 @@ class _Raised:
         self.exc = exc
 
 
-class Dispatcher(Protocol[T]):
+class Dispatcher(Protocol[T_contra]):
     """Where an ordered map sends its items when not to an executor's threads.
 
     ``bind`` gives it the map's ``complete``, through which it reports each item's
@@ -64,7 +65,7 @@ class Dispatcher(Protocol[T]):
 
     def bind(self, complete: Callable[[list[tuple[int, object]]], None]) -> None: ...
 
-    def dispatch(self, index: int, item: T) -> None: ...
+    def dispatch(self, index: int, item: T_contra) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,9 @@ class Run(Iterator[Result]):
     ) -> None:
         self.started = time.perf_counter()
         self.options = options or Options()
-        self.fetcher = Fetcher(self.options, anchors_of)
+        processes = self.options.processes > 1
+        hand_off = processes and bool(self.options.per_host or self.options.rate)
+        self.fetcher = Fetcher(self.options, anchors_of, hand_off=hand_off)
         self._closed = False
         self._lookup = lookup
         self._executor = started_executor(self.options.max_workers)
@@ -85,7 +87,7 @@ class Run(Iterator[Result]):
 
             self._engine = Engine(
                 self.options,
-                (self._executor, self.fetcher.fetch_accepted),
+                (self._executor, self.fetcher),
                 anchors_of,
                 self.options.processes,
             )

@@ -8,6 +8,11 @@ the same fetchpool (the parent starts the children), so marshal's format is shar
     work:    (VERSION, ((index, url), ...))
     results: (VERSION, ((index, status, ok, error, elapsed, final_url, attempts, kind), ...))
 
+A work entry may carry a third item, and a result entry be ``(index, "handed off",
+state)``: a check that reached a redirect to a host another process owns goes on
+there (fetch.HandOff). ``(-1, {host: seconds})`` among results: the hosts a worker
+has held for Retry-After, all told.
+
 ``kind`` is a FailureKind's value or None; ``final_url`` is "" when it is the URL
 itself, as it is for most, which keeps a batch small.
 """
@@ -17,7 +22,7 @@ from __future__ import annotations
 import marshal
 import struct
 from collections.abc import Sequence
-from typing import BinaryIO, TypeAlias
+from typing import IO, TypeAlias
 
 from .failures import FailureKind
 from .inputs import InputLine
@@ -25,7 +30,9 @@ from .results import Result
 
 VERSION = 1
 
-Work: TypeAlias = tuple[int, str]
+Work: TypeAlias = tuple[object, ...]
+# The length of a result entry that hands its check on (see above).
+HANDED_OFF = 3
 Outcome: TypeAlias = tuple[int, "int | None", bool, "str | None", float, "str | None", int, "str | None"]
 
 
@@ -37,13 +44,13 @@ class WireError(ValueError):
     """A batch that is not one this version wrote."""
 
 
-def write_message(stream: BinaryIO, data: bytes) -> None:
+def write_message(stream: IO[bytes], data: bytes) -> None:
     """Write one message and flush it; raises OSError when the reader has gone."""
     stream.write(_LENGTH.pack(len(data)) + data)
     stream.flush()
 
 
-def read_message(stream: BinaryIO) -> bytes | None:
+def read_message(stream: IO[bytes]) -> bytes | None:
     """The next message, or None when the writer has gone (at a message's end or inside one)."""
     head = stream.read(_LENGTH.size)
     if len(head) < _LENGTH.size:
@@ -54,7 +61,7 @@ def read_message(stream: BinaryIO) -> bytes | None:
 
 
 def encode_work(items: Sequence[Work]) -> bytes:
-    return marshal.dumps((VERSION, tuple(items)))
+    return marshal.dumps((VERSION, tuple(items)))  # type: ignore[arg-type]
 
 
 def encode_results(outcomes: Sequence[Outcome]) -> bytes:
@@ -69,7 +76,7 @@ def decode(data: bytes) -> tuple[tuple[object, ...], ...]:
         raise WireError(f"not a batch: {exc}") from exc
     if version != VERSION or not isinstance(entries, tuple):
         raise WireError(f"a batch of version {version!r}, not {VERSION}")
-    return entries  # type: ignore[no-any-return]
+    return entries
 
 
 def outcome_of(index: int, result: Result) -> Outcome:
