@@ -18,7 +18,7 @@ import fetchpool.ci.checks
 import fetchpool.core.run
 from fetchpool import __version__
 from fetchpool.cli.main import cli, run
-from fetchpool.core.options import DEFAULT_USER_AGENT, Accept, Options
+from fetchpool.core.options import DEFAULT_USER_AGENT, Accept, Options, available_cpus
 
 from .inprocess import FakeEnvironment
 
@@ -87,6 +87,8 @@ def seen_options(monkeypatch: pytest.MonkeyPatch) -> list[Options]:
         ([], {}),
         (["-w", "1"], {"max_workers": 1}),
         (["--max-workers", "1024"], {"max_workers": 1024}),
+        (["-j", "1"], {"processes": 1}),
+        (["--processes", "3"], {"processes": 3}),
         (["-t", "0.5"], {"timeout": 0.5}),
         (["--timeout", "3"], {"timeout": 3.0}),
         (["-m", "7.5"], {"max_time": 7.5}),
@@ -121,6 +123,7 @@ def test_options_reach_the_run(
     [options] = seen_options
     defaults = {
         "max_workers": 32,
+        "processes": available_cpus(),
         "timeout": 10.0,
         "max_time": None,
         "retries": 2,
@@ -167,6 +170,8 @@ def test_method_head_sends_head(web: responses.RequestsMock, good_urls: Path) ->
         (["-w", "0"], ["--max-workers", "0"]),
         (["-w", "1025"], ["--max-workers", "1025"]),
         (["-w", "many"], ["--max-workers", "many"]),
+        (["-j", "0"], ["--processes", "0"]),
+        (["-j", "257"], ["--processes", "257"]),
         (["-t", "0"], ["--timeout", "0"]),
         (["-t", "-1"], ["--timeout"]),
         (["-r", "-1"], ["--retries"]),
@@ -276,6 +281,7 @@ def test_version_prints_the_version(flag: str) -> None:
 EVERY_OPTION = [
     "--config FILE",
     "-w, --max-workers",
+    "-j, --processes",
     "-t, --timeout",
     "-m, --max-time",
     "-r, --retries",

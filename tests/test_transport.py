@@ -11,7 +11,10 @@ import threading
 
 import pytest
 
+from fetchpool.core import transport
 from fetchpool.core.transport import HeadTooLarge, InvalidResponse, _CheckedResponse
+
+from .waiting import wait_until
 
 HEADS = [
     b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Type: text/plain\r\n\r\nok\n",
@@ -142,3 +145,56 @@ def test_many_headers_within_the_limits_are_read() -> None:
     cookies = b"".join(b"Set-Cookie: c%d=1\r\n" % n for n in range(500))
     headers = read_head(_CheckedResponse, b"HTTP/1.1 200 OK\r\n" + cookies + b"\r\n")[3]
     assert len(headers) == 500
+
+
+# --- name lookups: a few threads, each name once, a resolver that never answers ---------------
+
+
+class _SilentResolver:
+    """A getaddrinfo that answers nothing until ``answer`` is set, counting its calls."""
+
+    def __init__(self) -> None:
+        self.answer = threading.Event()
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, host: str, port: int, family: int, kind: int) -> list[object]:
+        with self.lock:
+            self.calls.append(host)
+        self.answer.wait(30)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+
+def test_a_resolver_that_never_answers_costs_a_few_threads_not_one_a_name() -> None:
+    silent = _SilentResolver()
+    resolver = transport._Resolver(4, silent)
+    try:
+        for n in range(40):
+            with pytest.raises(TimeoutError, match=f"looking up host{n}.test took over"):
+                resolver.look_up(f"host{n}.test", 80, socket.AF_INET, 0.01)
+        assert resolver._threads == 4
+        # Only the names a thread took were asked for; the rest were given up unasked.
+        assert len(silent.calls) == 4
+        assert resolver._queue == []
+    finally:
+        silent.answer.set()
+
+
+def test_a_name_asked_for_by_many_at_once_is_looked_up_once() -> None:
+    silent = _SilentResolver()
+    resolver = transport._Resolver(4, silent)
+    found: list[object] = []
+
+    def ask() -> None:
+        found.append(resolver.look_up("same.test", 443, socket.AF_INET, 30))
+
+    askers = [threading.Thread(target=ask) for _ in range(10)]
+    for asker in askers:
+        asker.start()
+    key = ("same.test", 443, socket.AF_INET)
+    assert wait_until(lambda: key in resolver._pending and resolver._pending[key].waiting == 10)
+    silent.answer.set()
+    for asker in askers:
+        asker.join()
+    assert silent.calls == ["same.test"]
+    assert len(found) == 10 and all(addresses == found[0] for addresses in found)

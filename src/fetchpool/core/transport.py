@@ -327,34 +327,98 @@ class _Watched:
 _Address = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]
 
 
+# Threads looking names up at once, at most: a resolver that never answers holds each one
+# until it gives up, and lookups past these wait (within their deadline) rather than pile
+# up threads.
+LOOKUP_THREADS = 8
+
+
+class _Lookup:
+    """One name being looked up, for everyone who asks for it meanwhile."""
+
+    __slots__ = ("done", "outcome", "waiting")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.outcome: Sequence[_Address] | BaseException | None = None
+        self.waiting = 0
+
+
+class _Resolver:
+    """Looks names up on a few threads of its own (daemon threads: a lookup the system
+    resolver never ends must not hold up the process's exit), each name once at a time."""
+
+    def __init__(self, threads: int, getaddrinfo: Any = socket.getaddrinfo) -> None:
+        self._getaddrinfo = getaddrinfo
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[str, int, int], _Lookup] = {}
+        self._queue: list[tuple[tuple[str, int, int], _Lookup]] = []
+        self._threads = 0
+        self._idle = 0
+        self._most = threads
+        self._wake = threading.Condition(self._lock)
+
+    def look_up(self, host: str, port: int, family: int, within: float) -> Sequence[_Address]:
+        key = (host, port, family)
+        with self._lock:
+            lookup = self._pending.get(key)
+            if lookup is None:
+                lookup = self._pending[key] = _Lookup()
+                self._queue.append((key, lookup))
+                if self._idle:
+                    self._wake.notify()
+                elif self._threads < self._most:
+                    self._threads += 1
+                    threading.Thread(target=self._serve, name="fetchpool-lookup", daemon=True).start()
+            lookup.waiting += 1
+        answered = lookup.done.wait(within)
+        with self._lock:
+            lookup.waiting -= 1
+            if not answered and not lookup.waiting and (key, lookup) in self._queue:
+                # Nobody waits for it any more, and it has not started: it never will.
+                self._queue.remove((key, lookup))
+                del self._pending[key]
+        if not answered:
+            raise TimeoutError(f"looking up {host} took over {within:.3g} s")
+        found = lookup.outcome
+        if isinstance(found, BaseException):
+            raise found
+        assert found is not None
+        return found
+
+    def _serve(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue:
+                    self._idle += 1
+                    self._wake.wait()
+                    self._idle -= 1
+                key, lookup = self._queue.pop(0)
+            host, port, family = key
+            try:
+                lookup.outcome = self._getaddrinfo(host, port, family, socket.SOCK_STREAM)
+            except BaseException as exc:  # handed to the waiting threads
+                lookup.outcome = exc
+            with self._lock:
+                self._pending.pop(key, None)
+            lookup.done.set()
+
+
+_RESOLVER = _Resolver(LOOKUP_THREADS)
+
+
 def _look_up(host: str, port: int, within: float) -> Sequence[_Address]:
     """A host's addresses, given up on (TimeoutError) after ``within`` seconds.
 
     A name server that never answers (a hostile one, a redirect's made-up name) would
-    hold a worker past -t and -m for as long as the system resolver keeps trying. A
-    name is looked up on a thread of its own, which ends when the resolver gives up.
+    hold a worker past -t and -m for as long as the system resolver keeps trying. A name
+    is looked up on one of a few threads kept for it (see _Resolver), which the worker
+    waits for within its deadline, and no longer.
     """
     family = allowed_gai_family()
     if _is_address(host):  # nothing to look up
         return socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
-    outcome: list[Sequence[_Address] | BaseException] = []
-    done = threading.Event()
-
-    def look_up() -> None:
-        try:
-            outcome.append(socket.getaddrinfo(host, port, family, socket.SOCK_STREAM))
-        except BaseException as exc:  # handed to the waiting thread
-            outcome.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=look_up, name="fetchpool-lookup", daemon=True).start()
-    if not done.wait(within):
-        raise TimeoutError(f"looking up {host} took over {within:.3g} s")
-    [found] = outcome
-    if isinstance(found, BaseException):
-        raise found
-    return found
+    return _RESOLVER.look_up(host, port, family, within)
 
 
 def _is_address(host: str) -> bool:
