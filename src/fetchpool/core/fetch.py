@@ -68,7 +68,7 @@ class _Answer(NamedTuple):
     problem: Failure | None = None
 
 
-class HandOff(Exception):  # noqa: N818 (not an error: a check moving to another process)
+class HandOff(Exception):
     """A check that reached a redirect to a host this process does not own: it goes on
     in the process that does, from that hop, with what the chain has so far (``state``,
     plain values, see Fetcher.resume)."""

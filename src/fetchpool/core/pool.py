@@ -316,7 +316,7 @@ class OrderedMap(Generic[T, R], Iterator[R]):
             self._wake.put(None)
 
     def _keep(self, index: int, value: object) -> None:
-        """Hold a finished result in memory, or in the spill file past the budget (under the lock)."""
+        """Hold a finished result in memory, or past the budget in the spill file (locked)."""
         # The head goes straight to the consumer, and an exception is kept as it is.
         if index != self._head and self._kept >= self._memory and not isinstance(value, _Raised):
             if self._spill is None:

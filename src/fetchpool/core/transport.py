@@ -369,7 +369,9 @@ class _Resolver:
                     self._wake.notify()
                 elif self._threads < self._most:
                     self._threads += 1
-                    threading.Thread(target=self._serve, name="fetchpool-lookup", daemon=True).start()
+                    serve = threading.Thread(target=self._serve, name="fetchpool-lookup")
+                    serve.daemon = True
+                    serve.start()
             lookup.waiting += 1
         answered = lookup.done.wait(within)
         with self._lock:

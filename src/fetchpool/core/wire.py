@@ -33,7 +33,9 @@ VERSION = 1
 Work: TypeAlias = tuple[object, ...]
 # The length of a result entry that hands its check on (see above).
 HANDED_OFF = 3
-Outcome: TypeAlias = tuple[int, "int | None", bool, "str | None", float, "str | None", int, "str | None"]
+Outcome: TypeAlias = tuple[
+    int, "int | None", bool, "str | None", float, "str | None", int, "str | None"
+]
 
 
 # Each message on a pipe: its length (4 bytes, little-endian), then the message.
