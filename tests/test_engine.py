@@ -283,3 +283,62 @@ def test_a_run_killed_by_sigkill_leaves_no_worker(held_run) -> None:
     process.communicate(timeout=HANG)
     # Each worker's input closed with the run: it leaves at once.
     assert wait_until(lambda: all(_gone(pid) for pid in workers))
+
+
+# --- documents read on worker processes ---------------------------------------------------------
+
+
+def square_or_die(number: int) -> int:
+    """For map_in_order's tests: run on a worker, which it kills for -1."""
+    if number == -1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if number == -2:
+        raise ValueError("no square for -2")
+    return number * number
+
+
+def test_map_in_order_gives_every_result_in_order_on_worker_processes() -> None:
+    items = [(n,) for n in range(200)]
+    results = list(engine.map_in_order(f"{__name__}:square_or_die", items, 2, local_first=4))
+    assert results == [((n,), n * n) for n in range(200)]
+
+
+def test_map_in_order_reports_a_fault_and_a_dead_workers_items_and_goes_on() -> None:
+    items = [(n,) for n in range(60)]
+    items[10] = (-2,)
+    items[30] = (-1,)
+    results = list(engine.map_in_order(f"{__name__}:square_or_die", items, 2, local_first=0))
+    assert [item for item, _ in results] == items
+    assert str(results[10][1]) == "ValueError: no square for -2"
+    lost = [n for n, (_, value) in enumerate(results) if isinstance(value, engine.Fault)]
+    assert 10 in lost and 30 in lost
+    for n in lost:
+        if n != 10:
+            assert str(results[n][1]).endswith("ended (killed by SIGKILL)")
+    # Whatever its worker, every other item has its result.
+    for n, (item, value) in enumerate(results):
+        if n not in lost:
+            assert value == item[0] ** 2
+
+
+def test_a_folder_read_on_worker_processes_gives_what_one_process_gives(
+    tmp_path: Path, run_fetchpool
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(40):
+        (docs / f"page{n:02}.md").write_text(
+            f"# Page {n}\n\n[next](page{n + 1:02}.md) and https://site{n}.test/a?b={n}.\n"
+            f'<a href="https://raw{n}.test/">raw</a> [gone](missing-{n}.md)\n'
+        )
+        (docs / f"page{n:02}.html").write_text(
+            f'<p>\n  <a href="https://html{n}.test/x#{n}">x</a><img src="img{n}.png"></p>\n'
+        )
+    (docs / "binary.md").write_bytes(b"\x00" * 10)
+    os.mkfifo(docs / "pipe.md")
+    one = run_fetchpool("--dump", "-j", "1", str(docs), cwd=tmp_path)
+    several = run_fetchpool("--dump", "-j", "2", str(docs), cwd=tmp_path)
+    assert one.returncode == several.returncode == 1  # the binary file and the pipe
+    assert several.stdout == one.stdout
+    assert several.stderr == one.stderr
+    assert len(one.stdout.splitlines()) == 40 * 6

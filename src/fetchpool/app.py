@@ -130,7 +130,7 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     _raise_open_file_limit()
     # Caught from before the run starts until its output is closed (and, with the
     # caller's stop, beyond), so that no signal comes between a result and its write.
-    reader = DocumentReader(plan.documents, output=output)
+    reader = DocumentReader(plan.documents, output=output, processes=plan.options.processes)
     documents = has_documents(plan.sources, plan.documents)
     with _catching(stop) as caught:
 
@@ -169,7 +169,7 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
 
     _check_sources(plan.sources)
     output = _output_file(plan.report.output)
-    reader = DocumentReader(plan.documents, output=output)
+    reader = DocumentReader(plan.documents, output=output, processes=plan.options.processes)
     lines = reader.read(plan.sources, env.stdin)
     if plan.selection is not None and plan.selection.active:
         lines = plan.selection.select(lines)

@@ -27,6 +27,8 @@ lives. Nothing outside this module knows how many there are.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import itertools
 import os
 import pickle
 import queue
@@ -34,9 +36,9 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
 from . import wire
@@ -47,6 +49,7 @@ from .limits import host_key
 from .options import Options
 from .pool import _Raised
 from .results import Result
+from .wire import Fault
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -124,20 +127,12 @@ class _Worker(_Lane):
         self.number = number
         self.alive = True
         self._outbox: queue.SimpleQueue[tuple[object, ...] | None] = queue.SimpleQueue()
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _WORKER_START],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            # A worker's own trouble is reported as its URLs' results, never as a traceback.
-            stderr=subprocess.DEVNULL,
-            env=_worker_environment(),
-            close_fds=True,
-        )
+        self.process = _start_worker()
         assert self.process.stdin is not None and self.process.stdout is not None
         self._work_in: IO[bytes] = self.process.stdin
         self._results: IO[bytes] = self.process.stdout
         # What to check and how: sent once, before any work.
-        self._settings = pickle.dumps((engine.worker_options, engine.anchors_of))
+        self._settings = pickle.dumps((_CHECK, engine.worker_options, engine.anchors_of))
         for target, name in ((self._send_batches, "sender"), (self._read_results, "reader")):
             thread = threading.Thread(target=target, name=f"fetchpool-{name}-{number}", daemon=True)
             thread.start()
@@ -189,27 +184,50 @@ class _Worker(_Lane):
         self._outbox.put(_STOP)
 
     def end(self) -> None:
-        """Wait a little for the worker to exit once its input has closed; then kill it."""
-        try:
-            self.process.wait(EXIT_WAIT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        _end(self.process)
 
     def how_it_ended(self) -> str:
-        try:
-            code = self.process.wait(EXIT_WAIT)
-        except subprocess.TimeoutExpired:
-            return "stopped answering"
-        if code < 0:
-            try:
-                return f"killed by {signal.Signals(-code).name}"
-            except ValueError:
-                return f"killed by signal {-code}"
-        return f"exited with status {code}"
+        return _how_it_ended(self.process)
 
 
 _WORKER_START = "from fetchpool.core.engine import worker_main; worker_main()"
+# What a worker is started for (the first item of its settings).
+_CHECK = "check"
+_MAP = "map"
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", _WORKER_START],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        # A worker's own trouble is reported as its items' results, never as a traceback.
+        stderr=subprocess.DEVNULL,
+        env=_worker_environment(),
+        close_fds=True,
+    )
+
+
+def _how_it_ended(process: subprocess.Popen[bytes]) -> str:
+    try:
+        code = process.wait(EXIT_WAIT)
+    except subprocess.TimeoutExpired:
+        return "stopped answering"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with status {code}"
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """Wait a little for a worker to exit once its input has closed; then kill it."""
+    try:
+        process.wait(EXIT_WAIT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _worker_environment() -> dict[str, str]:
@@ -406,7 +424,10 @@ def worker_main() -> None:
     settings = wire.read_message(work)
     if settings is None:
         os._exit(0)
-    options, anchors_of = pickle.loads(settings)
+    job, *given = pickle.loads(settings)
+    if job == _MAP:
+        _map_forever(work, results, given[0])
+    options, anchors_of = given
 
     from .run import started_executor
 
@@ -463,3 +484,171 @@ def worker_main() -> None:
             os._exit(0)
         for entry in batch:
             executor.submit(check, *entry)  # type: ignore[arg-type]
+
+
+def _map_forever(work: IO[bytes], results: IO[bytes], function: str) -> NoReturn:
+    """A worker of ``map_in_order``: ``function`` of each item sent, in batches, until the
+    input ends."""
+    module, _, name = function.partition(":")
+    fn = getattr(importlib.import_module(module), name)
+    while True:
+        try:
+            data = wire.read_message(work)
+            batch = wire.decode(data) if data is not None else None
+        except (OSError, ValueError):
+            batch = None
+        if batch is None:
+            os._exit(0)
+        done = []
+        for number, args in batch:
+            try:
+                done.append((number, fn(*args)))  # type: ignore[misc]
+            except Exception as exc:  # one item's fault, reported as its result
+                done.append((number, (_FAULT, f"{type(exc).__name__}: {exc}")))
+        try:
+            wire.write_message(results, wire.encode_work(done))
+        except (OSError, ValueError):
+            os._exit(0)
+
+
+# The result of an item whose function raised, or whose worker died: (_FAULT, reason).
+_FAULT = "fetchpool-fault"
+
+
+def map_in_order(
+    function: str,
+    items: Iterable[tuple[object, ...]],
+    processes: int,
+    local_first: int = 8,
+    batch: int = 8,
+) -> Iterator[tuple[tuple[object, ...], object]]:
+    """``(item, function(*item))`` for each item, in order; ``function`` ("module:name",
+    plain values in and out) runs on worker processes once more than ``local_first``
+    items have come, and here before that. A result that could not be had (the function
+    raised, its worker died) is a Fault. Workers end with the iteration."""
+    module, _, name = function.partition(":")
+    fn = getattr(importlib.import_module(module), name)
+    source = iter(items)
+    for item in itertools.islice(source, local_first):
+        try:
+            yield item, fn(*item)
+        except Exception as exc:
+            yield item, Fault(f"{type(exc).__name__}: {exc}")
+    mapper = _Mapper(function, fn, processes, batch)
+    try:
+        yield from mapper.run(source)
+    finally:
+        mapper.close()
+
+
+class _Mapper:
+    """The worker side of map_in_order: batches out, results back, put in order."""
+
+    def __init__(
+        self, function: str, fn: Callable[..., object], processes: int, batch: int
+    ) -> None:
+        self._settings = pickle.dumps((_MAP, function))
+        self._fn = fn
+        self._processes = processes
+        self._batch = batch
+        self._workers: list[subprocess.Popen[bytes]] = []
+        # The items each worker has and has not answered, by number.
+        self._held: list[set[int]] = []
+        self._back: queue.SimpleQueue[tuple[int, object]] = queue.SimpleQueue()
+
+    def _start(self) -> None:
+        for number in range(self._processes):
+            process = _start_worker()
+            assert process.stdin is not None
+            wire.write_message(process.stdin, self._settings)
+            self._workers.append(process)
+            self._held.append(set())
+            reader = threading.Thread(target=self._read, args=(number, process), daemon=True)
+            reader.start()
+
+    def _read(self, number: int, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None
+        while True:
+            try:
+                data = wire.read_message(process.stdout)
+                done = wire.decode(data) if data is not None else None
+            except (OSError, ValueError):
+                done = None
+            if done is None:
+                self._back.put((number, None))
+                return
+            self._back.put((number, done))
+
+    def run(
+        self, source: Iterator[tuple[object, ...]]
+    ) -> Iterator[tuple[tuple[object, ...], object]]:
+        self._start()
+        items: dict[int, tuple[object, ...]] = {}
+        results: dict[int, object] = {}
+        sent = 0  # items numbered so far
+        head = 0  # the next to yield
+        ended = False
+        # Batches out per worker at once: enough to keep it busy while its last comes back.
+        window = self._processes * self._batch * 4
+        while True:
+            while not ended and sent - head < window:
+                chunk = list(itertools.islice(source, self._batch))
+                if not chunk:
+                    ended = True
+                    break
+                numbered = list(enumerate(chunk, sent))
+                sent += len(chunk)
+                items.update(numbered)
+                self._send(numbered, results)
+            while head in results:
+                yield items.pop(head), results.pop(head)
+                head += 1
+            if ended and head >= sent:
+                return
+            if head not in results:
+                self._take(results)
+
+    def _send(
+        self, numbered: list[tuple[int, tuple[object, ...]]], results: dict[int, object]
+    ) -> None:
+        alive = [n for n, process in enumerate(self._workers) if process.stdin is not None]
+        number = min(alive, key=lambda n: len(self._held[n]), default=None)
+        if number is None:  # every worker has died: the rest is done here
+            for index, item in numbered:
+                try:
+                    results[index] = self._fn(*item)
+                except Exception as exc:
+                    results[index] = Fault(f"{type(exc).__name__}: {exc}")
+            return
+        self._held[number].update(index for index, _ in numbered)
+        stdin = self._workers[number].stdin
+        assert stdin is not None
+        with contextlib.suppress(OSError, ValueError):  # its reader reports the batch lost
+            wire.write_message(stdin, wire.encode_work(numbered))
+
+    def _take(self, results: dict[int, object]) -> None:
+        number, done = self._back.get()
+        if done is None:  # the worker died: what it held is lost
+            process = self._workers[number]
+            reason = f"the worker process reading it ended ({_how_it_ended(process)})"
+            if process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
+                process.stdin = None
+            for index in self._held[number]:
+                results[index] = Fault(reason)
+            self._held[number].clear()
+            return
+        for index, value in done:  # type: ignore[attr-defined]
+            self._held[number].discard(index)
+            if isinstance(value, tuple) and len(value) == 2 and value[0] == _FAULT:
+                value = Fault(value[1])
+            results[index] = value
+
+    def close(self) -> None:
+        for process in self._workers:
+            if process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
+        for process in self._workers:
+            _end(process)

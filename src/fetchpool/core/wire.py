@@ -42,6 +42,11 @@ Outcome: TypeAlias = tuple[
 _LENGTH = struct.Struct("<I")
 
 
+class Fault(Exception):
+    """An item a worker process could not give a result for (engine.map_in_order): its
+    function raised, or its worker died. Says why."""
+
+
 class WireError(ValueError):
     """A batch that is not one this version wrote."""
 

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urljoin
 from ..core.failures import FailureKind
 from ..core.inputs import InputLine, read_sources
 from ..core.results import Result
+from ..core.wire import Fault
 from .extract import anchors_of, links_of
 from .found import Found
 from .local import WEB_SCHEMES, Verdict, check, fragment_verdict, is_remote, resolve, scheme_of
@@ -64,8 +65,15 @@ class DocumentReader:
     ``output``, when given, is the run's own output file, never read as a document.
     """
 
-    def __init__(self, options: DocumentOptions | None = None, output: str | None = None) -> None:
+    def __init__(
+        self,
+        options: DocumentOptions | None = None,
+        output: str | None = None,
+        processes: int = 1,
+    ) -> None:
+        """``processes`` above 1 reads a folder's documents on that many worker processes."""
         self.options = options or DocumentOptions()
+        self._processes = processes
         self.left_out = 0
         self.not_read = 0
         self._output = output
@@ -83,12 +91,7 @@ class DocumentReader:
         forced = self.options.kind
         for source in sources:
             if source != "-" and os.path.isdir(source):
-                for entry in documents(source, self.options.follow_symlinks):
-                    if isinstance(entry, Skipped):
-                        yield self._not_read(entry.path, entry.reason, entry.kind)
-                    else:
-                        walked = kind_of(entry) or DocumentKind.MARKDOWN
-                        yield from self._document(entry, walked, source)
+                yield from self._folder(source)
                 continue
             kind = forced or (kind_of(source) if source != "-" else None)
             if kind is None or kind is DocumentKind.URLS:
@@ -96,33 +99,62 @@ class DocumentReader:
             else:
                 yield from self._document(source, kind, _tree_of(source), stdin)
 
+    def _folder(self, folder: str) -> Iterator[InputLine]:
+        """The lines of every document in ``folder``, in the walk's order, each read on a
+        worker process when there are several (extract_document is the work)."""
+        # Plain values, to travel: (path, kind) for a document, (path, reason, kind of
+        # failure) for what the walk skipped, which needs no reading.
+        entries = (
+            (entry.path, entry.reason, entry.kind.value)
+            if isinstance(entry, Skipped)
+            else (entry, (kind_of(entry) or DocumentKind.MARKDOWN).value)
+            for entry in documents(folder, self.options.follow_symlinks)
+        )
+        read: Iterator[tuple[tuple[object, ...], object]]
+        if self._processes > 1:
+            from ..core.engine import map_in_order
+
+            read = map_in_order(f"{__name__}:read_entry", entries, self._processes)
+        else:
+            read = ((entry, read_entry(*entry)) for entry in entries)
+        for entry, extracted in read:
+            path = str(entry[0])
+            if extracted is None:  # skipped by the walk
+                yield self._not_read(path, str(entry[1]), FailureKind(entry[2]))
+            elif isinstance(extracted, Fault):
+                yield self._not_read(path, f"cannot read its links: {extracted}")
+            else:
+                yield from self._extracted(path, extracted, folder)  # type: ignore[arg-type]
+
     def _document(
         self, path: str, kind: DocumentKind, tree: str, stdin: BinaryIO | None = None
     ) -> Iterator[InputLine]:
         """The lines of one document: its links, or one line saying why it was not read."""
+        if path != "-":
+            yield from self._extracted(path, extract_document(path, kind.value), tree)
+            return
         try:
-            read = read_bytes(path, (stdin or _stdin()) if path == "-" else None)
-            if read.identity is not None and read.identity == self._output_identity():
-                return  # the run's own report, being written
-            text = decode(read.data, kind)
+            text = decode(read_bytes(path, stdin or _stdin()).data, kind)
         except Unreadable as exc:
             yield self._not_read(path, str(exc))
             return
-        del read
-        if path == "-":
-            self._stdin = (text, kind)
-        found_in = links_of(text, kind)
-        # Markers are comments that hold "fetchpool-": a document without it has none.
-        links = enabled(found_in) if "fetchpool-" in text else found_in
-        try:
-            for found in links:
-                if type(found) is not Found:
-                    continue
-                line = self._link(path, found, tree)
-                if line is not None:
-                    yield line
-        except Exception as exc:  # a parser's fault must cost one document, not the run
-            yield self._not_read(path, f"cannot read its links: {type(exc).__name__}: {exc}")
+        self._stdin = (text, kind)
+        yield from self._extracted(path, (None, None, *_links(text, kind)), tree)
+
+    def _extracted(self, path: str, extracted: Extracted, tree: str) -> Iterator[InputLine]:
+        """The lines of a document read by extract_document."""
+        identity, unread, links, fault = extracted
+        if unread is not None:
+            yield self._not_read(path, unread)
+            return
+        if identity is not None and identity == self._output_identity():
+            return  # the run's own report, being written
+        for url, line, column in links:
+            found = self._link(path, Found(url, line, column), tree)
+            if found is not None:
+                yield found
+        if fault is not None:
+            yield self._not_read(path, fault)
 
     def _link(self, path: str, found: Found, tree: str) -> InputLine | None:
         """The input line for one link; None for a link that is not checked at all."""
@@ -208,6 +240,50 @@ class DocumentReader:
         if self._stdin_anchors is None:
             self._stdin_anchors = frozenset(anchors_of(text, kind))
         return fragment_verdict(fragment, self._stdin_anchors)
+
+
+# What extract_document gives, in plain values (it may run on another process): the
+# document's (device, inode), why it was not read, its links (url, line, column) in order,
+# and why its links stopped short (a parser's fault).
+Extracted = tuple[
+    "tuple[int, int] | None", "str | None", "tuple[tuple[str, int, int], ...]", "str | None"
+]
+
+
+def read_entry(path: str, kind: str, skipped: str | None = None) -> Extracted | None:
+    """A walk's entry read (see extract_document); None for one it skipped."""
+    return None if skipped is not None else extract_document(path, kind)
+
+
+def extract_document(path: str, kind: str) -> Extracted:
+    """Read the document at ``path`` as ``kind`` (a DocumentKind's value) for its links.
+
+    Never raises for anything the file does: a document that cannot be read says why,
+    and a parser that fails costs the links after the fault."""
+    try:
+        read = read_bytes(path, None)
+        text = decode(read.data, DocumentKind(kind))
+    except Unreadable as exc:
+        return (None, str(exc), (), None)
+    identity = read.identity
+    del read
+    links, fault = _links(text, DocumentKind(kind))
+    return (identity, None, links, fault)
+
+
+def _links(text: str, kind: DocumentKind) -> tuple[tuple[tuple[str, int, int], ...], str | None]:
+    """The links of a document's text, and the parser's fault if it failed part way."""
+    found_in = links_of(text, kind)
+    # Markers are comments that hold "fetchpool-": a document without it has none.
+    links = enabled(found_in) if "fetchpool-" in text else found_in
+    out: list[tuple[str, int, int]] = []
+    try:
+        for found in links:
+            if type(found) is Found:
+                out.append((found.url, found.line, found.column))
+    except Exception as exc:  # a parser's fault must cost one document, not the run
+        return tuple(out), f"cannot read its links: {type(exc).__name__}: {exc}"
+    return tuple(out), None
 
 
 def _tree_of(source: str) -> str:
