@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from bench import find_lychee
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.fetchbench.tools import find_lychee
 
 TARGET = 2.0
 

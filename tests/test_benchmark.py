@@ -4,7 +4,6 @@ messy web: the server's behaviours and the lists it is given."""
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import io
 import itertools
 import json
@@ -17,31 +16,20 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
 BENCH = BENCHMARKS / "bench.py"
 
+# The benchmark is a package beside the tests, not part of fetchpool: importable from the
+# repository's root, as `python -m benchmarks.fetchbench` runs it.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-def load_bench() -> ModuleType:
-    """benchmarks/bench.py as a module (it is a script, not part of the package)."""
-    name = "fetchpool_benchmark"
-    if name not in sys.modules:
-        # bench.py imports messyweb.py beside it, as it does when run as a script.
-        if str(BENCHMARKS) not in sys.path:
-            sys.path.insert(0, str(BENCHMARKS))
-        spec = importlib.util.spec_from_file_location(name, BENCH)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up here
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-bench_module = load_bench()
-messyweb = sys.modules["messyweb"]
+from benchmarks import messyweb  # noqa: E402
+from benchmarks.fetchbench import cli, servers, tools  # noqa: E402
 
 FETCH_TOOLS = ["fetchpool", "requests + ThreadPoolExecutor"]
 if shutil.which("curl"):
@@ -232,7 +220,7 @@ def test_the_markdown_has_a_row_for_each_tool_in_each_fetch_case(bench: tuple[st
 def test_answers_are_counted_across_chunk_boundaries(chunk: int):
     output = b"u1 200\nu2\t200\nu3 404\nu4 2000\nu5 200\n"
     stream = io.BytesIO(output)
-    assert bench_module._count_ok(lambda _: stream.read(chunk)) == 3
+    assert tools.count_ok(lambda _: stream.read(chunk)) == 3
 
 
 @pytest.mark.parametrize(
@@ -245,26 +233,26 @@ def test_answers_are_counted_across_chunk_boundaries(chunk: int):
     ],
 )
 def test_lychees_successes_are_read_from_its_json_report(output: bytes, ok: int):
-    assert bench_module._count_lychee(io.BytesIO(output).read) == ok
+    assert tools.count_lychee(io.BytesIO(output).read) == ok
 
 
 def test_a_tool_with_fewer_runs_is_run_only_that_often(tmp_path: Path):
     true = shutil.which("true")
     assert true is not None
-    every, once = bench_module.Tool("every", [true]), bench_module.Tool("once", [true], runs=1)
-    env = bench_module.child_env(tmp_path)
-    bench_module.run_interleaved([every, once], 3, env, bench_module.Log(True), warm_up=[])
+    every, once = tools.Tool("every", [true]), tools.Tool("once", [true], runs=1)
+    env = tools.child_env(tmp_path)
+    tools.run_interleaved([every, once], 3, env, tools.Log(True), warm_up=[])
     assert (len(every.samples), len(once.samples)) == (3, 1)
 
 
 def test_quick_shrinks_the_sizes_that_were_not_given():
-    args = bench_module.parse_args(["--quick", "--urls", "77"])
+    args = cli.parse_args(["--quick", "--urls", "77"])
     assert (args.urls, args.messy_urls, args.repeats) == (77, 400, 1)
 
 
 def test_an_unknown_case_is_a_usage_error():
     with pytest.raises(SystemExit) as stopped:
-        bench_module.parse_args(["--cases", "zero,nonesuch"])
+        cli.parse_args(["--cases", "zero,nonesuch"])
     assert stopped.value.code == 2
 
 
@@ -288,7 +276,7 @@ def test_a_markdown_path_that_cannot_be_written_fails_before_measuring(tmp_path:
 @pytest.fixture(scope="module")
 def messy() -> Iterator[object]:
     """messyweb.py with three hosts, each a port of 127.0.0.1."""
-    server = bench_module.start_messy_web(3, on="ports")
+    server = servers.start_messy_web(3, on="ports")
     yield server
     server.stop()
 
@@ -296,7 +284,7 @@ def messy() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def costly() -> Iterator[object]:
     """The same, where each new connection's first answer comes 50 ms later."""
-    server = bench_module.start_messy_web(1, new_connection_ms=50, on="ports")
+    server = servers.start_messy_web(1, new_connection_ms=50, on="ports")
     yield server
     server.stop()
 
