@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import http.client
 import json
 import os
 import shutil
@@ -31,10 +32,21 @@ MESSYWEB = HERE / "messyweb.py"
 
 BODY = b"ok\n"
 
-# GNU time measures a command's peak RSS from a small process of its own (see run_once).
-GNU_TIME = next((path for path in ("/usr/bin/time",) if os.access(path, os.X_OK)), None)
+# Debian's libnginx-mod-http-echo: echo_sleep holds an answer without a thread or a process.
+ECHO_MODULE = Path("/usr/lib/nginx/modules/ngx_http_echo_module.so")
+ECHO_PACKAGE = "libnginx-mod-http-echo"
+
+# With the echo module, /delay/SECONDS/... answers after SECONDS (echo_sleep takes seconds,
+# literal or from a variable), so that every delay has a path of its own.
+ECHO_LOCATION = """
+        location ~ "^/delay/(?<seconds>[0-9]+(\\.[0-9]+)?)/" {
+            default_type text/plain;
+            echo_sleep $seconds;
+            echo ok;
+        }"""
 
 NGINX_CONFIG = """\
+{load_module}
 worker_processes 1;
 pid {tmp}/nginx.pid;
 error_log {tmp}/error.log warn;
@@ -50,7 +62,7 @@ http {{
     keepalive_requests 1000000;
     server {{
         listen 127.0.0.1:{port} backlog=4096;
-        location / {{ default_type text/plain; return 200 "ok\\n"; }}
+        location / {{ default_type text/plain; return 200 "ok\\n"; }}{echo_location}
     }}
 }}
 """
@@ -219,50 +231,64 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], limit: float = 1
     raise RuntimeError(f"nothing listens on port {port} after {limit:g} s")
 
 
-def find_nginx(install: bool, note: Callable[[str], None]) -> str | None:
-    """The nginx binary, installing Debian's nginx-light first when allowed and possible."""
-    found = shutil.which("nginx") or next(
+def _nginx_binary() -> str | None:
+    return shutil.which("nginx") or next(
         (path for path in ("/usr/sbin/nginx", "/sbin/nginx") if os.access(path, os.X_OK)), None
     )
-    if found or not install:
-        return found
+
+
+def apt_install(package: str, note: Callable[[str], None]) -> bool:
+    """Install a Debian package with apt-get (after apt-get update); False where it cannot."""
     if not shutil.which("apt-get") or os.geteuid() != 0:
-        note("nginx is not installed, and apt-get cannot install it here")
-        return None
-    note("installing nginx-light with apt-get ...")
+        note(f"{package} is not installed, and apt-get cannot install it here")
+        return False
+    note(f"installing {package} with apt-get ...")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (
         ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx-light"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package],
     ):
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             note(f"{' '.join(command)} failed: {last}")
-            return None
-    return shutil.which("nginx") or (
-        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
-    )
+            return False
+    return True
 
 
-def start_nginx(nginx: str, workdir: Path) -> Server:
+def find_nginx(install: bool, note: Callable[[str], None]) -> str | None:
+    """The nginx binary, installing Debian's nginx-light first when allowed and possible."""
+    found = _nginx_binary()
+    if found or not install:
+        return found
+    return _nginx_binary() if apt_install("nginx-light", note) else None
+
+
+def find_echo_module(install: bool, note: Callable[[str], None]) -> Path | None:
+    """nginx's echo module (Debian's libnginx-mod-http-echo), installed first when allowed."""
+    if ECHO_MODULE.exists() or (install and apt_install(ECHO_PACKAGE, note)):
+        return ECHO_MODULE if ECHO_MODULE.exists() else None
+    return None
+
+
+def start_nginx(nginx: str, workdir: Path, echo: Path | None = None) -> Server:
+    """nginx, one worker, answering 200 at once on every path; with the ``echo`` module,
+    /delay/SECONDS/... answers SECONDS later."""
     tmp = workdir / "nginx"
     tmp.mkdir(exist_ok=True)
     port = _free_port()
     config = tmp / "nginx.conf"
-    config.write_text(NGINX_CONFIG.format(tmp=tmp, port=port))
+    config.write_text(
+        NGINX_CONFIG.format(
+            tmp=tmp,
+            port=port,
+            load_module=f"load_module {echo};" if echo else "",
+            echo_location=ECHO_LOCATION if echo else "",
+        )
+    )
+    command = [nginx, "-p", str(tmp), "-c", str(config), "-e", str(tmp / "error.log")]
     process = subprocess.Popen(
-        [
-            nginx,
-            "-p",
-            str(tmp),
-            "-c",
-            str(config),
-            "-e",
-            str(tmp / "error.log"),
-            "-g",
-            "daemon off;",
-        ],
+        [*command, "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -278,6 +304,26 @@ def start_nginx(nginx: str, workdir: Path) -> Server:
     return Server(name, port, process)
 
 
+def delayed_path(delay: float) -> str:
+    """The path on nginx with the echo module that answers ``delay`` seconds late."""
+    return f"delay/{delay:g}/{{}}"
+
+
+def time_one_answer(server: Server, tag: object = "probe") -> float:
+    """Seconds from sending one request to ``server``'s ok URL to reading its answer."""
+    connection = http.client.HTTPConnection(server.address, server.port, timeout=30)
+    try:
+        started = time.perf_counter()
+        connection.request("GET", "/" + server.ok_path.format(tag))
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{server.ok_url(tag)} answered {response.status}")
+        return time.perf_counter() - started
+    finally:
+        connection.close()
+
+
 class Servers:
     """The servers the cases ask for, each started when first asked for; stop() stops all."""
 
@@ -286,7 +332,27 @@ class Servers:
         self.workdir = workdir
         self.log = log
         self.started: dict[str, Server] = {}
+        # Why a server could not be had, by name.
+        self.failed: dict[str, str] = {}
+        self.echo: Path | None = None
         self.notes: list[str] = []
+
+    def nginx(self) -> Server | None:
+        """nginx, started once for both the zero-latency and the latency cases, with the echo
+        module where it can be had; None where nginx cannot be installed or started."""
+        if "nginx" not in self.started and "nginx" not in self.failed:
+            nginx = find_nginx(not self.args.no_install, self.log)
+            if nginx is None:
+                self.failed["nginx"] = "nginx could not be installed"
+                return None
+            self.echo = find_echo_module(not self.args.no_install, self.log)
+            try:
+                self.started["nginx"] = start_nginx(nginx, self.workdir, self.echo)
+            except (OSError, RuntimeError) as exc:
+                self.log(f"nginx did not start: {exc}")
+                self.failed["nginx"] = "nginx did not start"
+                return None
+        return self.started.get("nginx")
 
     def zero(self) -> Server:
         if "zero" not in self.started:
@@ -294,18 +360,11 @@ class Servers:
         return self.started["zero"]
 
     def _start_zero(self) -> Server:
-        server = None
-        if not self.args.python_server:
-            nginx = find_nginx(not self.args.no_install, self.log)
-            if nginx:
-                try:
-                    server = start_nginx(nginx, self.workdir)
-                except (OSError, RuntimeError) as exc:
-                    self.log(f"nginx did not start: {exc}")
+        server = None if self.args.python_server else self.nginx()
         if server:
             self.notes.append(f"zero-latency server: {server.name} on 127.0.0.1:{server.port}")
             return server
-        why = "as asked" if self.args.python_server else "nginx could not be installed or started"
+        why = "as asked" if self.args.python_server else self.failed["nginx"]
         self.notes.append(
             f"zero-latency server: the built-in Python server ({why}); it is the bottleneck,"
             " so zero-latency figures understate the fast tools"
@@ -313,11 +372,39 @@ class Servers:
         return start_python_server(0.0)
 
     def latency(self) -> Server:
+        """The latency cases' server: nginx with the echo module, which holds each answer
+        --delay seconds without competing with the tools for the CPUs; the Python server
+        where the module cannot be had."""
         if "latency" not in self.started:
-            server = start_python_server(self.args.delay)
-            self.notes.append(f"latency server: {server.name}, keep-alive, one host")
-            self.started["latency"] = server
+            self.started["latency"] = self._start_latency(self.args.delay)
         return self.started["latency"]
+
+    def _start_latency(self, delay: float) -> Server:
+        delay_ms = f"{delay * 1000:g} ms"
+        nginx = None if self.args.python_server else self.nginx()
+        if nginx and self.echo:
+            server = Server(nginx.name, nginx.port, nginx.process, ok_path=delayed_path(delay))
+            took = time_one_answer(server)
+            if took >= delay * 0.9:
+                self.notes.append(
+                    f"latency server: {nginx.name} with the echo module (echo_sleep, {delay_ms}"
+                    f" delay) on 127.0.0.1:{nginx.port}, keep-alive, one host; one answer"
+                    f" took {took * 1000:.0f} ms"
+                )
+                return server
+            why = f"nginx's echo_sleep answered in {took * 1000:.0f} ms, not {delay_ms}"
+        elif self.args.python_server:
+            why = "as asked"
+        elif nginx:
+            why = f"nginx's echo module is missing: apt-get install {ECHO_PACKAGE}"
+        else:
+            why = self.failed["nginx"]
+        server = start_python_server(delay)
+        self.notes.append(
+            f"latency server: the built-in Python asyncio server, {delay_ms} delay ({why});"
+            " it competes with the tools for the same CPUs"
+        )
+        return server
 
     def messy(self, hosts: int, new_connection_ms: int = 0) -> Server:
         key = f"messy {hosts} {new_connection_ms}"
