@@ -9,7 +9,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..extract import generate
 from ..messyweb import UrlList, cheap_lines, many_hosts, messy_web, silent_spread
+from .machine import machine_name, usable_cores
 from .servers import Server, Servers
 from .tools import (
     CURL,
@@ -21,6 +23,7 @@ from .tools import (
     Log,
     Tool,
     child_env,
+    count_lines,
     fetch_tools,
     run_interleaved,
     wanted,
@@ -31,7 +34,8 @@ from .tools import (
 @dataclass
 class Target:
     text: str
-    met: bool
+    # None where it could not be judged on this run (what it compares did not run).
+    met: bool | None
     measured: str
 
 
@@ -42,6 +46,11 @@ class Case:
     # URLs each tool fetched; None where it varies (its name then says "N lines").
     urls: int | None
     ratio_header: str = "time vs fetchpool"
+    # What the case counts (its rate is these per second, its CPU per one of them); None
+    # where a run does no work to count (start-up): the CPU column is then a run's.
+    unit: str | None = "URL"
+    # The ratio is the first row's time over each row's: how much faster, not how long.
+    speed_up: bool = False
     # Compare time per URL rather than time (tools fetched different numbers of URLs).
     per_url_ratio: bool = False
     # What the list holds and what the case's floor is, printed under the title.
@@ -147,20 +156,35 @@ def floor_seconds(urls: UrlList, workers: int, timeout: float, per_host_ms: int 
     return busy_ms / workers / 1000
 
 
-def time_target(case: Case, label: str, other: str, text: str, meets: float) -> None:
-    """fetchpool's time against ``other``'s: met when the ratio is at most ``meets``, or
+def time_target(
+    case: Case, label: str, other: str, text: str, meets: float, ours: str = FETCHPOOL
+) -> None:
+    """``ours``'s time against ``other``'s: met when the ratio is at most ``meets``, or
     below 1 where ``meets`` is 1 ("faster than")."""
-    ours, theirs = case.tool(FETCHPOOL), case.tool(other)
-    if ours is None or theirs is None or not ours.samples or not theirs.samples:
+    mine, theirs = case.tool(ours), case.tool(other)
+    if mine is None or theirs is None or not mine.samples or not theirs.samples:
         return
-    ratio = ours.seconds / theirs.seconds
+    ratio = mine.seconds / theirs.seconds
     met = ratio < 1 if meets == 1 else ratio <= meets
-    measured = f"fetchpool takes {ratio:.2f}x {other}'s time"
-    wrong = [tool.name for tool in (ours, theirs) if tool.name in case.flagged]
+    measured = f"{ours} takes {ratio:.2f}x {other}'s time"
+    wrong = [tool.name for tool in (mine, theirs) if tool.name in case.flagged]
     if wrong:
         measured += f" ({' and '.join(wrong)} miscounted: see the notes)"
         # A fetchpool that missed URLs may well be fast: that meets nothing.
-        met = met and FETCHPOOL not in wrong
+        met = met and ours not in wrong
+    case.targets.append(Target(f"{label}: {ours} {text}", met, measured))
+
+
+def rate_target(case: Case, label: str, other: str, text: str, at_least: float) -> None:
+    """fetchpool's URLs/s against ``other``'s: met when at least ``at_least`` times."""
+    ours, theirs = case.tool(FETCHPOOL), case.tool(other)
+    if ours is None or theirs is None or not ours.samples or not theirs.samples:
+        return
+    ratio = theirs.seconds / ours.seconds
+    met = ratio >= at_least and FETCHPOOL not in case.flagged
+    measured = f"{ratio:.2f}x"
+    if FETCHPOOL in case.flagged:
+        measured += " (fetchpool miscounted: see the notes)"
     case.targets.append(Target(f"{label}: fetchpool {text}", met, measured))
 
 
@@ -173,7 +197,11 @@ def startup_case(args: argparse.Namespace, exe: Exes, workdir: Path, log: Log) -
     log("Start-up")
     run_interleaved(tools, args.startup_repeats, child_env(workdir), log)
     case = Case(
-        f"Start-up (median of {args.startup_repeats})", tools, None, "time vs fetchpool --version"
+        f"Start-up (median of {args.startup_repeats})",
+        tools,
+        None,
+        "time vs fetchpool --version",
+        unit=None,
     )
     for tool in tools:
         case.notes.extend(f"{tool.name}: {problem}" for problem in tool.problems(None))
@@ -225,6 +253,7 @@ def scale_case(
         tools,
         None,
         "time per line vs first row",
+        unit="line",
         per_url_ratio=True,
         about=[
             f"one line in {args.scale_fetch_every} fetched, the others ftp://x/N (rejected"
@@ -257,8 +286,129 @@ def scale_case(
     return case
 
 
-CASES = ("zero", "latency", "wide", "messy", "silent", "hosts", "startup", "scale")
-FETCH_CASES = set(CASES) - {"startup", "scale"}
+def scaling_case(
+    server: Server, args: argparse.Namespace, exe: Exes, workdir: Path, log: Log
+) -> Case:
+    """fetchpool alone on the zero-latency list with -j 1, 2 and every usable core: URLs/s
+    and CPU per URL as the processes grow. A fetchpool without -j/--processes has the
+    one-process row only, and a note says so."""
+    count, workers = args.urls, args.workers
+    urls = plain_list(server, count)
+    plain, _ = write_url_files(workdir, f"scaling-{count}", urls.urls)
+    few, _ = write_url_files(
+        workdir, "scaling-warm-up", [server.ok_url(f"w{n}") for n in range(2 * workers)]
+    )
+    base = [exe.fetchpool, "-q", "-f", "plain", "-w", str(workers)]
+    cores = usable_cores()
+    widths = sorted({1, 2, cores}) if exe.processes else [1]
+    tools: list[Tool] = []
+    warm_up: list[Tool] = []
+    for width in widths:
+        if exe.processes:
+            name, command = f"{FETCHPOOL} -j {width}", [*base, "-j", str(width)]
+        else:
+            name, command = f"{FETCHPOOL} (one process)", base
+        tools.append(Tool(name, [*command, str(plain)]))
+        warm_up.append(Tool(name, [*command, str(few)]))
+    title = f"Scaling: fetchpool, {count:,} URLs, {workers} workers, {server.name}"
+    log(title)
+    run_interleaved(tools, args.scaling_repeats, child_env(workdir), log, warm_up)
+    case = Case(
+        f"{title}, on {machine_name()} (median of {args.scaling_repeats})",
+        tools,
+        count,
+        "URLs/s vs the first row",
+        speed_up=True,
+    )
+    case.about.append(f"processes: 1, 2 and the {cores} usable cores (os.sched_getaffinity)")
+    if not exe.processes:
+        case.about.append(
+            "this fetchpool has no -j/--processes (its --help does not mention --processes):"
+            " one process only"
+        )
+    for tool in tools:
+        for problem in tool.problems(count):
+            case.notes.append(f"{tool.name}: {problem}")
+            case.flagged.add(tool.name)
+    label = f"Zero latency, {count:,} URLs, {workers} workers"
+    text = f"{label}: fetchpool -j 2 at least 1.7x the URLs/s of -j 1"
+    one, two = case.tool(f"{FETCHPOOL} -j 1"), case.tool(f"{FETCHPOOL} -j 2")
+    if one is None or two is None or not one.samples or not two.samples:
+        case.targets.append(Target(text, None, "not measured: no -j/--processes"))
+    else:
+        ratio = one.seconds / two.seconds
+        wrong = [tool.name for tool in (one, two) if tool.name in case.flagged]
+        measured = f"{ratio:.2f}x" + (f" ({' and '.join(wrong)} miscounted)" if wrong else "")
+        case.targets.append(Target(text, ratio >= 1.7 and not wrong, measured))
+    return case
+
+
+def extract_case(args: argparse.Namespace, exe: Exes, workdir: Path, log: Log) -> Case:
+    """Finding the links in a generated docs tree (extract.py's): fetchpool --dump, with -j 1
+    and -j on every usable core where it has -j, beside lychee --dump."""
+    root = workdir / "docs"
+    if not root.exists():
+        generate(root, args.extract_markdown, args.extract_html)
+    files = args.extract_markdown + args.extract_html
+    cores = usable_cores()
+    tools: list[Tool] = []
+    if exe.processes:
+        for width in sorted({1, cores}):
+            command = [exe.fetchpool, "-j", str(width), "--dump", str(root)]
+            tools.append(Tool(f"{FETCHPOOL} -j {width} --dump", command, count_ok=count_lines))
+    else:
+        command = [exe.fetchpool, "--dump", str(root)]
+        tools.append(Tool(f"{FETCHPOOL} --dump", command, count_ok=count_lines))
+    ours = tools[-1].name
+    if exe.lychee:
+        # As extract.py runs it: --dump fetches nothing; --offline would drop remote links.
+        command = [exe.lychee, "--dump", "--include-fragments", str(root)]
+        tools.append(Tool(f"{LYCHEE} --dump", command, count_ok=count_lines))
+    tools = [tool for tool in tools if wanted(tool, args)]
+    title = (
+        f"Docs extraction: {files:,} files ({args.extract_markdown:,} Markdown,"
+        f" {args.extract_html:,} HTML)"
+    )
+    log(title)
+    run_interleaved(tools, args.extract_repeats, child_env(workdir), log)
+    case = Case(
+        f"{title}, on {machine_name()} (median of {args.extract_repeats})",
+        tools,
+        files,
+        "time vs the first row",
+        unit="file",
+    )
+    found = [f"{tool.name} {tool.samples[-1].ok:,}" for tool in tools if tool.samples]
+    if found:
+        case.about.append(f"links found: {', '.join(found)}")
+    if not exe.processes:
+        case.about.append("this fetchpool has no -j/--processes: one process only")
+    for tool in tools:
+        # --dump exits 1 where a document could not be read; neither is a failed run.
+        bad = {sample.exit_status for sample in tool.samples} - {0, 1}
+        if bad:
+            case.notes.append(f"{tool.name}: exit status {', '.join(map(str, sorted(bad)))}")
+            case.flagged.add(tool.name)
+    time_target(
+        case, "Docs extraction", f"{LYCHEE} --dump", "within 2.0x lychee --dump's time", 2.0, ours
+    )
+    return case
+
+
+CASES = (
+    "zero",
+    "scaling",
+    "latency",
+    "wide",
+    "messy",
+    "silent",
+    "hosts",
+    "extract",
+    "startup",
+    "scale",
+)
+# The cases lychee takes part in.
+LYCHEE_CASES = set(CASES) - {"scaling", "startup", "scale"}
 
 
 def plain_list(server: Server, count: int, delay_ms: int = 0) -> UrlList:
@@ -271,7 +421,7 @@ def run_cases(
     args: argparse.Namespace, exe: Exes, servers: Servers, workdir: Path, log: Log
 ) -> list[Case]:
     cases: list[Case] = []
-    wanted = set(args.cases)
+    chosen = set(args.cases)
     warmed: set[str] = set()
 
     def fetch(spec: Fetch, server: Server) -> Case:
@@ -279,35 +429,31 @@ def run_cases(
         cases.append(case)
         return case
 
-    if "zero" in wanted:
+    if "zero" in chosen:
         server = servers.zero()
         urls = plain_list(server, args.urls)
-        spec = Fetch("Zero latency", urls, args.workers, args.repeats, (TEXTBOOK_NAME,))
+        spec = Fetch("Zero latency", urls, args.workers, args.repeats, (TEXTBOOK_NAME, LYCHEE))
         case = fetch(spec, server)
-        ours, theirs = case.tool(FETCHPOOL), case.tool(TEXTBOOK_NAME)
-        if ours and theirs and ours.samples and theirs.samples:
-            ratio = theirs.seconds / ours.seconds
-            case.targets.append(
-                Target(
-                    f"{spec.label}: fetchpool at least 2.0x the textbook pattern's URLs/s",
-                    ratio >= 2.0,
-                    f"{ratio:.2f}x",
-                )
-            )
+        time_target(case, spec.label, LYCHEE, "within 2.0x lychee's time", 2.0)
+        rate_target(
+            case, spec.label, TEXTBOOK_NAME, "at least 5x the textbook pattern's URLs/s", 5.0
+        )
+    if "scaling" in chosen:
+        cases.append(scaling_case(servers.zero(), args, exe, workdir, log))
     delay_ms = round(args.delay * 1000)
-    for name, count, workers, repeats, limit in (
-        ("latency", args.latency_urls, args.latency_workers, args.latency_repeats, 1.1),
-        ("wide", args.wide_urls, args.wide_workers, args.wide_repeats, 1.5),
+    for name, count, workers, repeats, peer, limit in (
+        ("latency", args.latency_urls, args.latency_workers, args.latency_repeats, CURL, 1.1),
+        ("wide", args.wide_urls, args.wide_workers, args.wide_repeats, LYCHEE, 1.5),
     ):
-        if name not in wanted:
+        if name not in chosen:
             continue
         server = servers.latency()
         urls = plain_list(server, count, delay_ms)
-        spec = Fetch(f"{delay_ms} ms latency", urls, workers, repeats, (CURL,))
+        spec = Fetch(f"{delay_ms} ms latency", urls, workers, repeats, (peer,))
         case = fetch(spec, server)
         case.about.append(f"floor: {math.ceil(count / workers) * args.delay:.2f} s")
-        time_target(case, spec.label, CURL, f"within {limit:.2f}x curl --parallel's time", limit)
-    if "messy" in wanted:
+        time_target(case, spec.label, peer, f"within {limit:.2f}x {peer}'s time", limit)
+    if "messy" in chosen:
         server = servers.messy(args.messy_hosts)
         urls = messy_web(server.hosts, args.messy_urls, args.seed, args.messy_max_ms)
         for workers in args.messy_workers:
@@ -325,7 +471,7 @@ def run_cases(
             time_target(case, spec.label, CURL, "within 1.25x curl --parallel's time", 1.25)
             time_target(case, spec.label, TEXTBOOK_NAME, "faster than the textbook pattern", 1)
             time_target(case, spec.label, LYCHEE, "faster than lychee", 1)
-    if "silent" in wanted:
+    if "silent" in chosen:
         server = servers.messy(args.silent_hosts)
         urls = silent_spread(
             server.hosts, args.silent_urls, args.silent_share, args.answer_ms, args.seed
@@ -338,7 +484,7 @@ def run_cases(
         floor = floor_seconds(urls, args.silent_workers, args.silent_timeout)
         case.about.append(f"floor: {floor:.2f} s (delays and timeouts over the workers)")
         time_target(case, spec.label, CURL, "within 1.2x curl --parallel -m's time", 1.2)
-    if "hosts" in wanted:
+    if "hosts" in chosen:
         server = servers.messy(args.hosts_count, args.new_connection_ms)
         urls = many_hosts(server.hosts, args.hosts_urls, args.answer_ms, args.seed)
         spec = Fetch(
@@ -353,8 +499,10 @@ def run_cases(
         floor = floor_seconds(urls, args.hosts_workers, 0, args.new_connection_ms)
         case.about.append(f"floor: {floor:.2f} s (one connection per host)")
         time_target(case, spec.label, LYCHEE, "within 1.25x lychee's time", 1.25)
-    if "startup" in wanted:
+    if "extract" in chosen:
+        cases.append(extract_case(args, exe, workdir, log))
+    if "startup" in chosen:
         cases.append(startup_case(args, exe, workdir, log))
-    if "scale" in wanted and args.scale_lines > 0:
+    if "scale" in chosen and args.scale_lines > 0:
         cases.append(scale_case(servers.zero(), servers.messy(1), args, exe, workdir, log))
     return cases

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from ..messyweb import raise_open_file_limit
-from .cases import CASES, FETCH_CASES, run_cases
-from .machine import cpu_check, describe_machine
+from .cases import CASES, LYCHEE_CASES, run_cases
+from .machine import cpu_check, describe_machine, machine_name
 from .servers import Servers, serve
 from .tables import render_markdown, render_text
 from .tools import Log, find_exes
@@ -31,6 +31,10 @@ QUICK = {
     "hosts_urls": 1_000,
     "hosts_count": 100,
     "hosts_repeats": 1,
+    "scaling_repeats": 1,
+    "extract_markdown": 300,
+    "extract_html": 100,
+    "extract_repeats": 1,
     "startup_repeats": 3,
     "scale_base": 5_000,
     "scale_lines": 100_000,
@@ -120,6 +124,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=5_000,
         help="leave xargs -P curl out of longer lists (one process per URL)",
     )
+    scaling = parser.add_argument_group("scaling (fetchpool -j 1, 2 and every core; zero latency)")
+    scaling.add_argument(
+        "--scaling-repeats", type=int, default=5, help="runs of each; its list is --urls long"
+    )
+    extract = parser.add_argument_group("docs extraction (--dump of a generated tree)")
+    extract.add_argument("--extract-markdown", type=int, default=3_000, help="Markdown files")
+    extract.add_argument("--extract-html", type=int, default=1_000, help="HTML files")
+    extract.add_argument("--extract-repeats", type=int, default=3, help="runs of each tool")
     parser.add_argument("--startup-repeats", type=int, default=15, help="runs of each start-up")
     scale = parser.add_argument_group("input size (fetchpool alone)")
     scale.add_argument(
@@ -195,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     log = Log(args.quiet)
     # 1,024 workers need more than the usual 1,024 open files; the tools inherit the limit.
     raise_open_file_limit()
-    exe = find_exes(args, bool(FETCH_CASES & set(args.cases)), log)
+    exe = find_exes(args, bool(LYCHEE_CASES & set(args.cases)), log)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fetchpool-bench-") as name:
         workdir = Path(name)
@@ -211,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         f" {cpu_check() * 1000:.0f} ms after"
     )
     header.append(f"whole run: {time.monotonic() - started:.0f} s")
-    print(render_text(cases, header), end="")
+    print(render_text(cases, header, machine_name()), end="")
     if args.markdown:
-        args.markdown.write_text(render_markdown(cases, header))
+        args.markdown.write_text(render_markdown(cases, header, machine_name()))
     return 0

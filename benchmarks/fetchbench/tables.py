@@ -24,10 +24,14 @@ def table_rows(case: Case) -> list[list[str]]:
     for tool in measured:
         count = _count(case, tool)
         rate = f"{count / tool.seconds:,.0f}" if count else "-"
-        ratio = tool.seconds / first.seconds
+        ratio = first.seconds / tool.seconds if case.speed_up else tool.seconds / first.seconds
         if case.per_url_ratio:
             ratio *= (_count(case, first) or 1) / (count or 1)
-        row = [tool.name, rate, _format_seconds(tool.seconds), f"{tool.peak_rss_mib:.1f} MiB"]
+        if count and case.unit:
+            cpu = f"{tool.cpu_seconds / count * 1e6:,.0f} µs"
+        else:
+            cpu = _format_seconds(tool.cpu_seconds)
+        row = [tool.name, rate, _format_seconds(tool.seconds), cpu, f"{tool.peak_rss_mib:.1f} MiB"]
         if case.counts_connections:
             connections = tool.connections
             row.append("-" if connections is None else f"{connections:,}")
@@ -37,14 +41,16 @@ def table_rows(case: Case) -> list[list[str]]:
 
 def headers(case: Case) -> list[str]:
     connections = ["connections"] if case.counts_connections else []
-    return ["tool", "URLs/s", "time", "peak RSS", *connections, case.ratio_header]
+    rate = f"{case.unit or 'URL'}s/s"
+    cpu = f"CPU per {case.unit}" if case.unit else "CPU"
+    return ["tool", rate, "time", cpu, "peak RSS", *connections, case.ratio_header]
 
 
 def _format_seconds(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def render_text(cases: list[Case], header: list[str]) -> str:
+def render_text(cases: list[Case], header: list[str], machine: str = "") -> str:
     out = [*header, ""]
     for case in cases:
         rows = [headers(case), *table_rows(case)]
@@ -63,14 +69,13 @@ def render_text(cases: list[Case], header: list[str]) -> str:
         out.append("")
     targets = [target for case in cases for target in case.targets]
     if targets:
-        out.append("Targets")
+        out.append(f"Targets, on {machine}" if machine else "Targets")
         for target in targets:
-            mark = "met    " if target.met else "NOT MET"
-            out.append(f"  [{mark}] {target.text}: {target.measured}")
+            out.append(f"  [{_mark(target.met)}] {target.text}: {target.measured}")
     return "\n".join(out) + "\n"
 
 
-def render_markdown(cases: list[Case], header: list[str]) -> str:
+def render_markdown(cases: list[Case], header: list[str], machine: str = "") -> str:
     out = [f"- {line}" for line in header] + [""]
     for case in cases:
         out.append(f"**{case.title}**")
@@ -88,10 +93,18 @@ def render_markdown(cases: list[Case], header: list[str]) -> str:
             out.append("")
     targets = [target for case in cases for target in case.targets]
     if targets:
+        if machine:
+            out.extend([f"Targets, on {machine}:", ""])
         out.append("| target | measured | |")
         out.append("|---|---:|---|")
         for target in targets:
-            out.append(
-                f"| {target.text} | {target.measured} | {'met' if target.met else '**not met**'} |"
-            )
+            out.append(f"| {target.text} | {target.measured} | {_verdict(target.met)} |")
     return "\n".join(out) + "\n"
+
+
+def _mark(met: bool | None) -> str:
+    return "n/a    " if met is None else "met    " if met else "NOT MET"
+
+
+def _verdict(met: bool | None) -> str:
+    return "not measured" if met is None else "met" if met else "**not met**"

@@ -45,6 +45,9 @@ class Sample:
     exit_status: int
     # Connections the server accepted during the run, where the server counts them.
     connections: int | None = None
+    # User and system CPU of the tool's process and every child it waited for (xargs's
+    # curls, fetchpool's worker processes): wait4's rusage of the process run.
+    cpu_seconds: float = 0.0
 
 
 def count_ok(read: Callable[[int], bytes]) -> int:
@@ -57,6 +60,11 @@ def count_ok(read: Callable[[int], bytes]) -> int:
         # A match needs four bytes, so three carried over can only start one.
         tail = data[-3:]
     return count
+
+
+def count_lines(read: Callable[[int], bytes]) -> int:
+    """Lines of output (--dump writes a link a line)."""
+    return sum(chunk.count(b"\n") for chunk in iter(lambda: read(1 << 20), b""))
 
 
 def count_lychee(read: Callable[[int], bytes]) -> int:
@@ -88,6 +96,10 @@ class Tool:
         return statistics.median(sample.peak_rss_kib for sample in self.samples) / 1024
 
     @property
+    def cpu_seconds(self) -> float:
+        return statistics.median(sample.cpu_seconds for sample in self.samples)
+
+    @property
     def connections(self) -> int | None:
         counted = [sample.connections for sample in self.samples if sample.connections is not None]
         return round(statistics.median(counted)) if counted else None
@@ -105,13 +117,15 @@ class Tool:
 
 
 def run_once(tool: Tool, env: dict[str, str], server: Server | None = None) -> Sample:
-    """Run ``tool`` to its end: wall time, peak RSS and the URLs that got a 200.
+    """Run ``tool`` to its end: wall time, CPU time, peak RSS and the URLs that got a 200.
 
     Output goes to a file, counted afterwards, so that reading it costs the run
     nothing. Peak RSS comes from GNU time where it is installed: a process
     forked from this one starts with this interpreter's memory, which os.wait4
-    would count as its own. With ``server``, the connections it accepted
-    during the run are counted too.
+    would count as its own. CPU time is wait4's user and system time of the
+    process run, which on Linux holds every descendant it waited for: the
+    tool's own children and GNU time's few milliseconds. With ``server``, the
+    connections it accepted during the run are counted too.
     """
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -139,7 +153,8 @@ def run_once(tool: Tool, env: dict[str, str], server: Server | None = None) -> S
             peak = int(words[-1]) if words and words[-1].isdigit() else peak
         output.seek(0)
         ok = tool.count_ok(output.read)
-    return Sample(seconds, peak, ok, process.returncode, connections)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Sample(seconds, peak, ok, process.returncode, connections, cpu)
 
 
 def run_interleaved(
@@ -166,8 +181,8 @@ def run_interleaved(
             tool.samples.append(sample)
             counted = "" if sample.connections is None else f", {sample.connections:,} connections"
             log(
-                f"  {tool.name}: {sample.seconds:.3f} s, {sample.peak_rss_kib / 1024:.1f} MiB"
-                f", {sample.ok:,} ok{counted}"
+                f"  {tool.name}: {sample.seconds:.3f} s, {sample.cpu_seconds:.3f} s CPU"
+                f", {sample.peak_rss_kib / 1024:.1f} MiB, {sample.ok:,} ok{counted}"
             )
 
 
@@ -256,6 +271,14 @@ class Exes:
     curl: str | None
     xargs: str | None
     lychee: str | None
+    # Whether this fetchpool spreads its work over processes (-j/--processes N).
+    processes: bool = False
+
+
+def supports_processes(fetchpool: str) -> bool:
+    """Whether ``fetchpool --help`` offers --processes (-j): older versions run one process."""
+    done = subprocess.run([fetchpool, "--help"], capture_output=True, text=True, check=False)
+    return "--processes" in done.stdout
 
 
 def find_exes(args: argparse.Namespace, fetching: bool, log: Log) -> Exes:
@@ -267,7 +290,8 @@ def find_exes(args: argparse.Namespace, fetching: bool, log: Log) -> Exes:
     lychee = args.lychee
     if lychee is None and fetching and not args.no_lychee and wanted(Tool(LYCHEE, []), args):
         lychee = find_lychee(not args.no_install, log)
-    return Exes(fetchpool, python, curl, shutil.which("xargs"), lychee)
+    processes = supports_processes(fetchpool)
+    return Exes(fetchpool, python, curl, shutil.which("xargs"), lychee, processes)
 
 
 def _beside_python(name: str) -> str | None:
