@@ -1,9 +1,11 @@
 """The servers the cases fetch from, all on the loopback network and all stopped at the end.
 
 nginx (Debian's nginx-light, installed with apt-get when missing) answers the zero-latency
-case; a small asyncio server answers the latency cases after --delay seconds; the messy web
-of messyweb.py is many hosts whose URLs answer late, never, with a 404, a redirect or a
-reset. Without nginx (or with --python-server) the Python server answers at once instead.
+case at once and, with its echo module (libnginx-mod-http-echo), the latency cases after
+--delay seconds, on a path of their own; the messy web of messyweb.py is many hosts whose
+URLs answer late, never, with a 404, a redirect or a reset. Without nginx or its module (or
+with --python-server) an asyncio server in a process of its own answers instead, and the
+header says why.
 """
 
 from __future__ import annotations
