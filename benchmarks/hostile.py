@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-sys.path.insert(0, str(Path(__file__).parent))
-from bench import GNU_TIME, find_lychee
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.fetchbench.tools import GNU_TIME, find_lychee
 
 TARGET = 2.0
 # lychee leaves reserved names (example.org, .test, .invalid, .example) out of its dump,

@@ -82,7 +82,7 @@ def run_fetchpool(fetchpool_exe: str):
 
 
 # Module-scoped fixtures that run fetchpool once for many tests (the benchmark's is slow).
-SHARED_RUNS = ("bench", "hostile_run")
+SHARED_RUNS = ("bench", "hostile_run", "with_processes")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,7 +4,6 @@ messy web: the server's behaviours and the lists it is given."""
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import io
 import itertools
 import json
@@ -17,31 +16,20 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
 BENCH = BENCHMARKS / "bench.py"
 
+# The benchmark is a package beside the tests, not part of fetchpool: importable from the
+# repository's root, as `python -m benchmarks.fetchbench` runs it.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-def load_bench() -> ModuleType:
-    """benchmarks/bench.py as a module (it is a script, not part of the package)."""
-    name = "fetchpool_benchmark"
-    if name not in sys.modules:
-        # bench.py imports messyweb.py beside it, as it does when run as a script.
-        if str(BENCHMARKS) not in sys.path:
-            sys.path.insert(0, str(BENCHMARKS))
-        spec = importlib.util.spec_from_file_location(name, BENCH)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up here
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-bench_module = load_bench()
-messyweb = sys.modules["messyweb"]
+from benchmarks import messyweb  # noqa: E402
+from benchmarks.fetchbench import cli, machine, servers, tools  # noqa: E402
 
 FETCH_TOOLS = ["fetchpool", "requests + ThreadPoolExecutor"]
 if shutil.which("curl"):
@@ -107,6 +95,10 @@ def bench(fetchpool_exe: str, tmp_path_factory: pytest.TempPathFactory) -> tuple
             "--scale-base=40",
             "--scale-lines=120",
             "--scale-timeout=0.4",
+            "--scaling-repeats=1",
+            "--extract-markdown=6",
+            "--extract-html=2",
+            "--extract-repeats=1",
             f"--fetchpool={fetchpool_exe}",
             f"--markdown={markdown}",
             "--quiet",
@@ -166,8 +158,134 @@ def test_the_messy_web_cases_count_each_tools_connections(bench: tuple[str, str]
     header = next(row for row in rows if row.lstrip().startswith("tool "))
     assert "connections" in header
     fetchpool = next(row for row in rows if row.startswith("  fetchpool "))
-    # tool, URLs/s, time, its unit, peak RSS, MiB, connections, ratio
-    assert int(fetchpool.split()[6].replace(",", "")) >= 1
+    # tool, URLs/s, time, its unit, CPU, µs, peak RSS, MiB, connections, ratio
+    assert int(fetchpool.split()[8].replace(",", "")) >= 1
+
+
+@pytest.mark.parametrize("title", SECTIONS)
+def test_each_fetch_case_gives_every_tools_cpu_per_url(bench: tuple[str, str], title: str):
+    rows = section(bench[0], title).splitlines()
+    header = next(row for row in rows if row.lstrip().startswith("tool "))
+    assert "CPU per URL" in header
+    for tool in FETCH_TOOLS:
+        if has_row(bench[0], title, tool):
+            row = next(row for row in rows if re.match(rf"  {re.escape(tool)}\s+[\d,]+\s", row))
+            assert re.search(r"\s[\d,]+ µs\s", row), row
+
+
+def test_the_scaling_table_runs_fetchpool_as_its_processes_allow(
+    bench: tuple[str, str], fetchpool_exe: str
+):
+    text = section(bench[0], "Scaling: fetchpool, 40 URLs, 8 workers")
+    assert "URLs/s vs the first row" in text
+    if tools.supports_processes(fetchpool_exe):
+        assert re.search(r"^  fetchpool -j 1\s+[\d,]+\s", text, re.MULTILINE)
+        assert re.search(r"^  fetchpool -j 2\s+[\d,]+\s", text, re.MULTILINE)
+    else:
+        assert re.search(r"^  fetchpool \(one process\)\s+[\d,]+\s", text, re.MULTILINE)
+        assert "this fetchpool has no -j/--processes" in text
+        assert (
+            "[n/a    ] Zero latency, 40 URLs, 8 workers: fetchpool -j 2 at least 1.7x" in (bench[0])
+        )
+
+
+def test_the_extraction_case_dumps_the_docs_tree_with_each_tool(bench: tuple[str, str]):
+    text = section(bench[0], "Docs extraction: 8 files (6 Markdown, 2 HTML)")
+    assert re.search(r"^  fetchpool (-j \d+ )?--dump\s+[\d,]+\s", text, re.MULTILINE)
+    assert "CPU per file" in text
+    found = re.search(r"links found: (.*)", text)
+    assert found is not None
+    counts = {int(n.replace(",", "")) for n in re.findall(r" ([\d,]+)(?:,|$)", found.group(1))}
+    # Every tool finds the same links in the generated tree (lychee too, where it runs).
+    assert len(counts) == 1 and counts.pop() > 0
+    if "lychee" in FETCH_TOOLS:
+        assert re.search(r"^  lychee --dump\s+[\d,]+\s", text, re.MULTILINE)
+        target = r"Docs extraction: fetchpool (-j \d+ )?--dump within 2.0x lychee --dump's time"
+        assert re.search(rf"\[(met    |NOT MET)\] {target}", bench[0])
+
+
+FAKE_FETCHPOOL = """#!{python}
+# A fetchpool that has -j/--processes: it says every URL answered 200, dumps one link per
+# file, and writes down how it was called.
+import pathlib, sys
+
+args = sys.argv[1:]
+if "--help" in args:
+    print("  -j, --processes N  spread the work over N processes")
+elif "--version" in args:
+    print("fetchpool, version 0 (fake)")
+else:
+    with open({calls!r}, "a") as calls:
+        calls.write(" ".join(args) + "\\n")
+    if "--dump" in args:
+        for path in sorted(pathlib.Path(args[-1]).rglob("*.*")):
+            print(f"{{path}}:1:1\\thttps://a.org/")
+    else:
+        for line in open(args[-1]):
+            print(line.strip(), 200)
+"""
+
+
+@pytest.fixture(scope="module")
+def with_processes(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[str]]:
+    """The scaling and extraction cases with a fetchpool that has -j: their output, and the
+    fake's arguments on each call."""
+    folder = tmp_path_factory.mktemp("fake")
+    calls = folder / "calls"
+    fake = folder / "fetchpool"
+    fake.write_text(FAKE_FETCHPOOL.format(python=sys.executable, calls=str(calls)))
+    fake.chmod(0o755)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH),
+            "--python-server",
+            "--no-install",
+            "--no-lychee",
+            "--cases=scaling,extract",
+            "--urls=20",
+            "--scaling-repeats=1",
+            "--extract-markdown=3",
+            "--extract-html=1",
+            "--extract-repeats=1",
+            f"--fetchpool={fake}",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, calls.read_text().splitlines()
+
+
+def test_with_processes_the_scaling_table_has_a_row_for_1_2_and_every_core(
+    with_processes: tuple[str, list[str]],
+):
+    text = section(with_processes[0], "Scaling: fetchpool, 20 URLs, 8 workers")
+    widths = sorted({1, 2, machine.usable_cores()})
+    rows = re.findall(r"^  fetchpool -j (\d+)\s+[\d,]+\s", text, re.MULTILINE)
+    assert [int(width) for width in rows] == widths
+    fetches = {call.split(" -j ")[1].split()[0] for call in with_processes[1] if "-w 8" in call}
+    assert fetches == {str(width) for width in widths}
+
+
+def test_with_processes_the_scaling_target_is_judged(with_processes: tuple[str, list[str]]):
+    target = "Zero latency, 20 URLs, 8 workers: fetchpool -j 2 at least 1.7x the URLs/s of -j 1"
+    assert re.search(rf"\[(met    |NOT MET)\] {re.escape(target)}: [\d.]+x", with_processes[0])
+
+
+def test_with_processes_the_docs_are_dumped_with_1_and_every_core(
+    with_processes: tuple[str, list[str]],
+):
+    text = section(with_processes[0], "Docs extraction: 4 files")
+    rows = re.findall(r"^  fetchpool -j (\d+) --dump\s", text, re.MULTILINE)
+    assert [int(width) for width in rows] == sorted({1, machine.usable_cores()})
+    assert "links found: fetchpool -j 1 --dump 4" in text
+
+
+def test_the_targets_name_the_machine(bench: tuple[str, str]):
+    assert re.search(r"^Targets, on \d+ CPUs", bench[0], re.MULTILINE)
 
 
 @pytest.mark.parametrize(
@@ -200,9 +318,10 @@ def test_the_messy_lists_are_described_under_their_titles(bench: tuple[str, str]
 @pytest.mark.parametrize(
     "target",
     [
-        "Zero latency, 40 URLs, 8 workers: fetchpool at least 2.0x the textbook pattern's URLs/s",
+        "Zero latency, 40 URLs, 8 workers: fetchpool at least 5x the textbook pattern's URLs/s",
+        "Zero latency, 40 URLs, 8 workers: fetchpool within 2.0x lychee's time",
         "50 ms latency, 40 URLs, 256 workers: fetchpool within 1.10x curl --parallel's time",
-        "50 ms latency, 60 URLs, 20 workers: fetchpool within 1.50x curl --parallel's time",
+        "50 ms latency, 60 URLs, 20 workers: fetchpool within 1.50x lychee's time",
         "Messy web, 40 URLs, 32 workers: fetchpool within 1.25x curl --parallel's time",
         "Messy web, 40 URLs, 32 workers: fetchpool faster than the textbook pattern",
         "Messy web, 40 URLs, 32 workers: fetchpool faster than lychee",
@@ -232,7 +351,7 @@ def test_the_markdown_has_a_row_for_each_tool_in_each_fetch_case(bench: tuple[st
 def test_answers_are_counted_across_chunk_boundaries(chunk: int):
     output = b"u1 200\nu2\t200\nu3 404\nu4 2000\nu5 200\n"
     stream = io.BytesIO(output)
-    assert bench_module._count_ok(lambda _: stream.read(chunk)) == 3
+    assert tools.count_ok(lambda _: stream.read(chunk)) == 3
 
 
 @pytest.mark.parametrize(
@@ -245,26 +364,39 @@ def test_answers_are_counted_across_chunk_boundaries(chunk: int):
     ],
 )
 def test_lychees_successes_are_read_from_its_json_report(output: bytes, ok: int):
-    assert bench_module._count_lychee(io.BytesIO(output).read) == ok
+    assert tools.count_lychee(io.BytesIO(output).read) == ok
 
 
 def test_a_tool_with_fewer_runs_is_run_only_that_often(tmp_path: Path):
     true = shutil.which("true")
     assert true is not None
-    every, once = bench_module.Tool("every", [true]), bench_module.Tool("once", [true], runs=1)
-    env = bench_module.child_env(tmp_path)
-    bench_module.run_interleaved([every, once], 3, env, bench_module.Log(True), warm_up=[])
+    every, once = tools.Tool("every", [true]), tools.Tool("once", [true], runs=1)
+    env = tools.child_env(tmp_path)
+    tools.run_interleaved([every, once], 3, env, tools.Log(True), warm_up=[])
     assert (len(every.samples), len(once.samples)) == (3, 1)
 
 
+@pytest.mark.parametrize(
+    ("command", "folder"),
+    [(["-m", "benchmarks.fetchbench"], ROOT), ([str(BENCH)], Path("/"))],
+    ids=["as a module from the root", "as a script from anywhere"],
+)
+def test_the_benchmark_runs_as_a_module_or_a_script(command: list[str], folder: Path):
+    done = subprocess.run(
+        [sys.executable, *command, "--help"], cwd=folder, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--scaling-repeats" in done.stdout and "--extract-markdown" in done.stdout
+
+
 def test_quick_shrinks_the_sizes_that_were_not_given():
-    args = bench_module.parse_args(["--quick", "--urls", "77"])
+    args = cli.parse_args(["--quick", "--urls", "77"])
     assert (args.urls, args.messy_urls, args.repeats) == (77, 400, 1)
 
 
 def test_an_unknown_case_is_a_usage_error():
     with pytest.raises(SystemExit) as stopped:
-        bench_module.parse_args(["--cases", "zero,nonesuch"])
+        cli.parse_args(["--cases", "zero,nonesuch"])
     assert stopped.value.code == 2
 
 
@@ -282,13 +414,62 @@ def test_a_markdown_path_that_cannot_be_written_fails_before_measuring(tmp_path:
     assert done.stdout == ""
 
 
+# --- the latency server -------------------------------------------------------------------------
+
+NGINX = servers.find_nginx(False, lambda _: None)
+
+
+@pytest.mark.skipif(
+    NGINX is None or not servers.ECHO_MODULE.exists(), reason="nginx or its echo module is missing"
+)
+def test_nginx_with_the_echo_module_answers_as_late_as_the_path_asks(tmp_path: Path):
+    assert NGINX is not None
+    nginx = servers.start_nginx(NGINX, tmp_path, servers.ECHO_MODULE)
+    try:
+        late = servers.Server(nginx.name, nginx.port, nginx.process)
+        late.ok_path = servers.delayed_path(0.05)
+        assert late.ok_url(7).endswith("/delay/0.05/7")
+        # A lower bound only: a loaded machine may answer later, never sooner.
+        assert servers.time_one_answer(late) >= 0.045
+        assert servers.time_one_answer(nginx) >= 0
+    finally:
+        nginx.stop()
+
+
+@pytest.mark.parametrize(
+    ("nginx", "why"),
+    [
+        (None, "nginx could not be installed"),
+        ("nginx", "nginx's echo module is missing: apt-get install libnginx-mod-http-echo"),
+    ],
+)
+def test_without_nginx_and_its_echo_module_the_python_server_answers_late_and_says_why(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nginx: str | None, why: str
+):
+    monkeypatch.setattr(servers, "find_nginx", lambda *_: nginx)
+    monkeypatch.setattr(servers, "find_echo_module", lambda *_: None)
+    # An nginx without the module answers the zero-latency case; here a stand-in does.
+    monkeypatch.setattr(servers, "start_nginx", lambda *_: servers.start_python_server(0.0))
+    args = cli.parse_args(["--delay=0.05", "--no-install"])
+    started = servers.Servers(args, tmp_path, lambda _: None)
+    try:
+        latency = started.latency()
+        assert servers.time_one_answer(latency) >= 0.045
+    finally:
+        started.stop()
+    assert started.notes == [
+        f"latency server: the built-in Python asyncio server, 50 ms delay ({why}); it competes"
+        " with the tools for the same CPUs"
+    ]
+
+
 # --- the messy web's server --------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def messy() -> Iterator[object]:
     """messyweb.py with three hosts, each a port of 127.0.0.1."""
-    server = bench_module.start_messy_web(3, on="ports")
+    server = servers.start_messy_web(3, on="ports")
     yield server
     server.stop()
 
@@ -296,7 +477,7 @@ def messy() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def costly() -> Iterator[object]:
     """The same, where each new connection's first answer comes 50 ms later."""
-    server = bench_module.start_messy_web(1, new_connection_ms=50, on="ports")
+    server = servers.start_messy_web(1, new_connection_ms=50, on="ports")
     yield server
     server.stop()
 
