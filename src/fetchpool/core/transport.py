@@ -348,7 +348,8 @@ class _Resolver:
     """Looks names up on a few threads of its own (daemon threads: a lookup the system
     resolver never ends must not hold up the process's exit), each name once at a time."""
 
-    def __init__(self, threads: int, getaddrinfo: Any = socket.getaddrinfo) -> None:
+    def __init__(self, threads: int, getaddrinfo: Any = None) -> None:
+        # None: socket.getaddrinfo as it is when a name is looked up.
         self._getaddrinfo = getaddrinfo
         self._lock = threading.Lock()
         self._pending: dict[tuple[str, int, int], _Lookup] = {}
@@ -398,7 +399,8 @@ class _Resolver:
                 key, lookup = self._queue.pop(0)
             host, port, family = key
             try:
-                lookup.outcome = self._getaddrinfo(host, port, family, socket.SOCK_STREAM)
+                getaddrinfo = self._getaddrinfo or socket.getaddrinfo
+                lookup.outcome = getaddrinfo(host, port, family, socket.SOCK_STREAM)
             except BaseException as exc:  # handed to the waiting threads
                 lookup.outcome = exc
             with self._lock:
