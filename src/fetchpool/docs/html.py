@@ -11,6 +11,7 @@ the document.
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -67,12 +68,25 @@ def _end_of(tag: str) -> re.Pattern[str]:
     return re.compile(rf"</{re.escape(tag)}(?=[\t\n\f\r />])", re.IGNORECASE | re.ASCII)
 
 
+_local = threading.local()
+
+
+@lru_cache(maxsize=1)
+def _etree() -> Any:
+    from lxml import etree  # on first use: a run over URL lists loads no parser
+
+    return etree
+
+
 def _nodes(text: str) -> Iterator[Any]:
     """libxml2's elements and comments of ``text``, in document order; raises
     DocumentTooDeep, after the nodes before it, where it stops reading."""
-    from lxml import etree
-
-    parser = etree.HTMLParser(huge_tree=True, collect_ids=False, encoding="utf-8")
+    etree = _etree()
+    parser = getattr(_local, "parser", None)
+    if parser is None:  # one a thread: a parser is not to be shared between threads
+        parser = _local.parser = etree.HTMLParser(
+            huge_tree=True, collect_ids=False, encoding="utf-8"
+        )
     data = text.encode("utf-8", "replace")
     root = etree.fromstring(data, parser)
     if root is None and "fetchpool-" in text:
@@ -84,6 +98,8 @@ def _nodes(text: str) -> Iterator[Any]:
     yield from reversed(list(root.itersiblings(preceding=True)))
     yield from root.iter()
     yield from root.itersiblings()
+    if text.count("<") < _DEPTH_LIMIT:
+        return  # too few tags to nest that deep
     for error in parser.error_log:
         if error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
             raise DocumentTooDeep(f"elements nested {_DEPTH_LIMIT} deep: the rest is not read")
