@@ -108,6 +108,11 @@ def test_elements_nested_past_libxml2s_limit_say_so_after_the_links_before() -> 
         next(found)
 
 
+def test_anchors_past_libxml2s_limit_still_count_so_no_link_is_called_broken() -> None:
+    text = '<h1 id="top">' + "<div>" * 3_000 + "<p id='deep'>x</p><a name=far>y</a>"
+    assert html_anchors(text) == {"top", "deep", "far"}
+
+
 def test_anchors_are_ids_and_names_on_a() -> None:
     text = '<p id="one"><a name="two"></a><img name="not"><a id=three href="#one">'
     assert html_anchors(text) == html_reference.html_anchors(text) == {"one", "two", "three"}

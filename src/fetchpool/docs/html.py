@@ -324,8 +324,10 @@ def html_links(text: str) -> Iterator[Found | Marker]:
 
 
 def html_anchors(text: str) -> set[str]:
-    """The fragments ``text`` answers to: every ``id``, and ``name`` on ``<a>`` (those
-    written before elements nest deeper than libxml2 reads)."""
+    """The fragments ``text`` answers to: every ``id``, and ``name`` on ``<a>``.
+
+    Past where elements nest deeper than libxml2 reads, every ``id=`` or ``name=`` written
+    counts, wherever it stands: a page read in part must never make a link broken."""
     anchors: set[str] = set()
     if "=" not in text:
         return anchors
@@ -338,5 +340,12 @@ def html_anchors(text: str) -> set[str]:
                 if node.tag == "a" and "name" in attributes:
                     anchors.add(attributes["name"])
     except DocumentTooDeep:
-        pass
+        anchors.update(match[1] or match[2] or match[3] for match in _ANY_ANCHOR.finditer(text))
     return anchors
+
+
+# An id or name attribute anywhere, quoted either way or not at all.
+_ANY_ANCHOR = re.compile(
+    r"""(?:\bid|\bname)[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]+))""",
+    re.IGNORECASE,
+)
