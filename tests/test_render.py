@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
+from typing import Any
 
 import pytest
 from rich.console import Console
 
 from fetchpool.ci.baseline import Baseline
+from fetchpool.core.failures import FailureKind
 from fetchpool.core.inputs import InputLine
 from fetchpool.core.pool import PoolState
 from fetchpool.core.results import FIELDS, Result, Tally
@@ -99,6 +102,36 @@ def test_jsonl_is_one_object_per_result_with_every_field() -> None:
         "connection refused",
         None,
     )
+
+
+def _as_asdict_gave(result: Result) -> dict[str, Any]:
+    """What ``to_dict`` gave when it was built on ``dataclasses.asdict``."""
+    data = dataclasses.asdict(result)
+    data["elapsed"] = round(result.elapsed, 6)
+    data["category"] = result.category
+    data["kind"] = None if result.kind is None else result.kind.value
+    return {key: data[key] for key in FIELDS}
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        *ALL,
+        Result("http://a.test/", 200, True, None, 0.25, "http://a.test/", 1, cached=True),
+        Result("http://a.test/", 503, False, None, 1.0000004, "http://a.test/", 3, "-", 9),
+        Result("http://a.test/#x", 200, True, source="docs/a.md", line=3, column=17),
+        Result("docs/b.md", None, False, "file not found", source="docs/a.md", line=4, column=2),
+        Result("http://a.test/", None, False, "DNS lookup failed", kind=FailureKind.DNS_TRY_AGAIN),
+        Result("http://a.test/", 200, True, kind=FailureKind.TIMEOUT),  # ok drops the kind
+        Result("http://a.test/", None, False, "timed out", 7, kind=FailureKind.TIMEOUT),
+    ],
+    ids=repr,
+)
+def test_to_dict_gives_what_asdict_gave_key_for_key_in_order(result: Result) -> None:
+    data = result.to_dict()
+    expected = _as_asdict_gave(result)
+    assert list(data.items()) == list(expected.items())
+    assert [type(value) for value in data.values()] == [type(v) for v in expected.values()]
 
 
 def test_json_is_one_array_of_the_same_objects() -> None:
