@@ -423,6 +423,55 @@ def test_json_keeps_control_characters_exactly_but_never_raw(name: str) -> None:
     assert records[1]["final_url"] == HOSTILE_OK.final_url
 
 
+def test_jsonl_lines_read_back_as_the_results_written() -> None:
+    results = [*ALL, HOSTILE, HOSTILE_OK, Result("http://a.test/#x", 200, True, column=3)]
+    lines = render("jsonl", results).split("\n")
+    assert lines.pop() == ""
+    assert [Result.from_dict(json.loads(line)) for line in lines] == [
+        dataclasses.replace(result, elapsed=round(result.elapsed, 6)) for result in results
+    ]
+
+
+def test_json_objects_are_written_compact() -> None:
+    assert render("jsonl", [INVALID]) == (
+        '{"url":"example.com","status":null,"ok":false,'
+        '"error":"missing scheme, did you mean https://example.com?","elapsed":0.0,'
+        '"final_url":null,"attempts":0,"source":"-","line":0,"column":0,'
+        '"category":"broken","kind":"missing_scheme","cached":false}\n'
+    )
+
+
+# What orjson would write raw or refuses, each with its escape in the JSON text.
+AWKWARD = [
+    pytest.param("http://a.test/caf\udce9", "caf\\udce9", id="lone-surrogate"),
+    pytest.param("http://a.test/\ud800x", "\\ud800x", id="lone-high-surrogate"),
+    pytest.param("http://a.test/\x85\x9b\x7f", "\\u0085\\u009b\\u007f", id="del-and-c1"),
+    pytest.param("http://a.test/a\u2028b\u2029", "a\\u2028b\\u2029", id="line-separators"),
+    pytest.param("http://a.test/\udce9\x9b\u2028", "\\udce9\\u009b\\u2028", id="all-three"),
+]
+
+
+@pytest.mark.parametrize(("url", "escaped"), AWKWARD)
+@pytest.mark.parametrize("name", ["jsonl", "json"])
+def test_json_escapes_what_a_line_or_utf_8_cannot_hold_and_reads_back_exactly(
+    name: str, url: str, escaped: str
+) -> None:
+    result = Result(url, None, False, f"invalid URL: {url}", source=url[7:], line=2)
+    text = render(name, [result])
+    text.encode("utf-8")  # no lone surrogate is left to refuse
+    assert escaped in text
+    assert CONTROL.search(text) is None
+    records = [json.loads(line) for line in text.splitlines()] if name == "jsonl" else None
+    [record] = records if records is not None else json.loads(text)
+    assert (record["url"], record["error"], record["source"]) == (url, result.error, url[7:])
+    assert Result.from_dict(record) == result
+
+
+def test_json_writes_an_integer_past_64_bits_from_a_report_read_back() -> None:
+    result = Result("http://a.test/", 200, True, line=2**64)
+    assert json.loads(render("jsonl", [result]))["line"] == 2**64
+
+
 def test_csv_keeps_control_characters_exactly() -> None:
     rows = list(csv.DictReader(io.StringIO(render("csv", [HOSTILE]))))
     assert (rows[0]["url"], rows[0]["error"], rows[0]["source"]) == (

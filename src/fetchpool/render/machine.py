@@ -12,20 +12,38 @@ import json
 import re
 from typing import TextIO
 
+import orjson
+
 from ..core.results import FIELDS, Result
 from .base import Writer
 
 # JSON escapes C0 controls but may leave DEL and C1 ones raw, which a terminal showing the
-# output may act on; they can stand only inside strings, where \u escapes keep their value.
-_RAW_CONTROL = re.compile("[\x7f-\x9f]")
+# output may act on, and U+2028 and U+2029, at which str.splitlines() and old JavaScript
+# break a line; they can stand only inside strings, where \u escapes keep their value.
+_RAW = "\x7f-\x9f\u2028\u2029"
+_RAW_CONTROL = re.compile(f"[{_RAW}]")
+# What the standard library leaves raw besides: lone surrogates, which UTF-8 cannot hold.
+_RAW_OR_SURROGATE = re.compile(f"[{_RAW}\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def to_json(data: object) -> str:
-    """``data`` as one line of JSON, UTF-8 as it is, with no raw control characters."""
-    text = json.dumps(data, ensure_ascii=False)
-    if _RAW_CONTROL.search(text) is None:
+    """``data`` as one line of compact JSON, UTF-8 as it is, with no raw control
+    characters, line separators or lone surrogates."""
+    try:
+        text = orjson.dumps(data).decode()
+    except orjson.JSONEncodeError:
+        # orjson refuses a lone surrogate (a name that is not UTF-8, written by a caller
+        # that did not escape it for display) and an integer past 64 bits (from a report
+        # read back); the standard library writes both.
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return _RAW_OR_SURROGATE.sub(_escape, text)
+    if _RAW_CONTROL.search(text) is None:  # the usual line: one search, at C speed
         return text
-    return _RAW_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    return _RAW_CONTROL.sub(_escape, text)
 
 
 class JsonLinesWriter(Writer):
