@@ -7,7 +7,6 @@ left to each format's own escaping, not made printable as for people.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from typing import TextIO
@@ -70,34 +69,33 @@ class JsonWriter(Writer):
         super().finish(seconds)
 
 
-def _cell(value: object) -> object:
-    """CSV spelling of a value: empty for null, and booleans as JSON spells them."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+class _Echo:
+    """A file for csv.writer that keeps nothing: ``writerow`` returns what ``write``
+    returns, so the row's text comes back without a buffer to empty after each row."""
+
+    def write(self, text: str) -> str:
+        return text
 
 
 class CsvWriter(Writer):
     def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
-        self._buffer = io.StringIO()
-        self._csv = csv.writer(self._buffer, lineterminator="\n")
-        self._header_written = False
+        self._csv = csv.writer(_Echo(), lineterminator="\n")
+        self._header: str | None = self._csv.writerow(FIELDS)
 
     def format(self, result: Result) -> str:
-        if not self._header_written:
-            self._csv.writerow(FIELDS)
-            self._header_written = True
-        self._csv.writerow([_cell(value) for value in result.to_dict().values()])
-        text = self._buffer.getvalue()
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        return text
+        # Null as an empty cell, and the two booleans as JSON spells them.
+        data = result.to_dict()
+        data["ok"] = "true" if result.ok else "false"
+        data["cached"] = "true" if result.cached else "false"
+        cells = ["" if value is None else value for value in data.values()]
+        row: str = self._csv.writerow(cells)
+        if self._header is not None:
+            row = self._header + row
+            self._header = None
+        return row
 
     def finish(self, seconds: float | None = None) -> None:
-        if not self._header_written:
-            self._csv.writerow(FIELDS)
-            self.stream.write(self._buffer.getvalue())
+        if self._header is not None:
+            self.stream.write(self._header)
         super().finish(seconds)
