@@ -18,7 +18,7 @@ from fetchpool.core.inputs import InputLine
 from fetchpool.core.pool import PoolState
 from fetchpool.core.results import FIELDS, Result, Tally
 from fetchpool.render import FORMAT_BY_SUFFIX, FORMATS, make_writer
-from fetchpool.render.progress import describe_flight, describe_wait
+from fetchpool.render.progress import StatusDisplay, describe_flight, describe_wait
 from fetchpool.render.summary import baseline_lines, print_summary, summary_line
 from fetchpool.render.table import TableWriter, format_elapsed
 from fetchpool.render.text import printable
@@ -364,6 +364,18 @@ def test_the_progress_names_the_url_the_output_waits_for_once_it_has_waited(
 ) -> None:
     line = InputLine(head) if head else None
     assert describe_wait(PoolState(1, 5, 0, line, started), now=100.0) == text
+
+
+def test_the_progress_display_shows_the_tally_as_it_stands_at_each_refresh() -> None:
+    tally = Tally()
+    display = StatusDisplay(io.StringIO(), enabled=True, redirect_stdout=False, tally=tally)
+    shown = Console(file=io.StringIO(), width=200, record=True)
+    with display:
+        assert display._progress is not None
+        for result in [OK, REDIRECTED, FAILED, ERROR]:
+            tally.add(result)
+        shown.print(display._progress.get_renderable())
+    assert "checked 4 · 2 ok 1 failed 1 errors" in shown.export_text()
 
 
 # -- control characters --------------------------------------------------------
