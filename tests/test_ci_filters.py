@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from fetchpool.core.urls import url_key
 
@@ -86,6 +89,46 @@ def test_without_dedupe_every_line_is_fetched(server, run_fetchpool, tmp_path):
 )
 def test_urls_are_the_same_fetch_when_only_case_of_host_or_fragment_differ(first, second, same):
     assert (url_key(first) == url_key(second)) is same
+
+
+def _split_and_joined(url: str, keep_fragment: bool) -> str:
+    """url_key as it was before the usual URL was matched instead of split and joined."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.scheme or not parts.netloc:
+        return url
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    fragment = parts.fragment if keep_fragment else ""
+    netloc = f"{userinfo}{at}{hostport.lower()}"
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, fragment))
+
+
+_PIECES = st.lists(
+    st.sampled_from(
+        ["a", "Z", "0", "-", ".", "/", "?", "#", "@", ":", "%41", " ", "\t", "\n", "é", "[", "]"]
+    ),
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=500)
+@example("http://", "a.test", "", "/x?", False)  # joining drops an empty query
+@example("https://", "a.test", ":80", "?", True)
+@example("http://", "a.test", "", "/#", True)  # and an empty fragment
+@example("http://", "a.test", "", "/a#b", False)
+@example("http://", "a.test", "", "/a\tb", False)  # splitting drops a tab
+@given(
+    scheme=st.sampled_from(["http://", "https://", "HTTP://", "hTtps://", "ftp://", "http:/", ""]),
+    host=st.sampled_from(["a.test", "A.test", "a.test.", "u:p@a.test", "[::1]", "é.test", ""]),
+    port=st.sampled_from(["", ":80", ":", ":99999", ":x"]),
+    rest=_PIECES,
+    keep_fragment=st.booleans(),
+)
+def test_a_url_s_key_is_what_splitting_and_joining_give(scheme, host, port, rest, keep_fragment):
+    url = f"{scheme}{host}{port}{rest}"
+    assert url_key(url, keep_fragment) == _split_and_joined(url, keep_fragment)
 
 
 def test_the_library_applies_selection_and_dedupe_without_the_command(server):

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
+from typing import Any
 
 import pytest
 from rich.console import Console
 
 from fetchpool.ci.baseline import Baseline
+from fetchpool.core.failures import FailureKind
 from fetchpool.core.inputs import InputLine
 from fetchpool.core.pool import PoolState
 from fetchpool.core.results import FIELDS, Result, Tally
 from fetchpool.render import FORMAT_BY_SUFFIX, FORMATS, make_writer
-from fetchpool.render.progress import describe_flight, describe_wait
+from fetchpool.render.progress import StatusDisplay, describe_flight, describe_wait
 from fetchpool.render.summary import baseline_lines, print_summary, summary_line
 from fetchpool.render.table import TableWriter, format_elapsed
 from fetchpool.render.text import printable
@@ -99,6 +102,36 @@ def test_jsonl_is_one_object_per_result_with_every_field() -> None:
         "connection refused",
         None,
     )
+
+
+def _as_asdict_gave(result: Result) -> dict[str, Any]:
+    """What ``to_dict`` gave when it was built on ``dataclasses.asdict``."""
+    data = dataclasses.asdict(result)
+    data["elapsed"] = round(result.elapsed, 6)
+    data["category"] = result.category
+    data["kind"] = None if result.kind is None else result.kind.value
+    return {key: data[key] for key in FIELDS}
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        *ALL,
+        Result("http://a.test/", 200, True, None, 0.25, "http://a.test/", 1, cached=True),
+        Result("http://a.test/", 503, False, None, 1.0000004, "http://a.test/", 3, "-", 9),
+        Result("http://a.test/#x", 200, True, source="docs/a.md", line=3, column=17),
+        Result("docs/b.md", None, False, "file not found", source="docs/a.md", line=4, column=2),
+        Result("http://a.test/", None, False, "DNS lookup failed", kind=FailureKind.DNS_TRY_AGAIN),
+        Result("http://a.test/", 200, True, kind=FailureKind.TIMEOUT),  # ok drops the kind
+        Result("http://a.test/", None, False, "timed out", 7, kind=FailureKind.TIMEOUT),
+    ],
+    ids=repr,
+)
+def test_to_dict_gives_what_asdict_gave_key_for_key_in_order(result: Result) -> None:
+    data = result.to_dict()
+    expected = _as_asdict_gave(result)
+    assert list(data.items()) == list(expected.items())
+    assert [type(value) for value in data.values()] == [type(v) for v in expected.values()]
 
 
 def test_json_is_one_array_of_the_same_objects() -> None:
@@ -333,6 +366,18 @@ def test_the_progress_names_the_url_the_output_waits_for_once_it_has_waited(
     assert describe_wait(PoolState(1, 5, 0, line, started), now=100.0) == text
 
 
+def test_the_progress_display_shows_the_tally_as_it_stands_at_each_refresh() -> None:
+    tally = Tally()
+    display = StatusDisplay(io.StringIO(), enabled=True, redirect_stdout=False, tally=tally)
+    shown = Console(file=io.StringIO(), width=200, record=True)
+    with display:
+        assert display._progress is not None
+        for result in [OK, REDIRECTED, FAILED, ERROR]:
+            tally.add(result)
+        shown.print(display._progress.get_renderable())
+    assert "checked 4 · 2 ok 1 failed 1 errors" in shown.export_text()
+
+
 # -- control characters --------------------------------------------------------
 
 # A URL line that retitles an xterm (OSC 0 ... BEL), DEL and a C1 CSI in a reason, a file
@@ -388,6 +433,56 @@ def test_json_keeps_control_characters_exactly_but_never_raw(name: str) -> None:
     assert [record["url"] for record in records] == [HOSTILE.url, HOSTILE_OK.url]
     assert records[0]["error"] == HOSTILE.error
     assert records[1]["final_url"] == HOSTILE_OK.final_url
+
+
+def test_jsonl_lines_read_back_as_the_results_written() -> None:
+    results = [*ALL, HOSTILE, HOSTILE_OK, Result("http://a.test/#x", 200, True, column=3)]
+    lines = render("jsonl", results).split("\n")
+    assert lines.pop() == ""
+    assert [Result.from_dict(json.loads(line)) for line in lines] == [
+        dataclasses.replace(result, elapsed=round(result.elapsed, 6)) for result in results
+    ]
+
+
+def test_json_objects_are_written_compact() -> None:
+    assert render("jsonl", [INVALID]) == (
+        '{"url":"example.com","status":null,"ok":false,'
+        '"error":"missing scheme, did you mean https://example.com?","elapsed":0.0,'
+        '"final_url":null,"attempts":0,"source":"-","line":0,"column":0,'
+        '"category":"broken","kind":"missing_scheme","cached":false}\n'
+    )
+
+
+# What orjson would write raw or refuses, each with its escape in the JSON text.
+AWKWARD = [
+    pytest.param("http://a.test/caf\udce9", "caf\\udce9", id="lone-surrogate"),
+    pytest.param("http://a.test/\ud800x", "\\ud800x", id="lone-high-surrogate"),
+    pytest.param("http://a.test/\x7f", "/\\u007f", id="del-in-ascii"),
+    pytest.param("http://a.test/\x85\x9b\x7f", "\\u0085\\u009b\\u007f", id="del-and-c1"),
+    pytest.param("http://a.test/a\u2028b\u2029", "a\\u2028b\\u2029", id="line-separators"),
+    pytest.param("http://a.test/\udce9\x9b\u2028", "\\udce9\\u009b\\u2028", id="all-three"),
+]
+
+
+@pytest.mark.parametrize(("url", "escaped"), AWKWARD)
+@pytest.mark.parametrize("name", ["jsonl", "json"])
+def test_json_escapes_what_a_line_or_utf_8_cannot_hold_and_reads_back_exactly(
+    name: str, url: str, escaped: str
+) -> None:
+    result = Result(url, None, False, f"invalid URL: {url}", source=url[7:], line=2)
+    text = render(name, [result])
+    text.encode("utf-8")  # no lone surrogate is left to refuse
+    assert escaped in text
+    assert CONTROL.search(text) is None
+    records = [json.loads(line) for line in text.splitlines()] if name == "jsonl" else None
+    [record] = records if records is not None else json.loads(text)
+    assert (record["url"], record["error"], record["source"]) == (url, result.error, url[7:])
+    assert Result.from_dict(record) == result
+
+
+def test_json_writes_an_integer_past_64_bits_from_a_report_read_back() -> None:
+    result = Result("http://a.test/", 200, True, line=2**64)
+    assert json.loads(render("jsonl", [result]))["line"] == 2**64
 
 
 def test_csv_keeps_control_characters_exactly() -> None:

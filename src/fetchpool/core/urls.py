@@ -30,6 +30,8 @@ def url_key(url: str, keep_fragment: bool = False) -> str:
     Lines with the same key are one fetch (``--dedupe``) and one cache entry
     (``--cache``); text that does not parse as a URL is its own key.
     """
+    if _KEY_AS_IT_IS.fullmatch(url) and not url.endswith("?"):
+        return url  # the usual URL: asked per result with --dedupe, --cache or --baseline
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -45,6 +47,14 @@ def url_key(url: str, keep_fragment: bool = False) -> str:
             parts.fragment if keep_fragment else "",
         )
     )
+
+
+# A URL that splitting and joining give back as it is: a lowercase http(s) scheme and host
+# with no user info, perhaps a port, then printable ASCII with no "#" (and no "?" last,
+# which joining drops).
+_KEY_AS_IT_IS = re.compile(
+    r'https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*\.?(?::[0-9]{1,5})?(?:[/?][!"$-~]*)?'
+)
 
 
 def _lower_host(netloc: str) -> str:

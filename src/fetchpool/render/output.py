@@ -117,6 +117,7 @@ def write_report(
         enabled=progress is not None and checks is not None,
         redirect_stdout=terminal,
         state=checks.state if checks is not None else None,
+        tally=written.tally,
     )
 
     watch = _ReaderWatch(stream, checks.close if checks is not None else None)
@@ -137,12 +138,10 @@ def write_report(
         # none is lost between the run and the writer.
         for result in results:
             take(result)
-            if checks is not None:
-                display.update(written.tally)
-                # Flush only when the next result is not in yet: a reader sees
-                # each result promptly, and a fast run is not one write per line.
-                if not checks.ready():
-                    writer.flush()
+            # Flush only when the next result is not in yet: a reader sees
+            # each result promptly, and a fast run is not one write per line.
+            if checks is not None and not checks.ready():
+                writer.flush()
         if checks is not None and checks.interrupted:
             finished = checks.finished()
             written.interrupted = True

@@ -15,7 +15,7 @@ from .text import escape_surrogates, printable
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
-    from rich.progress import Progress, TaskID
+    from rich.progress import Progress
 
 
 # The output has waited this long for one URL before the display names it.
@@ -48,7 +48,8 @@ class StatusDisplay:
     With ``redirect_stdout``, anything written to ``sys.stdout`` meanwhile is
     printed above the display instead of through it. ``state``, when given, is
     asked at each refresh what is in flight and what the output waits for, so
-    the display stays true while no result comes.
+    the display stays true while no result comes. ``tally`` is read at each refresh
+    too: counting a result costs the writer nothing here.
     """
 
     def __init__(
@@ -57,13 +58,14 @@ class StatusDisplay:
         enabled: bool,
         redirect_stdout: bool,
         state: Callable[[], PoolState] | None = None,
+        tally: Tally | None = None,
     ) -> None:
         self.stream = stream
         self.enabled = enabled and stream is not None
         self._state = state
+        self._tally = tally
         self._redirect = redirect_stdout
         self._progress: Progress | None = None
-        self._task: TaskID | None = None
 
     def __enter__(self) -> StatusDisplay:
         if self.enabled:
@@ -79,6 +81,7 @@ class StatusDisplay:
             from rich.text import Text
 
             state = self._state
+            tally = self._tally
             # The pool's state, asked once at each refresh, for the column and the line below.
             latest: list[PoolState | None] = [None]
 
@@ -93,6 +96,15 @@ class StatusDisplay:
 
                 def get_renderables(self) -> Iterable[RenderableType]:
                     latest[0] = state() if state is not None else None
+                    if tally is not None:
+                        for task in self.tasks:
+                            self.update(
+                                task.id,
+                                completed=tally.total,
+                                ok=tally.ok,
+                                failed=tally.failed,
+                                error=tally.error,
+                            )
                     yield self.make_tasks_table(self.tasks)
                     wait = describe_wait(latest[0]) if latest[0] else None
                     if wait:
@@ -123,15 +135,8 @@ class StatusDisplay:
                 redirect_stderr=False,
             )
             self._progress.start()
-            self._task = self._progress.add_task("", total=None, ok=0, failed=0, error=0)
+            self._progress.add_task("", total=None, ok=0, failed=0, error=0)
         return self
-
-    def update(self, tally: Tally) -> None:
-        if self._progress is None or self._task is None:
-            return
-        self._progress.update(
-            self._task, advance=1, ok=tally.ok, failed=tally.failed, error=tally.error
-        )
 
     def __exit__(
         self,
