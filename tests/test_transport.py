@@ -12,12 +12,15 @@ import threading
 from typing import Any
 
 import pytest
+import requests
 import urllib3
+from requests.adapters import HTTPAdapter
 from urllib3.util import SKIP_HEADER
 
 from fetchpool.core.transport import (
     HeadTooLarge,
     InvalidResponse,
+    SharedAdapter,
     _CheckedResponse,
     _WatchedHTTPConnection,
 )
@@ -280,3 +283,38 @@ def test_a_request_urllib3_refuses_to_write_is_refused_as_it_refuses_it(
 
     theirs = refusal(urllib3.connection.HTTPConnection("example.com"))
     assert refusal(_WatchedHTTPConnection("example.com")) is theirs
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com",
+        "HTTPS://Example.COM:8443/a/b?c=d#e",
+        "http://user:pw@example.com:81/p?",
+        "http://[::1]:8080/x#f",
+        "http://example.com/?q#f",
+        "http://example.com/a?b#c?d/e",
+        "https://bücher.example/ä?x=ü",
+        "http://example.com:80/%7e;p?q=%20",
+    ],
+)
+@pytest.mark.parametrize("verify", [True, False, "/no/such/bundle.pem"])
+def test_a_request_goes_to_the_pool_and_path_requests_would_choose(
+    url: str, verify: bool | str
+) -> None:
+    adapter = SharedAdapter(2)
+    request = requests.Request("GET", url).prepare()
+    for _ in range(2):  # worked out, then remembered
+        path = adapter.request_url(request, {})
+        pool = adapter.get_connection_with_tls_context(request, verify, {})
+        assert path == HTTPAdapter.request_url(adapter, request, {})
+        assert pool is HTTPAdapter.get_connection_with_tls_context(adapter, request, verify, {})
+
+
+def test_an_origin_checked_with_other_certificate_settings_has_a_pool_of_its_own() -> None:
+    adapter = SharedAdapter(2)
+    request = requests.Request("GET", "https://example.com/").prepare()
+    checked = adapter.get_connection_with_tls_context(request, True, {})
+    unchecked = adapter.get_connection_with_tls_context(request, False, {})
+    assert checked is not unchecked
+    assert (checked.cert_reqs, unchecked.cert_reqs) == ("CERT_REQUIRED", "CERT_NONE")

@@ -25,11 +25,12 @@ from urllib.parse import urlsplit
 import urllib3
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
+from requests.exceptions import InvalidURL
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3 import HTTPHeaderDict, HTTPResponse
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family
 from urllib3.util.request import SKIP_HEADER, SKIPPABLE_HEADERS
@@ -638,6 +639,17 @@ class _HTTPSPool(_BudgetedPool, HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
+# Origins whose pool parameters are kept at once; past that, all are dropped and found again.
+ORIGINS_KEPT = 4096
+
+
+def _path_start(url: str) -> int:
+    """Where a prepared URL's path begins, after ``scheme://authority``; -1 when it has
+    no such shape (requests gives every http(s) URL a path, ``/`` at least)."""
+    scheme_end = url.find("://")
+    return -1 if scheme_end < 0 else url.find("/", scheme_end + 3)
+
+
 class SharedAdapter(HTTPAdapter):
     """An HTTPAdapter for all workers: pools for many hosts, a place per worker in each."""
 
@@ -651,14 +663,57 @@ class SharedAdapter(HTTPAdapter):
             "https": type("HTTPSPool", (_HTTPSPool,), {"budget": budget}),
         }
         pools = max(64, min(MAX_IDLE, POOL_PLACES // workers))
+        # What requests parses out of a URL to find its pool (scheme, host and port; TLS
+        # settings), by origin and certificate setting: see get_connection_with_tls_context.
+        self._origins: dict[tuple[str, bool | str], tuple[Any, Any]] = {}
         super().__init__(pool_connections=pools, pool_maxsize=workers, max_retries=0)
+
+    def get_connection_with_tls_context(
+        self,
+        request: PreparedRequest,
+        verify: bool | str | None,
+        proxies: Mapping[str, str] | None = None,
+        cert: tuple[str, str] | str | None = None,
+    ) -> ConnectionPool:
+        """requests' pool for the request, the URL parsed once for each origin, not for
+        every request: without a proxy, the pool depends on its scheme, host and port."""
+        url = str(request.url)
+        start = _path_start(url)
+        if proxies or cert is not None or start < 0 or verify is None:
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        key = (url[:start], verify)
+        params = self._origins.get(key)
+        if params is None:
+            try:
+                params = self.build_connection_pool_key_attributes(request, verify)
+            except ValueError as exc:
+                raise InvalidURL(exc, request=request) from exc
+            if len(self._origins) >= ORIGINS_KEPT:
+                self._origins.clear()
+            self._origins[key] = params
+        host_params, pool_kwargs = params
+        pool: ConnectionPool = self.poolmanager.connection_from_host(
+            **host_params, pool_kwargs=pool_kwargs
+        )
+        return pool
+
+    def request_url(self, request: PreparedRequest, proxies: Mapping[str, str] | None) -> str:
+        """requests' path_url when no proxy is used: what follows the authority, without
+        the fragment, cut from the URL rather than parsed out of it."""
+        url = str(request.url)
+        start = _path_start(url)
+        if proxies or start < 0:
+            return super().request_url(request, proxies)
+        path = url[start:].partition("#")[0]
+        return path.removesuffix("?")
 
     def build_response(self, req: PreparedRequest, resp: Any) -> Response:
         """requests' Response, without the cookies requests would parse into it: a check
         reads none, and a head may hold thousands of Set-Cookie lines (see fetch.py)."""
         response = Response()
         response.status_code = resp.status
-        response.headers = CaseInsensitiveDict(resp.headers)
+        # Each header once, its values joined, as requests has them (without a lookup by name).
+        response.headers = CaseInsensitiveDict(resp.headers.itermerged())
         response.encoding = get_encoding_from_headers(response.headers)
         response.raw = resp
         response.reason = resp.reason
