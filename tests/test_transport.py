@@ -318,3 +318,13 @@ def test_an_origin_checked_with_other_certificate_settings_has_a_pool_of_its_own
     unchecked = adapter.get_connection_with_tls_context(request, False, {})
     assert checked is not unchecked
     assert (checked.cert_reqs, unchecked.cert_reqs) == ("CERT_REQUIRED", "CERT_NONE")
+
+
+def test_an_origin_whose_pool_was_dropped_gets_a_new_one() -> None:
+    adapter = SharedAdapter(2)
+    request = requests.Request("GET", "http://example.com/").prepare()
+    first = adapter.get_connection_with_tls_context(request, True, {})
+    adapter.poolmanager.clear()  # as when a pool is the least recently used of too many
+    second = adapter.get_connection_with_tls_context(request, True, {})
+    assert second is not first
+    assert adapter.get_connection_with_tls_context(request, True, {}) is second

@@ -29,9 +29,15 @@ from requests.exceptions import InvalidURL
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3 import HTTPHeaderDict, HTTPResponse
-from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connection import HTTPConnection, HTTPSConnection, port_by_scheme
 from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    LocationValueError,
+    NameResolutionError,
+    NewConnectionError,
+    URLSchemeUnknown,
+)
 from urllib3.util.connection import allowed_gai_family
 from urllib3.util.request import SKIP_HEADER, SKIPPABLE_HEADERS
 
@@ -241,7 +247,8 @@ class _CheckedResponse(http.client.HTTPResponse):
 
 def _status_of(line: str) -> tuple[str, int, str] | None:
     """A status line's version, status and reason; None when it is no status line."""
-    version, status, reason = [*line.split(None, 2), "", ""][:3]
+    parts = line.split(None, 2)
+    version, status, reason = parts if len(parts) == 3 else [*parts, "", ""][:3]
     valid = status.isascii() and status.isdigit() and 100 <= int(status) <= 999
     if not version.startswith("HTTP/") or not valid:
         return None
@@ -663,9 +670,9 @@ class SharedAdapter(HTTPAdapter):
             "https": type("HTTPSPool", (_HTTPSPool,), {"budget": budget}),
         }
         pools = max(64, min(MAX_IDLE, POOL_PLACES // workers))
-        # What requests parses out of a URL to find its pool (scheme, host and port; TLS
-        # settings), by origin and certificate setting: see get_connection_with_tls_context.
-        self._origins: dict[tuple[str, bool | str], tuple[Any, Any]] = {}
+        # The pool manager's key and context for an origin's pool, which requests works out
+        # from the URL for each request, by origin and certificate setting.
+        self._origins: dict[tuple[str, bool | str], tuple[Any, dict[str, Any]]] = {}
         super().__init__(pool_connections=pools, pool_maxsize=workers, max_retries=0)
 
     def get_connection_with_tls_context(
@@ -682,20 +689,46 @@ class SharedAdapter(HTTPAdapter):
         if proxies or cert is not None or start < 0 or verify is None:
             return super().get_connection_with_tls_context(request, verify, proxies, cert)
         key = (url[:start], verify)
-        params = self._origins.get(key)
-        if params is None:
+        found = self._origins.get(key)
+        if found is None:
             try:
-                params = self.build_connection_pool_key_attributes(request, verify)
+                host_params, pool_kwargs = self.build_connection_pool_key_attributes(
+                    request, verify
+                )
             except ValueError as exc:
                 raise InvalidURL(exc, request=request) from exc
+            found = self._pool_key(
+                host_params["scheme"], host_params["host"], host_params["port"], pool_kwargs
+            )
             if len(self._origins) >= ORIGINS_KEPT:
                 self._origins.clear()
-            self._origins[key] = params
-        host_params, pool_kwargs = params
-        pool: ConnectionPool = self.poolmanager.connection_from_host(
-            **host_params, pool_kwargs=pool_kwargs
+            self._origins[key] = found
+        pool_key, context = found
+        # A copy: the context of a pool made anew is taken apart.
+        pool: ConnectionPool = self.poolmanager.connection_from_pool_key(
+            pool_key, request_context=dict(context)
         )
         return pool
+
+    def _pool_key(
+        self, scheme: str, host: str | None, port: int | None, pool_kwargs: Mapping[str, Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        """The pool manager's key and context for a pool, as its connection_from_host makes
+        them for every request (the key's normalisation cost as much as the rest of the
+        lookup)."""
+        if not host:
+            raise LocationValueError("No host specified.")
+        manager = self.poolmanager
+        context: dict[str, Any] = manager._merge_pool_kwargs(pool_kwargs)
+        context["scheme"] = scheme or "http"
+        context["port"] = (
+            port_by_scheme.get(context["scheme"].lower(), 80) if port is None else port
+        )
+        context["host"] = host
+        make_key = manager.key_fn_by_scheme.get(context["scheme"].lower())
+        if make_key is None:
+            raise URLSchemeUnknown(context["scheme"].lower())
+        return make_key(context), context
 
     def request_url(self, request: PreparedRequest, proxies: Mapping[str, str] | None) -> str:
         """requests' path_url when no proxy is used: what follows the authority, without
