@@ -167,8 +167,10 @@ class _CheckedResponse(http.client.HTTPResponse):
             self._close_conn()
             raise InvalidResponse(f"unsupported version {version[:20]!r}")
         # urllib3's own header type, given to its response as it is: no email.message
-        # parsing, and no copy.
-        headers = HTTPHeaderDict(fields)
+        # parsing, and no copy (added one by one: its constructor's type checks cost more).
+        headers = HTTPHeaderDict()
+        for name, value in fields:
+            headers.add(name, value)
         self.headers = self.msg = headers
         encoding = _first(headers, "transfer-encoding")
         self.chunked = bool(encoding and encoding.lower() == "chunked")
