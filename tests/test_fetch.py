@@ -21,7 +21,13 @@ from fetchpool.core.fetch import Fetcher, fetch_one
 from fetchpool.core.inputs import InputLine
 from fetchpool.core.options import Accept, Options, parse_header
 from fetchpool.core.transport import HeadTooLarge, InvalidResponse
-from fetchpool.core.urls import _PLAIN_URL, _check_url_fully, check_url
+from fetchpool.core.urls import (
+    _PLAIN_URL,
+    _PREPARED_AS_IS,
+    _check_url_fully,
+    check_url,
+    prepared_as_is,
+)
 
 from .server import TestHTTPServer
 
@@ -544,6 +550,42 @@ def test_the_quick_check_accepts_only_what_the_full_check_accepts(text: str) -> 
     if _PLAIN_URL.fullmatch(text):
         assert _check_url_fully(text) is None
     assert check_url(text) == (None if _PLAIN_URL.fullmatch(text) else _check_url_fully(text))
+
+
+def _prepared(url: str) -> str:
+    request = requests.PreparedRequest()
+    request.prepare_url(url, None)
+    return str(request.url)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.from_regex(_PREPARED_AS_IS, fullmatch=True))
+def test_a_url_sent_as_it_is_is_what_requests_would_prepare(url: str) -> None:
+    assert prepared_as_is(url)
+    assert _prepared(url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "as_is"),
+    [
+        ("http://127.0.0.1:18080/p0", True),
+        ("https://example.com/a/b.html?q=1&r=two;x#top", True),
+        ("https://example.com", False),
+        ("https://Example.com/", False),
+        ("HTTP://example.com/", False),
+        ("http://example.com:080/", False),
+        ("http://example.com/a/../b", False),
+        ("http://example.com/a/.", False),
+        ("http://example.com/%7e", False),
+        ("http://example.com/?", False),
+        ("http://example.com/#", False),
+        ("http://example.com/a[1]", False),
+        ("http://user@example.com/", False),
+        ("https://bücher.example/", False),
+    ],
+)
+def test_only_a_url_requests_leaves_as_it_is_is_sent_as_it_is(url: str, as_is: bool) -> None:
+    assert prepared_as_is(url) == as_is
 
 
 @pytest.mark.parametrize("url", ["example.com", "ftp://x/", "http://", "http://a b/"])

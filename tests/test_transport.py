@@ -6,13 +6,25 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import socket
 import threading
+from typing import Any
 
 import pytest
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.util import SKIP_HEADER
 
 from fetchpool.core import transport
-from fetchpool.core.transport import HeadTooLarge, InvalidResponse, _CheckedResponse
+from fetchpool.core.transport import (
+    HeadTooLarge,
+    InvalidResponse,
+    SharedAdapter,
+    _CheckedResponse,
+    _WatchedHTTPConnection,
+)
 
 from .waiting import wait_until
 
@@ -198,3 +210,177 @@ def test_a_name_asked_for_by_many_at_once_is_looked_up_once() -> None:
         asker.join()
     assert silent.calls == ["same.test"]
     assert len(found) == 10 and all(addresses == found[0] for addresses in found)
+
+
+class _Received:
+    """A socket whose bytes have all arrived: its reader buffers ``size`` bytes at a time."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        self.reader = _CountingReader(io.BytesIO(data), buffer_size=size)
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return self.reader
+
+
+class _CountingReader(io.BufferedReader):
+    lines_read = 0
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self.lines_read += 1
+        return super().readline(size)
+
+
+def read_received(data: bytes, size: int, method: str = "GET") -> object:
+    """What reading ``data``'s head gives (its outcome, or the error and its reason), and
+    what is left to read after it."""
+    received = _Received(data, size)
+    response = _CheckedResponse(received, method=method)  # type: ignore[arg-type]
+    try:
+        response.begin()
+    except Exception as exc:
+        return type(exc), str(exc)
+    return (
+        response.status,
+        response.reason,
+        response.version,
+        list(response.headers.items()),
+        response.chunked,
+        response.length,
+        response.will_close,
+        received.reader.read(),
+    )
+
+
+HOSTILE_HEADS = [
+    b"HTTP/1.1 200",
+    b"HTTP/1.1 200 OK\r\nContent-Le",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n",
+    b"HTTP/1.1 100 Continue\r\n",
+    b"garbage\r\n\r\n",
+    b"\r\nHTTP/1.1 200 OK\r\n\r\n",
+    b"HTTP/1.1 2OO OK\r\n\r\n",
+    b"HTTP/1.1 1000 Big\r\n\r\n",
+    b"HTTP/1.1 103 Early\r\nLink: </a.css>\r\n\r\nHTTP/1.1 404 No\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nA: b\n\r\nX-Body: y\r\n\r\n",  # the head ends at the first empty line
+    b"HTTP/1.1 200 OK\r\nA: b\n\nX-Body: y\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nA: b\r\r\nB: c\r\n \r\n\r\nbody",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc",
+    b"HTTP/2 200 OK\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+    b"HTTP/1.1 103 Early Hints\r\n\r\n" * 20_000,
+]
+
+
+@pytest.mark.parametrize("data", HEADS + HOSTILE_HEADS)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_head_received_whole_reads_as_one_read_line_by_line(data: bytes, method: str) -> None:
+    assert read_received(data, 1 << 20, method) == read_received(data, 1, method)
+
+
+def test_a_head_received_whole_is_taken_in_one_piece_and_leaves_the_body() -> None:
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\r\n\r\nok"
+    received = _Received(data, 8192)
+    response = _CheckedResponse(received, method="GET")  # type: ignore[arg-type]
+    response.begin()
+    assert (response.status, response.length, received.reader.lines_read) == (200, 2, 0)
+    assert received.reader.read() == b"ok"
+
+
+def _sent(connection: http.client.HTTPConnection, *request: Any) -> bytes:
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        connection.sock = ours
+        connection.request(*request)
+        ours.shutdown(socket.SHUT_WR)
+        return theirs.makefile("rb").read()
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "method", "url", "headers"),
+    [
+        ("example.com", 80, "GET", "/", {"User-Agent": "fetchpool", "Accept": "*/*"}),
+        ("example.com", 8080, "HEAD", "/a?b=c", {"Accept-Encoding": "identity"}),
+        ("127.0.0.1", 80, "GET", "/", {}),
+        ("::1", 8080, "GET", "/x", {"Cookie": "a=1; b=2"}),
+        ("bücher.example", 80, "GET", "/", {"Authorization": "Basic eDp5"}),
+        ("example.com", 80, "GET", "http://other.example:81/p", {"Proxy-Authorization": "x"}),
+        ("example.com", 80, "GET", "/", {"Host": "elsewhere.example", "X-Folded": "a\r\n b"}),
+        ("example.com", 80, "GET", "/", {"User-Agent": SKIP_HEADER, "X-N": 3}),
+        ("example.com", 80, "DELETE", "/", {}),
+    ],
+)
+def test_a_request_is_written_as_urllib3_writes_it(
+    host: str, port: int, method: str, url: str, headers: dict[str, Any]
+) -> None:
+    ours = _WatchedHTTPConnection(host, port)
+    theirs = urllib3.connection.HTTPConnection(host, port)
+    assert _sent(ours, method, url, None, headers) == _sent(theirs, method, url, None, headers)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "headers"),
+    [
+        ("GET", "/a b", {}),
+        ("GET", "/a\x7f", {}),
+        ("GE T", "/", {}),
+        ("GET", "/", {"Bad Name:": "x"}),
+        ("GET", "/", {"X": "a\r\nInjected: yes"}),
+        ("GET", "/", {"X": "\u20ac"}),
+        ("GET", "/", {"Accept": SKIP_HEADER}),
+    ],
+)
+def test_a_request_urllib3_refuses_to_write_is_refused_as_it_refuses_it(
+    method: str, url: str, headers: dict[str, str]
+) -> None:
+    def refusal(connection: http.client.HTTPConnection) -> type[BaseException]:
+        with pytest.raises((ValueError, http.client.HTTPException)) as refused:
+            _sent(connection, method, url, None, headers)
+        return refused.type
+
+    theirs = refusal(urllib3.connection.HTTPConnection("example.com"))
+    assert refusal(_WatchedHTTPConnection("example.com")) is theirs
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com",
+        "HTTPS://Example.COM:8443/a/b?c=d#e",
+        "http://user:pw@example.com:81/p?",
+        "http://[::1]:8080/x#f",
+        "http://example.com/?q#f",
+        "http://example.com/a?b#c?d/e",
+        "https://bücher.example/ä?x=ü",
+        "http://example.com:80/%7e;p?q=%20",
+    ],
+)
+@pytest.mark.parametrize("verify", [True, False, "/no/such/bundle.pem"])
+def test_a_request_goes_to_the_pool_and_path_requests_would_choose(
+    url: str, verify: bool | str
+) -> None:
+    adapter = SharedAdapter(2)
+    request = requests.Request("GET", url).prepare()
+    for _ in range(2):  # worked out, then remembered
+        path = adapter.request_url(request, {})
+        pool = adapter.get_connection_with_tls_context(request, verify, {})
+        assert path == HTTPAdapter.request_url(adapter, request, {})
+        assert pool is HTTPAdapter.get_connection_with_tls_context(adapter, request, verify, {})
+
+
+def test_an_origin_checked_with_other_certificate_settings_has_a_pool_of_its_own() -> None:
+    adapter = SharedAdapter(2)
+    request = requests.Request("GET", "https://example.com/").prepare()
+    checked = adapter.get_connection_with_tls_context(request, True, {})
+    unchecked = adapter.get_connection_with_tls_context(request, False, {})
+    assert checked is not unchecked
+    assert (checked.cert_reqs, unchecked.cert_reqs) == ("CERT_REQUIRED", "CERT_NONE")
+
+
+def test_an_origin_whose_pool_was_dropped_gets_a_new_one() -> None:
+    adapter = SharedAdapter(2)
+    request = requests.Request("GET", "http://example.com/").prepare()
+    first = adapter.get_connection_with_tls_context(request, True, {})
+    adapter.poolmanager.clear()  # as when a pool is the least recently used of too many
+    second = adapter.get_connection_with_tls_context(request, True, {})
+    assert second is not first
+    assert adapter.get_connection_with_tls_context(request, True, {}) is second

@@ -28,7 +28,7 @@ from .pages import fragment_problem, wants_check
 from .results import Result
 from .retry import RETRY_STATUSES, backoff_delay, first_retry_after, parse_retry_after
 from .transport import SharedAdapter
-from .urls import BAD_LOCATION, check_url, redirect_target
+from .urls import BAD_LOCATION, check_url, prepared_as_is, redirect_target
 
 # A body this small is read to its end so the connection can carry the next
 # request; a larger one is cut off by closing the connection.
@@ -419,7 +419,10 @@ class _Requests:
         """The first request of a check."""
         request = requests.PreparedRequest()
         request.prepare_method(method)
-        request.prepare_url(url, None)
+        if prepared_as_is(url):
+            request.url = url  # spared a parse, an IDNA check and a requote that change nothing
+        else:
+            request.prepare_url(url, None)
         request.headers = self.headers.copy()
         if "@" in url:  # credentials in the URL become a header; no "@", no credentials
             request.prepare_auth(None, url)
@@ -452,10 +455,13 @@ class _Requests:
         hop = requests.PreparedRequest()
         # 303 asks for a GET; a check sends GET or HEAD, which every redirect keeps.
         hop.prepare_method(request.method)
-        try:
-            hop.prepare_url(target, None)
-        except _REQUEST_ERRORS as exc:
-            raise Failed(FailureKind.INVALID_REDIRECT, BAD_LOCATION) from exc
+        if prepared_as_is(target):
+            hop.url = target
+        else:
+            try:
+                hop.prepare_url(target, None)
+            except _REQUEST_ERRORS as exc:
+                raise Failed(FailureKind.INVALID_REDIRECT, BAD_LOCATION) from exc
         hop.headers = request.headers.copy()
         hop.headers.pop("Cookie", None)
         if self._session.should_strip_auth(previous, target):  # type: ignore[no-untyped-call]

@@ -15,20 +15,31 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import re
 import socket
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, NamedTuple
+from urllib.parse import urlsplit
 
 import urllib3
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
+from requests.exceptions import InvalidURL
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3 import HTTPHeaderDict, HTTPResponse
+from urllib3.connection import HTTPConnection, HTTPSConnection, port_by_scheme
+from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    LocationValueError,
+    NameResolutionError,
+    NewConnectionError,
+    URLSchemeUnknown,
+)
 from urllib3.util.connection import allowed_gai_family
+from urllib3.util.request import SKIP_HEADER, SKIPPABLE_HEADERS
 
 from . import deadline
 
@@ -137,8 +148,12 @@ class _CheckedResponse(http.client.HTTPResponse):
             return
         self._head_left = _MAXHEAD
         while True:
-            version, status, reason = self._read_status()
-            headers = self._read_head()
+            head = self._buffered_head()
+            if head is None:
+                version, status, reason = self._read_status()
+                fields = self._read_head()
+            else:
+                version, status, reason, fields = head
             # 1xx answers but 101 (a protocol switch, never asked for) come before the answer.
             if not 100 <= status < 200 or status == http.client.SWITCHING_PROTOCOLS:
                 break
@@ -151,8 +166,13 @@ class _CheckedResponse(http.client.HTTPResponse):
         else:
             self._close_conn()
             raise InvalidResponse(f"unsupported version {version[:20]!r}")
+        # urllib3's own header type, given to its response as it is: no email.message
+        # parsing, and no copy (added one by one: its constructor's type checks cost more).
+        headers = HTTPHeaderDict()
+        for name, value in fields:
+            headers.add(name, value)
         self.headers = self.msg = headers
-        encoding = headers.get("transfer-encoding")
+        encoding = _first(headers, "transfer-encoding")
         self.chunked = bool(encoding and encoding.lower() == "chunked")
         self.chunk_left = None
         self.will_close = self._check_close() or status == http.client.SWITCHING_PROTOCOLS
@@ -164,6 +184,31 @@ class _CheckedResponse(http.client.HTTPResponse):
             self.chunked = False
         if not self.will_close and not self.chunked and self.length is None:
             self.will_close = True
+
+    def _buffered_head(self) -> tuple[str, int, str, list[tuple[str, str]]] | None:
+        """The next head, taken whole from the bytes already received when they hold
+        all of it, every line ending in CRLF, with a valid status line; else None, and
+        nothing taken: the head is then read line by line, whatever it holds.
+
+        One search at C speed instead of a readline per line: the usual answer's head
+        arrives in one piece, and most of its reading was calls into the buffer."""
+        peek = getattr(self.fp, "peek", None)
+        if peek is None:
+            return None
+        received: bytes = peek()  # what is buffered, or one read's worth when nothing is
+        end = received.find(b"\r\n\r\n")
+        if end < 0 or end + 4 > min(_MAXLINE, self._head_left):
+            return None  # not all in, or maybe over a limit: read line by line, which says
+        raw = received[:end]
+        if raw.count(b"\n") != raw.count(b"\r\n"):
+            return None  # a line ends in a bare LF: the head may end earlier than found
+        status_line, *lines = raw.decode("iso-8859-1").split("\r\n")
+        status = _status_of(status_line)
+        if status is None:
+            return None
+        self.fp.read(end + 4)
+        self._head_left -= end + 4
+        return (*status, _fields(lines))
 
     def _read_line(self) -> bytes:
         raw: bytes = self.fp.readline(min(_MAXLINE, self._head_left) + 1)
@@ -180,45 +225,65 @@ class _CheckedResponse(http.client.HTTPResponse):
         if not raw.endswith(b"\n"):
             self._cut()
         line = raw.decode("iso-8859-1")
-        version, status, reason = [*line.split(None, 2), "", ""][:3]
-        valid = status.isascii() and status.isdigit() and 100 <= int(status) <= 999
-        if not version.startswith("HTTP/") or not valid:
+        status = _status_of(line)
+        if status is None:
             self._close_conn()  # type: ignore[attr-defined]
             raise BadStatusLine(line)
-        return version, int(status), reason
+        return status
 
-    def _read_head(self) -> http.client.HTTPMessage:
-        fields: list[list[str]] = []
+    def _read_head(self) -> list[tuple[str, str]]:
+        lines: list[str] = []
         while True:
             raw = self._read_line()
             if raw in (b"\r\n", b"\n"):
                 break
             if not raw.endswith(b"\n"):
                 self._cut()
-            line = raw.decode("iso-8859-1")
-            if line[:1] in (" ", "\t") and fields:
-                # An obsolete folded line goes on with the header before it.
-                fields[-1][1] += " " + line.strip()
-                continue
-            name, _, value = line.partition(":")
-            fields.append([name, value.strip()])
-        message = http.client.HTTPMessage()
-        for name, value in fields:
-            message[name] = value
-        return message
+            lines.append(raw.decode("iso-8859-1"))
+        return _fields(lines)
 
     def _cut(self) -> None:
         self._close_conn()  # type: ignore[attr-defined]
         raise http.client.RemoteDisconnected("the answer ended before its headers did")
 
 
-def _content_length(headers: http.client.HTTPMessage) -> int | None:
+def _status_of(line: str) -> tuple[str, int, str] | None:
+    """A status line's version, status and reason; None when it is no status line."""
+    parts = line.split(None, 2)
+    version, status, reason = parts if len(parts) == 3 else [*parts, "", ""][:3]
+    valid = status.isascii() and status.isdigit() and 100 <= int(status) <= 999
+    if not version.startswith("HTTP/") or not valid:
+        return None
+    return version, int(status), reason
+
+
+def _fields(lines: list[str]) -> list[tuple[str, str]]:
+    """A head's header lines (without the status line) as names and values."""
+    fields: list[tuple[str, str]] = []
+    for line in lines:
+        if line[:1] in (" ", "\t") and fields:
+            # An obsolete folded line goes on with the header before it.
+            name, value = fields[-1]
+            fields[-1] = (name, f"{value} {line.strip()}")
+            continue
+        name, _, value = line.partition(":")
+        fields.append((name, value.strip()))
+    return fields
+
+
+def _first(headers: HTTPHeaderDict, name: str) -> str | None:
+    """The first of a header's values, as http.client reads one (``get`` joins them all)."""
+    values = headers.getlist(name)
+    return values[0] if values else None
+
+
+def _content_length(headers: HTTPHeaderDict) -> int | None:
     """The body's length the headers give, None when they give none.
 
     Raises InvalidResponse for lengths that disagree or are not numbers: where
     the body ends is then unknown, and so is what follows it on the connection.
     """
-    values = headers.get_all("content-length")
+    values = headers.getlist("content-length")
     if not values:
         return None
     lengths = {part.strip() for value in values for part in value.split(",")}
@@ -228,6 +293,48 @@ def _content_length(headers: http.client.HTTPMessage) -> int | None:
     if not (length.isascii() and length.isdigit()):
         raise InvalidResponse("bad Content-Length")
     return int(length)
+
+
+# What http.client and urllib3 refuse in a request line and in a header (as they check it).
+_BAD_METHOD = re.compile(r"[^-!#$%&'*+.^_`|~0-9a-zA-Z]").search
+_BAD_IN_URL = re.compile("[\x00-\x20\x7f]").search
+_LEGAL_NAME = re.compile(rb"[^:\s][^:\r\n]*").fullmatch
+_BAD_VALUE = re.compile(rb"\n(?![ \t])|\r(?![ \t\n])").search
+_URLLIB3_AGENT = f"python-urllib3/{urllib3.__version__}".encode()  # type: ignore[attr-defined]
+# Methods sent without a Content-Length when they have no body, as urllib3 sends them.
+_BODILESS_METHODS = frozenset(("GET", "HEAD", "DELETE", "TRACE", "OPTIONS", "CONNECT"))
+
+
+def _field(name: str, value: str | bytes | int) -> bytes:
+    """One header line (without its CRLF), checked as http.client checks it."""
+    encoded_name = name.encode("ascii")
+    if not _LEGAL_NAME(encoded_name):
+        raise ValueError(f"Invalid header name {encoded_name!r}")
+    if isinstance(value, str):
+        encoded = value.encode("latin-1")
+    elif isinstance(value, int):
+        encoded = str(value).encode("ascii")
+    else:
+        encoded = value
+    if _BAD_VALUE(encoded):
+        raise ValueError(f"Invalid header value {encoded!r}")
+    return encoded_name + b": " + encoded
+
+
+def _without_zone(host: bytes) -> bytes:
+    """An IPv6 address without its zone (``%eth0``), which has no place in a Host header."""
+    host, percent, _ = host.partition(b"%")
+    return host + b"]" if percent else host
+
+
+class _Awaiting(NamedTuple):
+    """A request sent on a connection, whose answer is still to be read."""
+
+    method: str
+    url: str
+    preload_content: bool
+    decode_content: bool
+    enforce_content_length: bool
 
 
 class _Watched:
@@ -242,11 +349,18 @@ class _Watched:
     # Whether the connection carried a request before this one (it was kept alive).
     carried = False
 
+    # The request sent, whose answer getresponse reads; the Host header's value.
+    _awaiting: _Awaiting | None = None
+    _host_bytes: bytes | None = None
+
     sock: socket.socket | None
     timeout: Any
     host: str
     port: int
+    default_port: ClassVar[int]
     _dns_host: str
+    _tunnel_port: int | None
+    _http_vsn_str: str
 
     def _claim(self, sock: socket.socket) -> None:
         attempt = deadline.current()
@@ -264,6 +378,7 @@ class _Watched:
             if not isinstance(self.timeout, (int, float)) or left < self.timeout:
                 self.timeout = left
         self.carried = False
+        self._host_bytes = None  # a tunnel, if any, is set by now
         super().connect()  # type: ignore[misc]
 
     def _new_conn(self) -> socket.socket:
@@ -305,14 +420,140 @@ class _Watched:
             self._dns_host = name
         raise failure
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        if self.sock is not None:  # a kept-alive connection, or TLS set up already
-            self._claim(self.sock)
+    def request(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        chunked: bool = False,
+        preload_content: bool = True,
+        decode_content: bool = True,
+        enforce_content_length: bool = True,
+    ) -> None:
+        """Send a request without a body, written out in one piece and sent with one call.
+
+        urllib3 and http.client would write it through four layers, a call or more
+        for each header; the bytes on the wire are the same. Raises ValueError for a
+        body (a check sends none) and for what http.client refuses to write.
+        """
+        if body is not None or chunked:
+            raise ValueError("a check sends no request body")
+        sock = self.sock
+        if sock is not None:  # a kept-alive connection, or TLS set up already
+            self._claim(sock)
+            sock.settimeout(self.timeout)
         attempt = deadline.current()
         if attempt is not None and self.carried:
             attempt.reused = True
-        super().request(*args, **kwargs)  # type: ignore[misc]
-        self.carried = True  # after: a plain connection connects in there, which resets it
+        if sock is None:
+            self.connect()  # which resets carried
+            sock = self.sock
+            assert sock is not None
+        self._awaiting = _Awaiting(
+            method, url, preload_content, decode_content, enforce_content_length
+        )
+        sock.sendall(self._request_head(method, url, headers or {}))
+        self.carried = True
+
+    def _request_head(self, method: str, url: str, headers: Mapping[str, str]) -> bytes:
+        """The request line and headers as urllib3 and http.client write them."""
+        if _BAD_METHOD(method):
+            raise ValueError(f"Method cannot contain non-token characters {method!r}")
+        if _BAD_IN_URL(url):
+            raise http.client.InvalidURL(f"URL can't contain control characters. {url!r}")
+        given: set[str] = set()
+        fields: list[bytes] = []
+        for name, value in headers.items():
+            key = name.lower()
+            given.add(key)
+            if value == SKIP_HEADER:
+                if key not in SKIPPABLE_HEADERS:
+                    raise ValueError(f"urllib3.util.SKIP_HEADER cannot be used for {name!r}")
+                continue
+            fields.append(_field(name, value))
+        lines = [f"{method} {url} {self._http_vsn_str}".encode("ascii")]
+        if "host" not in given:
+            lines.append(b"Host: " + self._host_field(url))
+        if "accept-encoding" not in given:
+            lines.append(b"Accept-Encoding: identity")
+        if (
+            method.upper() not in _BODILESS_METHODS
+            and "content-length" not in given
+            and "transfer-encoding" not in given
+        ):
+            lines.append(b"Content-Length: 0")
+        if "user-agent" not in given:
+            lines.append(b"User-Agent: " + _URLLIB3_AGENT)
+        lines += fields
+        lines.append(b"\r\n")
+        return b"\r\n".join(lines)
+
+    def _host_field(self, url: str) -> bytes:
+        """The Host header's value, as http.client gives it: the URL's authority for a
+        request to a forwarding proxy, else the host (kept for the connection's life)."""
+        if url.startswith("http"):
+            authority = urlsplit(url).netloc
+            if authority:
+                try:
+                    encoded = authority.encode("ascii")
+                except UnicodeEncodeError:
+                    encoded = authority.encode("idna")
+                return _without_zone(encoded)
+        if self._host_bytes is None:
+            tunnel: str | None = getattr(self, "_tunnel_host", None)
+            host, port = (tunnel, self._tunnel_port or 0) if tunnel else (self.host, self.port)
+            try:
+                encoded = host.encode("ascii")
+            except UnicodeEncodeError:
+                encoded = host.encode("idna")
+            if ":" in host:  # an IPv6 address
+                encoded = _without_zone(b"[" + encoded + b"]")
+            if port != self.default_port:
+                encoded += b":%d" % port
+            if _BAD_IN_URL(encoded.decode("ascii")):
+                raise http.client.InvalidURL(f"URL can't contain control characters. {host!r}")
+            self._host_bytes = encoded
+        return self._host_bytes
+
+    def getresponse(self) -> HTTPResponse:
+        """The answer's head, read as _CheckedResponse reads it, in urllib3's response.
+
+        What urllib3's own getresponse adds to http.client's is left out: a parse of the
+        headers through the email package, a check of that parse, and a copy."""
+        awaiting, self._awaiting = self._awaiting, None
+        sock = self.sock
+        if awaiting is None or sock is None:
+            raise http.client.ResponseNotReady
+        sock.settimeout(self.timeout)
+        raw = _CheckedResponse(sock, method=awaiting.method)
+        try:
+            try:
+                raw.begin()
+            except ConnectionError:
+                self.close()
+                raise
+            if raw.will_close:
+                self.close()  # the response keeps the socket until it is read
+        except BaseException:
+            raw.close()
+            raise
+        return HTTPResponse(
+            body=raw,
+            headers=raw.headers,  # type: ignore[arg-type]
+            status=raw.status,
+            version=raw.version,
+            version_string=self._http_vsn_str,
+            reason=raw.reason,
+            preload_content=awaiting.preload_content,
+            decode_content=awaiting.decode_content,
+            original_response=raw,
+            enforce_content_length=awaiting.enforce_content_length,
+            request_method=awaiting.method,
+            request_url=awaiting.url,
+            sock_shutdown=sock.shutdown,
+        )
 
     def leave_budget(self) -> None:
         budget, self.budget = self.budget, None
@@ -321,6 +562,7 @@ class _Watched:
 
     def close(self) -> None:
         self.leave_budget()
+        self._awaiting = None
         super().close()  # type: ignore[misc]
 
 
@@ -433,11 +675,12 @@ def _is_address(host: str) -> bool:
     return True
 
 
-class _WatchedHTTPConnection(_Watched, HTTPConnection):
+# request and getresponse differ from http.client's, as urllib3's own do.
+class _WatchedHTTPConnection(_Watched, HTTPConnection):  # type: ignore[misc]
     pass
 
 
-class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):  # type: ignore[misc]
     pass
 
 
@@ -473,6 +716,17 @@ class _HTTPSPool(_BudgetedPool, HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
+# Origins whose pool parameters are kept at once; past that, all are dropped and found again.
+ORIGINS_KEPT = 4096
+
+
+def _path_start(url: str) -> int:
+    """Where a prepared URL's path begins, after ``scheme://authority``; -1 when it has
+    no such shape (requests gives every http(s) URL a path, ``/`` at least)."""
+    scheme_end = url.find("://")
+    return -1 if scheme_end < 0 else url.find("/", scheme_end + 3)
+
+
 class SharedAdapter(HTTPAdapter):
     """An HTTPAdapter for all workers: pools for many hosts, a place per worker in each."""
 
@@ -486,14 +740,83 @@ class SharedAdapter(HTTPAdapter):
             "https": type("HTTPSPool", (_HTTPSPool,), {"budget": budget}),
         }
         pools = max(64, min(MAX_IDLE, POOL_PLACES // workers))
+        # The pool manager's key and context for an origin's pool, which requests works out
+        # from the URL for each request, by origin and certificate setting.
+        self._origins: dict[tuple[str, bool | str], tuple[Any, dict[str, Any]]] = {}
         super().__init__(pool_connections=pools, pool_maxsize=workers, max_retries=0)
+
+    def get_connection_with_tls_context(
+        self,
+        request: PreparedRequest,
+        verify: bool | str | None,
+        proxies: Mapping[str, str] | None = None,
+        cert: tuple[str, str] | str | None = None,
+    ) -> ConnectionPool:
+        """requests' pool for the request, the URL parsed once for each origin, not for
+        every request: without a proxy, the pool depends on its scheme, host and port."""
+        url = str(request.url)
+        start = _path_start(url)
+        if proxies or cert is not None or start < 0 or verify is None:
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        key = (url[:start], verify)
+        found = self._origins.get(key)
+        if found is None:
+            try:
+                host_params, pool_kwargs = self.build_connection_pool_key_attributes(
+                    request, verify
+                )
+            except ValueError as exc:
+                raise InvalidURL(exc, request=request) from exc
+            found = self._pool_key(
+                host_params["scheme"], host_params["host"], host_params["port"], pool_kwargs
+            )
+            if len(self._origins) >= ORIGINS_KEPT:
+                self._origins.clear()
+            self._origins[key] = found
+        pool_key, context = found
+        # A copy: the context of a pool made anew is taken apart.
+        pool: ConnectionPool = self.poolmanager.connection_from_pool_key(
+            pool_key, request_context=dict(context)
+        )
+        return pool
+
+    def _pool_key(
+        self, scheme: str, host: str | None, port: int | None, pool_kwargs: Mapping[str, Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        """The pool manager's key and context for a pool, as its connection_from_host makes
+        them for every request (the key's normalisation cost as much as the rest of the
+        lookup)."""
+        if not host:
+            raise LocationValueError("No host specified.")
+        manager = self.poolmanager
+        context: dict[str, Any] = manager._merge_pool_kwargs(pool_kwargs)
+        context["scheme"] = scheme or "http"
+        context["port"] = (
+            port_by_scheme.get(context["scheme"].lower(), 80) if port is None else port
+        )
+        context["host"] = host
+        make_key = manager.key_fn_by_scheme.get(context["scheme"].lower())
+        if make_key is None:
+            raise URLSchemeUnknown(context["scheme"].lower())
+        return make_key(context), context
+
+    def request_url(self, request: PreparedRequest, proxies: Mapping[str, str] | None) -> str:
+        """requests' path_url when no proxy is used: what follows the authority, without
+        the fragment, cut from the URL rather than parsed out of it."""
+        url = str(request.url)
+        start = _path_start(url)
+        if proxies or start < 0:
+            return super().request_url(request, proxies)
+        path = url[start:].partition("#")[0]
+        return path.removesuffix("?")
 
     def build_response(self, req: PreparedRequest, resp: Any) -> Response:
         """requests' Response, without the cookies requests would parse into it: a check
         reads none, and a head may hold thousands of Set-Cookie lines (see fetch.py)."""
         response = Response()
         response.status_code = resp.status
-        response.headers = CaseInsensitiveDict(resp.headers)
+        # Each header once, its values joined, as requests has them (without a lookup by name).
+        response.headers = CaseInsensitiveDict(resp.headers.itermerged())
         response.encoding = get_encoding_from_headers(response.headers)
         response.raw = resp
         response.reason = resp.reason

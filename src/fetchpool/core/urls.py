@@ -82,6 +82,27 @@ _HOST_LIKE = re.compile(
 )
 
 
+# An http(s) URL that requests prepares into itself, character for character: scheme and
+# host in lowercase, a port without leading zeros, a path without "." or ".." segments, and
+# only characters that need no percent-encoding (no "%" at all). The usual URL is one.
+_PCHAR = r"[A-Za-z0-9._~!$&'()*+,;=:@-]"
+_LABEL_LOWER = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+_PORT_AS_IS = (
+    r"[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]"
+)
+_PREPARED_AS_IS = re.compile(
+    rf"https?://{_LABEL_LOWER}(?:\.{_LABEL_LOWER})*(?::(?:{_PORT_AS_IS}))?"
+    rf"(?:/(?!\.\.?(?:[/?#]|$)){_PCHAR}*)+"
+    rf"(?:\?(?:{_PCHAR}|[/?])+)?(?:#(?:{_PCHAR}|[/?])+)?"
+)
+
+
+def prepared_as_is(url: str) -> bool:
+    """Whether requests' ``PreparedRequest.prepare_url`` would give ``url`` back unchanged
+    (when False, it may or may not)."""
+    return _PREPARED_AS_IS.fullmatch(url) is not None
+
+
 def check_url(text: str) -> Failure | None:
     """Why ``text`` cannot be fetched as an http(s) URL, or None when it can."""
     if _PLAIN_URL.fullmatch(text):
