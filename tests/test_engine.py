@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -342,3 +343,48 @@ def test_a_folder_read_on_worker_processes_gives_what_one_process_gives(
     assert several.stdout == one.stdout
     assert several.stderr == one.stderr
     assert len(one.stdout.splitlines()) == 40 * 6
+
+
+@pytest.fixture
+def dying_lane(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Lane 0's workers exit before reading anything (each item sent there is lost); the
+    other lanes' are real. Returns the lane of each worker started, in order."""
+    started: list[int] = []
+    real = engine._start_worker
+
+    class Numbered(engine._Worker):
+        def __init__(self, owner: engine.Engine, number: int) -> None:
+            started.append(number)
+            super().__init__(owner, number)
+
+    def start() -> subprocess.Popen[bytes]:
+        if started[-1] != 0:
+            return real()
+        return subprocess.Popen(
+            [sys.executable, "-c", ""], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+
+    monkeypatch.setattr(engine, "_Worker", Numbered)
+    monkeypatch.setattr(engine, "_start_worker", start)
+    return started
+
+
+def test_a_lane_out_of_restarts_leaves_its_share_to_the_other_workers(
+    counting: Counting, start_soon: None, dying_lane: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept_here: list[int] = []
+    send = engine._Local.send
+    monkeypatch.setattr(
+        engine._Local,
+        "send",
+        lambda lane, index, *rest: (kept_here.append(index), send(lane, index, *rest)),
+    )
+    urls = [counting.url(f"/ok/{n}") for n in range(300)]
+    with Run(urls, Options(max_workers=4, processes=2, retries=0)) as run:
+        results = list(run)
+    assert [result.url for result in results] == urls
+    assert dying_lane.count(0) == 1 + engine.MAX_RESTARTS
+    assert all(result.ok or result.kind.value == "worker_lost" for result in results)
+    # Every URL went to a worker: the live one took lane 0's share once it was given up.
+    assert kept_here == []
+    assert all(result.ok for result in results[-100:])

@@ -316,15 +316,19 @@ class Engine:
         self._lanes_of_hosts[host] = number
         return number
 
-    def _load(self, number: int) -> int:
+    def _load(self, number: int) -> float:
+        """What lane ``number`` holds; a lane given up (out of restarts) is never the least
+        busy, so its share goes to the live workers rather than to this process."""
         worker = self._workers[number]
-        return len(worker.held) if worker is not None and worker.alive else 0
+        if worker is not None and worker.alive:
+            return len(worker.held)
+        return 0 if self._restarts[number] < MAX_RESTARTS or worker is None else float("inf")
 
     def _worker(self, number: int) -> _Lane:
         worker = self._workers[number]
         if worker is not None and worker.alive:
             return worker
-        if self._closed or self._restarts[number] > MAX_RESTARTS:
+        if self._closed or self._restarts[number] >= MAX_RESTARTS:
             return self._local
         if worker is not None:
             self._restarts[number] += 1
