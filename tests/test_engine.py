@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +20,7 @@ import pytest
 
 from fetchpool.core import engine
 from fetchpool.core.options import Options
+from fetchpool.core.results import Result
 from fetchpool.core.run import Run
 
 from .processes import read_line, start
@@ -190,6 +192,39 @@ def test_a_worker_killed_mid_run_costs_its_urls_and_the_run_goes_on(
         assert result.kind.value == "worker_lost"
         assert result.category == "inconclusive"
         assert result.error == "the worker process checking it ended (killed by SIGKILL)"
+    assert all(result.ok for result in results if result.kind is None)
+
+
+def test_a_stopped_worker_costs_its_urls_and_the_run_goes_on(
+    counting: Counting, start_soon: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "HEARTBEAT", 0.05)
+    urls = [counting.url(f"/hold/{n}") for n in range(8)]
+    urls += [counting.url(f"/ok/{n}") for n in range(300)]
+    results: list[Result] = []
+    with Run(urls, Options(max_workers=8, processes=2, retries=0, timeout=HANG)) as run:
+        assert wait_until(lambda: counting.held == 8)
+        workers = _workers(run)
+        now = time.monotonic()
+        assert wait_until(lambda: all(worker.heard > now for worker in workers))
+        # Both workers are up and speak: from now on, 3 s without a word is a stopped one.
+        monkeypatch.setattr(engine, "SILENCE", 3.0)
+        victim = workers[0]
+        victim.process.send_signal(signal.SIGSTOP)
+        counting.release.set()
+        reading = threading.Thread(target=lambda: results.extend(run), daemon=True)
+        reading.start()
+        reading.join(HANG)
+        hung = reading.is_alive()
+        victim.process.kill()  # lets a hung run end
+        assert not hung, "the run waited for a stopped worker"
+    assert [result.url for result in results] == urls
+    lost = [result for result in results if result.kind is not None]
+    assert lost, "the stopped worker held URLs"
+    for result in lost:
+        assert result.error == (
+            "the worker process checking it stopped answering (nothing from it in 3 s)"
+        )
     assert all(result.ok for result in results if result.kind is None)
 
 

@@ -19,7 +19,10 @@ lives. Nothing outside this module knows how many there are.
   sends each item at once (no timer).
 - **No URL lost, no process left.** A worker that dies costs no hang: each URL it
   held is reported as ``worker_lost`` (inconclusive) with how it ended, and the
-  next item for that lane starts a fresh one. A worker ends when its input pipe
+  next item for that lane starts a fresh one. A worker says something at least
+  every ``HEARTBEAT`` seconds (an empty batch when it has nothing else); one that
+  holds URLs and says nothing for ``SILENCE`` seconds (stopped, or stuck) is killed,
+  and its URLs are reported so. A worker ends when its input pipe
   closes: when the run is closed, and when the run's process dies, even by
   SIGKILL. Workers ignore SIGINT, SIGTERM and SIGHUP: the run decides.
 """
@@ -36,6 +39,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any, NoReturn
@@ -64,6 +68,10 @@ MAX_HOSTS_NAMED = 65_536
 MAX_RESTARTS = 3
 # Seconds a closed worker is given to exit before it is killed.
 EXIT_WAIT = 1.0
+# Seconds between a worker's signs of life: an empty batch when it has nothing else to say.
+HEARTBEAT = 1.0
+# Seconds a worker holding URLs may say nothing before it is taken for stopped and killed.
+SILENCE = 30.0
 
 _STOP = None
 
@@ -126,13 +134,17 @@ class _Worker(_Lane):
         self._engine = engine
         self.number = number
         self.alive = True
+        # When it last said something (time.monotonic()), and whether it was killed for
+        # saying nothing for too long.
+        self.heard = time.monotonic()
+        self.silent = False
         self._outbox: queue.SimpleQueue[tuple[object, ...] | None] = queue.SimpleQueue()
         self.process = _start_worker()
         assert self.process.stdin is not None and self.process.stdout is not None
         self._work_in: IO[bytes] = self.process.stdin
         self._results: IO[bytes] = self.process.stdout
         # What to check and how: sent once, before any work.
-        self._settings = pickle.dumps((_CHECK, engine.worker_options, engine.anchors_of))
+        self._settings = pickle.dumps((_CHECK, engine.worker_options, engine.anchors_of, HEARTBEAT))
         for target, name in ((self._send_batches, "sender"), (self._read_results, "reader")):
             thread = threading.Thread(target=target, name=f"fetchpool-{name}-{number}", daemon=True)
             thread.start()
@@ -174,6 +186,7 @@ class _Worker(_Lane):
                 outcomes = wire.decode(data)
             except (OSError, ValueError):
                 break
+            self.heard = time.monotonic()
             self._engine.finish_outcomes(self, outcomes)
         with contextlib.suppress(OSError, ValueError):
             self._results.close()
@@ -186,8 +199,18 @@ class _Worker(_Lane):
     def end(self) -> None:
         _end(self.process)
 
-    def how_it_ended(self) -> str:
-        return _how_it_ended(self.process)
+    def gone(self) -> str:
+        """Why its URLs are lost, once its results have ended; a process that has not ended
+        with them (its answers made no sense, say) is ended here, as is its sender."""
+        self.close()
+        if self.silent:
+            reason = f"stopped answering (nothing from it in {SILENCE:g} s)"
+        else:
+            reason = f"ended ({_how_it_ended(self.process)})"
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        return f"the worker process checking it {reason}"
 
 
 _WORKER_START = "from fetchpool.core.engine import worker_main; worker_main()"
@@ -275,6 +298,8 @@ class Engine:
         self._complete: Callable[[list[tuple[int, object]]], None] | None = None
         self._dispatched = 0
         self._closed = False
+        self._closing = threading.Event()
+        self._watcher: threading.Thread | None = None
         self.held: dict[str, float] = {}
 
     @property
@@ -333,7 +358,31 @@ class Engine:
         if worker is not None:
             self._restarts[number] += 1
         worker = self._workers[number] = _Worker(self, number)
+        if self._watcher is None:
+            self._watcher = threading.Thread(
+                target=self._watch, name="fetchpool-watch", daemon=True
+            )
+            self._watcher.start()
         return worker
+
+    def _watch(self) -> None:
+        """Kill each worker that holds URLs and has said nothing for SILENCE seconds (stopped,
+        or stuck): its reader then reports its URLs, and the run goes on without it."""
+        while not self._closing.wait(HEARTBEAT):
+            now = time.monotonic()
+            with self._lock:
+                silent = [
+                    worker
+                    for worker in self._workers
+                    if worker is not None
+                    and worker.alive
+                    and worker.held
+                    and now - worker.heard > SILENCE
+                ]
+            for worker in silent:
+                worker.silent = True
+                with contextlib.suppress(OSError):
+                    worker.process.kill()
 
     def hand_off(self, lane: _Lane, index: int, state: tuple[object, ...]) -> None:
         """Send a check that reached a redirect to another host on to that host's lane."""
@@ -377,9 +426,10 @@ class Engine:
         with self._lock:
             worker.alive = False
             held, worker.held = worker.held, {}
-            if self._closed or not held:
-                return
-        reason = f"the worker process checking it ended ({worker.how_it_ended()})"
+            report = bool(held) and not self._closed
+        reason = worker.gone()
+        if not report:
+            return
         done: list[tuple[int, object]] = [
             (index, _lost(item, reason)) for index, item in sorted(held.items())
         ]
@@ -388,6 +438,7 @@ class Engine:
 
     def close(self) -> None:
         """Close every worker's input (each then exits), and wait a little for them."""
+        self._closing.set()
         with self._lock:
             self._closed = True
             workers = [worker for worker in self._workers if worker is not None]
@@ -431,7 +482,7 @@ def worker_main() -> None:
     job, *given = pickle.loads(settings)
     if job == _MAP:
         _map_forever(work, results, given[0])
-    options, anchors_of = given
+    options, anchors_of, heartbeat = given
 
     from .run import started_executor
 
@@ -446,7 +497,7 @@ def worker_main() -> None:
     sent_held: dict[str, float] = {}
 
     def check(index: int, url: str, state: tuple[object, ...] | None = None) -> None:
-        nonlocal writing, waiting, sent_held
+        nonlocal writing
         outcome: tuple[object, ...]
         try:
             item = InputLine(url)
@@ -461,12 +512,19 @@ def worker_main() -> None:
             if writing:
                 return
             writing = True
+        write_waiting()
+
+    def write_waiting(beat: bool = False) -> None:
+        """Write what waits until nothing does (with ``beat``, at least one batch, empty
+        if need be); the caller has set ``writing``."""
+        nonlocal writing, waiting, sent_held
         while True:
             with lock:
                 batch, waiting = waiting, []
-                if not batch:
+                if not batch and not beat:
                     writing = False
                     return
+            beat = False
             held = fetcher.held
             if held and held != sent_held:
                 batch.append((-1, held))
@@ -476,6 +534,18 @@ def worker_main() -> None:
             except (OSError, ValueError):  # the run is gone
                 os._exit(0)
 
+    def beat() -> None:
+        """A sign of life every ``heartbeat`` seconds, so the run can tell a stopped worker."""
+        nonlocal writing
+        while True:
+            time.sleep(heartbeat)
+            with lock:
+                if writing:  # a batch is on its way: that says as much
+                    continue
+                writing = True
+            write_waiting(beat=True)
+
+    threading.Thread(target=beat, name="fetchpool-heartbeat", daemon=True).start()
     while True:
         try:
             data = wire.read_message(work)
