@@ -15,10 +15,12 @@ from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from fetchpool.core import engine
+from fetchpool.core.inputs import InputLine
 from fetchpool.core.options import Options
 from fetchpool.core.results import Result
 from fetchpool.core.run import Run
@@ -226,6 +228,23 @@ def test_a_stopped_worker_costs_its_urls_and_the_run_goes_on(
             "the worker process checking it stopped answering (nothing from it in 3 s)"
         )
     assert all(result.ok for result in results if result.kind is None)
+
+
+def test_a_check_handed_back_while_the_run_closes_is_dropped_not_raised(
+    counting: Counting, start_soon: None
+) -> None:
+    # A worker's check reached a redirect to a host of this process just as the run closed
+    # (its threads shut down first): the reader thread that gets it must not die of it.
+    run = Run([], Options(max_workers=2, processes=2, per_host=1))
+    run._executor.shutdown()
+    assert run._engine is not None
+    run._engine._lanes_of_hosts["localhost"] = -1  # this process's own lane
+
+    reader = SimpleNamespace(held={7: InputLine(counting.url("/away/7"))})
+    state = ("GET", counting.url("/ok/7", "localhost"), (), 1, (), None, "", 0, 0, None, 0.0)
+    run._engine.finish_outcomes(reader, ((7, "handed off", state),))  # type: ignore[arg-type]
+    assert run._engine._local.held == {}
+    run.close()
 
 
 # --- the command, with workers, ended in every way ------------------------------------------

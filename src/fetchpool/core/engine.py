@@ -105,7 +105,10 @@ class _Local(_Lane):
 
     def send(self, index: int, item: InputLine, state: tuple[object, ...] | None = None) -> None:
         self.held[index] = item
-        self._executor.submit(self._work, index, item, state)
+        try:
+            self._executor.submit(self._work, index, item, state)
+        except RuntimeError:  # the run is closing (its threads first): nothing waits for it
+            del self.held[index]
 
     def _work(self, index: int, item: InputLine, state: tuple[object, ...] | None) -> None:
         value: object
