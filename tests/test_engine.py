@@ -376,6 +376,38 @@ def test_map_in_order_reports_a_fault_and_a_dead_workers_items_and_goes_on() -> 
             assert value == item[0] ** 2
 
 
+def square_or_stop(number: int) -> int:
+    """For map_in_order's tests: run on a worker, which it stops (SIGSTOP) for -3."""
+    if number == -3:
+        os.kill(os.getpid(), signal.SIGSTOP)
+    return number * number
+
+
+def test_map_in_order_reports_a_stopped_workers_items_and_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(engine, "HEARTBEAT", 0.05)
+    monkeypatch.setattr(engine, "SILENCE", 5.0)
+    items = [(n,) for n in range(60)]
+    items[30] = (-3,)
+    results: list[tuple[tuple[object, ...], object]] = []
+    mapping = engine.map_in_order(f"{__name__}:square_or_stop", items, 2, local_first=0)
+    reading = threading.Thread(target=lambda: results.extend(mapping), daemon=True)
+    reading.start()
+    reading.join(HANG)
+    assert not reading.is_alive(), "map_in_order waited for a stopped worker"
+    assert [item for item, _ in results] == items
+    lost = [n for n, (_, value) in enumerate(results) if isinstance(value, engine.Fault)]
+    assert 30 in lost
+    for n in lost:
+        assert str(results[n][1]) == (
+            "the worker process reading it stopped answering (nothing from it in 5 s)"
+        )
+    for n, (item, value) in enumerate(results):
+        if n not in lost:
+            assert value == item[0] ** 2
+
+
 def test_a_folder_read_on_worker_processes_gives_what_one_process_gives(
     tmp_path: Path, run_fetchpool
 ) -> None:

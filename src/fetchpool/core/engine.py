@@ -484,7 +484,7 @@ def worker_main() -> None:
         os._exit(0)
     job, *given = pickle.loads(settings)
     if job == _MAP:
-        _map_forever(work, results, given[0])
+        _map_forever(work, results, *given)
     options, anchors_of, heartbeat = given
 
     from .run import started_executor
@@ -563,11 +563,26 @@ def worker_main() -> None:
             executor.submit(check, *entry)  # type: ignore[arg-type]
 
 
-def _map_forever(work: IO[bytes], results: IO[bytes], function: str) -> NoReturn:
+def _map_forever(work: IO[bytes], results: IO[bytes], function: str, heartbeat: float) -> NoReturn:
     """A worker of ``map_in_order``: ``function`` of each item sent, in batches, until the
-    input ends."""
+    input ends; an empty batch every ``heartbeat`` seconds says it is still there."""
     module, _, name = function.partition(":")
     fn = getattr(importlib.import_module(module), name)
+    lock = threading.Lock()
+
+    def write(done: list[tuple[object, ...]]) -> None:
+        try:
+            with lock:
+                wire.write_message(results, wire.encode_work(done))
+        except (OSError, ValueError):
+            os._exit(0)
+
+    def beat() -> None:
+        while True:
+            time.sleep(heartbeat)
+            write([])
+
+    threading.Thread(target=beat, name="fetchpool-heartbeat", daemon=True).start()
     while True:
         try:
             data = wire.read_message(work)
@@ -576,16 +591,13 @@ def _map_forever(work: IO[bytes], results: IO[bytes], function: str) -> NoReturn
             batch = None
         if batch is None:
             os._exit(0)
-        done = []
+        done: list[tuple[object, ...]] = []
         for number, args in batch:
             try:
                 done.append((number, fn(*args)))  # type: ignore[misc]
             except Exception as exc:  # one item's fault, reported as its result
                 done.append((number, (_FAULT, f"{type(exc).__name__}: {exc}")))
-        try:
-            wire.write_message(results, wire.encode_work(done))
-        except (OSError, ValueError):
-            os._exit(0)
+        write(done)
 
 
 # The result of an item whose function raised, or whose worker died: (_FAULT, reason).
@@ -624,13 +636,16 @@ class _Mapper:
     def __init__(
         self, function: str, fn: Callable[..., object], processes: int, batch: int
     ) -> None:
-        self._settings = pickle.dumps((_MAP, function))
+        self._settings = pickle.dumps((_MAP, function, HEARTBEAT))
         self._fn = fn
         self._processes = processes
         self._batch = batch
         self._workers: list[subprocess.Popen[bytes]] = []
-        # The items each worker has and has not answered, by number.
+        # The items each worker has and has not answered, by number; when each last said
+        # something (time.monotonic()), and those killed for saying nothing for too long.
         self._held: list[set[int]] = []
+        self._heard: list[float] = []
+        self._silent: set[int] = set()
         self._back: queue.SimpleQueue[tuple[int, object]] = queue.SimpleQueue()
 
     def _start(self) -> None:
@@ -640,6 +655,7 @@ class _Mapper:
             wire.write_message(process.stdin, self._settings)
             self._workers.append(process)
             self._held.append(set())
+            self._heard.append(time.monotonic())
             reader = threading.Thread(target=self._read, args=(number, process), daemon=True)
             reader.start()
 
@@ -654,7 +670,9 @@ class _Mapper:
             if done is None:
                 self._back.put((number, None))
                 return
-            self._back.put((number, done))
+            self._heard[number] = time.monotonic()
+            if done:
+                self._back.put((number, done))
 
     def run(
         self, source: Iterator[tuple[object, ...]]
@@ -704,10 +722,18 @@ class _Mapper:
             wire.write_message(stdin, wire.encode_work(numbered))
 
     def _take(self, results: dict[int, object]) -> None:
-        number, done = self._back.get()
+        self._kill_silent()
+        try:
+            number, done = self._back.get(timeout=HEARTBEAT)
+        except queue.Empty:
+            return
         if done is None:  # the worker died: what it held is lost
             process = self._workers[number]
-            reason = f"the worker process reading it ended ({_how_it_ended(process)})"
+            if number in self._silent:
+                how = f"stopped answering (nothing from it in {SILENCE:g} s)"
+            else:
+                how = f"ended ({_how_it_ended(process)})"
+            reason = f"the worker process reading it {how}"
             if process.stdin is not None:
                 with contextlib.suppress(OSError):
                     process.stdin.close()
@@ -721,6 +747,16 @@ class _Mapper:
             if isinstance(value, tuple) and len(value) == 2 and value[0] == _FAULT:
                 value = Fault(value[1])
             results[index] = value
+
+    def _kill_silent(self) -> None:
+        """Kill each worker that holds items and has said nothing for SILENCE seconds
+        (stopped, or stuck): its reader then reports it ended, and its items are lost."""
+        now = time.monotonic()
+        for number, process in enumerate(self._workers):
+            if self._held[number] and now - self._heard[number] > SILENCE:
+                self._silent.add(number)
+                with contextlib.suppress(OSError):
+                    process.kill()
 
     def close(self) -> None:
         for process in self._workers:
