@@ -8,16 +8,21 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from fetchpool.core import engine
+from fetchpool.core.inputs import InputLine
 from fetchpool.core.options import Options
+from fetchpool.core.results import Result
 from fetchpool.core.run import Run
 
 from .processes import read_line, start
@@ -192,6 +197,56 @@ def test_a_worker_killed_mid_run_costs_its_urls_and_the_run_goes_on(
     assert all(result.ok for result in results if result.kind is None)
 
 
+def test_a_stopped_worker_costs_its_urls_and_the_run_goes_on(
+    counting: Counting, start_soon: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "HEARTBEAT", 0.05)
+    urls = [counting.url(f"/hold/{n}") for n in range(8)]
+    urls += [counting.url(f"/ok/{n}") for n in range(300)]
+    results: list[Result] = []
+    with Run(urls, Options(max_workers=8, processes=2, retries=0, timeout=HANG)) as run:
+        assert wait_until(lambda: counting.held == 8)
+        workers = _workers(run)
+        now = time.monotonic()
+        assert wait_until(lambda: all(worker.heard > now for worker in workers))
+        # Both workers are up and speak: from now on, 3 s without a word is a stopped one.
+        monkeypatch.setattr(engine, "SILENCE", 3.0)
+        victim = workers[0]
+        victim.process.send_signal(signal.SIGSTOP)
+        counting.release.set()
+        reading = threading.Thread(target=lambda: results.extend(run), daemon=True)
+        reading.start()
+        reading.join(HANG)
+        hung = reading.is_alive()
+        victim.process.kill()  # lets a hung run end
+        assert not hung, "the run waited for a stopped worker"
+    assert [result.url for result in results] == urls
+    lost = [result for result in results if result.kind is not None]
+    assert lost, "the stopped worker held URLs"
+    for result in lost:
+        assert result.error == (
+            "the worker process checking it stopped answering (nothing from it in 3 s)"
+        )
+    assert all(result.ok for result in results if result.kind is None)
+
+
+def test_a_check_handed_back_while_the_run_closes_is_dropped_not_raised(
+    counting: Counting, start_soon: None
+) -> None:
+    # A worker's check reached a redirect to a host of this process just as the run closed
+    # (its threads shut down first): the reader thread that gets it must not die of it.
+    run = Run([], Options(max_workers=2, processes=2, per_host=1))
+    run._executor.shutdown()
+    assert run._engine is not None
+    run._engine._lanes_of_hosts["localhost"] = -1  # this process's own lane
+
+    reader = SimpleNamespace(held={7: InputLine(counting.url("/away/7"))})
+    state = ("GET", counting.url("/ok/7", "localhost"), (), 1, (), None, "", 0, 0, None, 0.0)
+    run._engine.finish_outcomes(reader, ((7, "handed off", state),))  # type: ignore[arg-type]
+    assert run._engine._local.held == {}
+    run.close()
+
+
 # --- the command, with workers, ended in every way ------------------------------------------
 
 
@@ -321,6 +376,38 @@ def test_map_in_order_reports_a_fault_and_a_dead_workers_items_and_goes_on() -> 
             assert value == item[0] ** 2
 
 
+def square_or_stop(number: int) -> int:
+    """For map_in_order's tests: run on a worker, which it stops (SIGSTOP) for -3."""
+    if number == -3:
+        os.kill(os.getpid(), signal.SIGSTOP)
+    return number * number
+
+
+def test_map_in_order_reports_a_stopped_workers_items_and_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(engine, "HEARTBEAT", 0.05)
+    monkeypatch.setattr(engine, "SILENCE", 5.0)
+    items = [(n,) for n in range(60)]
+    items[30] = (-3,)
+    results: list[tuple[tuple[object, ...], object]] = []
+    mapping = engine.map_in_order(f"{__name__}:square_or_stop", items, 2, local_first=0)
+    reading = threading.Thread(target=lambda: results.extend(mapping), daemon=True)
+    reading.start()
+    reading.join(HANG)
+    assert not reading.is_alive(), "map_in_order waited for a stopped worker"
+    assert [item for item, _ in results] == items
+    lost = [n for n, (_, value) in enumerate(results) if isinstance(value, engine.Fault)]
+    assert 30 in lost
+    for n in lost:
+        assert str(results[n][1]) == (
+            "the worker process reading it stopped answering (nothing from it in 5 s)"
+        )
+    for n, (item, value) in enumerate(results):
+        if n not in lost:
+            assert value == item[0] ** 2
+
+
 def test_a_folder_read_on_worker_processes_gives_what_one_process_gives(
     tmp_path: Path, run_fetchpool
 ) -> None:
@@ -342,3 +429,48 @@ def test_a_folder_read_on_worker_processes_gives_what_one_process_gives(
     assert several.stdout == one.stdout
     assert several.stderr == one.stderr
     assert len(one.stdout.splitlines()) == 40 * 6
+
+
+@pytest.fixture
+def dying_lane(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Lane 0's workers exit before reading anything (each item sent there is lost); the
+    other lanes' are real. Returns the lane of each worker started, in order."""
+    started: list[int] = []
+    real = engine._start_worker
+
+    class Numbered(engine._Worker):
+        def __init__(self, owner: engine.Engine, number: int) -> None:
+            started.append(number)
+            super().__init__(owner, number)
+
+    def start() -> subprocess.Popen[bytes]:
+        if started[-1] != 0:
+            return real()
+        return subprocess.Popen(
+            [sys.executable, "-c", ""], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+
+    monkeypatch.setattr(engine, "_Worker", Numbered)
+    monkeypatch.setattr(engine, "_start_worker", start)
+    return started
+
+
+def test_a_lane_out_of_restarts_leaves_its_share_to_the_other_workers(
+    counting: Counting, start_soon: None, dying_lane: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept_here: list[int] = []
+    send = engine._Local.send
+    monkeypatch.setattr(
+        engine._Local,
+        "send",
+        lambda lane, index, *rest: (kept_here.append(index), send(lane, index, *rest)),
+    )
+    urls = [counting.url(f"/ok/{n}") for n in range(300)]
+    with Run(urls, Options(max_workers=4, processes=2, retries=0)) as run:
+        results = list(run)
+    assert [result.url for result in results] == urls
+    assert dying_lane.count(0) == 1 + engine.MAX_RESTARTS
+    assert all(result.ok or result.kind.value == "worker_lost" for result in results)
+    # Every URL went to a worker: the live one took lane 0's share once it was given up.
+    assert kept_here == []
+    assert all(result.ok for result in results[-100:])

@@ -19,7 +19,10 @@ lives. Nothing outside this module knows how many there are.
   sends each item at once (no timer).
 - **No URL lost, no process left.** A worker that dies costs no hang: each URL it
   held is reported as ``worker_lost`` (inconclusive) with how it ended, and the
-  next item for that lane starts a fresh one. A worker ends when its input pipe
+  next item for that lane starts a fresh one. A worker says something at least
+  every ``HEARTBEAT`` seconds (an empty batch when it has nothing else); one that
+  holds URLs and says nothing for ``SILENCE`` seconds (stopped, or stuck) is killed,
+  and its URLs are reported so. A worker ends when its input pipe
   closes: when the run is closed, and when the run's process dies, even by
   SIGKILL. Workers ignore SIGINT, SIGTERM and SIGHUP: the run decides.
 """
@@ -36,6 +39,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any, NoReturn
@@ -64,6 +68,10 @@ MAX_HOSTS_NAMED = 65_536
 MAX_RESTARTS = 3
 # Seconds a closed worker is given to exit before it is killed.
 EXIT_WAIT = 1.0
+# Seconds between a worker's signs of life: an empty batch when it has nothing else to say.
+HEARTBEAT = 1.0
+# Seconds a worker holding URLs may say nothing before it is taken for stopped and killed.
+SILENCE = 30.0
 
 _STOP = None
 
@@ -97,7 +105,10 @@ class _Local(_Lane):
 
     def send(self, index: int, item: InputLine, state: tuple[object, ...] | None = None) -> None:
         self.held[index] = item
-        self._executor.submit(self._work, index, item, state)
+        try:
+            self._executor.submit(self._work, index, item, state)
+        except RuntimeError:  # the run is closing (its threads first): nothing waits for it
+            del self.held[index]
 
     def _work(self, index: int, item: InputLine, state: tuple[object, ...] | None) -> None:
         value: object
@@ -126,13 +137,17 @@ class _Worker(_Lane):
         self._engine = engine
         self.number = number
         self.alive = True
+        # When it last said something (time.monotonic()), and whether it was killed for
+        # saying nothing for too long.
+        self.heard = time.monotonic()
+        self.silent = False
         self._outbox: queue.SimpleQueue[tuple[object, ...] | None] = queue.SimpleQueue()
         self.process = _start_worker()
         assert self.process.stdin is not None and self.process.stdout is not None
         self._work_in: IO[bytes] = self.process.stdin
         self._results: IO[bytes] = self.process.stdout
         # What to check and how: sent once, before any work.
-        self._settings = pickle.dumps((_CHECK, engine.worker_options, engine.anchors_of))
+        self._settings = pickle.dumps((_CHECK, engine.worker_options, engine.anchors_of, HEARTBEAT))
         for target, name in ((self._send_batches, "sender"), (self._read_results, "reader")):
             thread = threading.Thread(target=target, name=f"fetchpool-{name}-{number}", daemon=True)
             thread.start()
@@ -174,6 +189,7 @@ class _Worker(_Lane):
                 outcomes = wire.decode(data)
             except (OSError, ValueError):
                 break
+            self.heard = time.monotonic()
             self._engine.finish_outcomes(self, outcomes)
         with contextlib.suppress(OSError, ValueError):
             self._results.close()
@@ -186,8 +202,18 @@ class _Worker(_Lane):
     def end(self) -> None:
         _end(self.process)
 
-    def how_it_ended(self) -> str:
-        return _how_it_ended(self.process)
+    def gone(self) -> str:
+        """Why its URLs are lost, once its results have ended; a process that has not ended
+        with them (its answers made no sense, say) is ended here, as is its sender."""
+        self.close()
+        if self.silent:
+            reason = f"stopped answering (nothing from it in {SILENCE:g} s)"
+        else:
+            reason = f"ended ({_how_it_ended(self.process)})"
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        return f"the worker process checking it {reason}"
 
 
 _WORKER_START = "from fetchpool.core.engine import worker_main; worker_main()"
@@ -275,6 +301,8 @@ class Engine:
         self._complete: Callable[[list[tuple[int, object]]], None] | None = None
         self._dispatched = 0
         self._closed = False
+        self._closing = threading.Event()
+        self._watcher: threading.Thread | None = None
         self.held: dict[str, float] = {}
 
     @property
@@ -316,20 +344,48 @@ class Engine:
         self._lanes_of_hosts[host] = number
         return number
 
-    def _load(self, number: int) -> int:
+    def _load(self, number: int) -> float:
+        """What lane ``number`` holds; a lane given up (out of restarts) is never the least
+        busy, so its share goes to the live workers rather than to this process."""
         worker = self._workers[number]
-        return len(worker.held) if worker is not None and worker.alive else 0
+        if worker is not None and worker.alive:
+            return len(worker.held)
+        return 0 if self._restarts[number] < MAX_RESTARTS or worker is None else float("inf")
 
     def _worker(self, number: int) -> _Lane:
         worker = self._workers[number]
         if worker is not None and worker.alive:
             return worker
-        if self._closed or self._restarts[number] > MAX_RESTARTS:
+        if self._closed or self._restarts[number] >= MAX_RESTARTS:
             return self._local
         if worker is not None:
             self._restarts[number] += 1
         worker = self._workers[number] = _Worker(self, number)
+        if self._watcher is None:
+            self._watcher = threading.Thread(
+                target=self._watch, name="fetchpool-watch", daemon=True
+            )
+            self._watcher.start()
         return worker
+
+    def _watch(self) -> None:
+        """Kill each worker that holds URLs and has said nothing for SILENCE seconds (stopped,
+        or stuck): its reader then reports its URLs, and the run goes on without it."""
+        while not self._closing.wait(HEARTBEAT):
+            now = time.monotonic()
+            with self._lock:
+                silent = [
+                    worker
+                    for worker in self._workers
+                    if worker is not None
+                    and worker.alive
+                    and worker.held
+                    and now - worker.heard > SILENCE
+                ]
+            for worker in silent:
+                worker.silent = True
+                with contextlib.suppress(OSError):
+                    worker.process.kill()
 
     def hand_off(self, lane: _Lane, index: int, state: tuple[object, ...]) -> None:
         """Send a check that reached a redirect to another host on to that host's lane."""
@@ -373,9 +429,10 @@ class Engine:
         with self._lock:
             worker.alive = False
             held, worker.held = worker.held, {}
-            if self._closed or not held:
-                return
-        reason = f"the worker process checking it ended ({worker.how_it_ended()})"
+            report = bool(held) and not self._closed
+        reason = worker.gone()
+        if not report:
+            return
         done: list[tuple[int, object]] = [
             (index, _lost(item, reason)) for index, item in sorted(held.items())
         ]
@@ -384,6 +441,7 @@ class Engine:
 
     def close(self) -> None:
         """Close every worker's input (each then exits), and wait a little for them."""
+        self._closing.set()
         with self._lock:
             self._closed = True
             workers = [worker for worker in self._workers if worker is not None]
@@ -426,8 +484,8 @@ def worker_main() -> None:
         os._exit(0)
     job, *given = pickle.loads(settings)
     if job == _MAP:
-        _map_forever(work, results, given[0])
-    options, anchors_of = given
+        _map_forever(work, results, *given)
+    options, anchors_of, heartbeat = given
 
     from .run import started_executor
 
@@ -442,7 +500,7 @@ def worker_main() -> None:
     sent_held: dict[str, float] = {}
 
     def check(index: int, url: str, state: tuple[object, ...] | None = None) -> None:
-        nonlocal writing, waiting, sent_held
+        nonlocal writing
         outcome: tuple[object, ...]
         try:
             item = InputLine(url)
@@ -457,12 +515,19 @@ def worker_main() -> None:
             if writing:
                 return
             writing = True
+        write_waiting()
+
+    def write_waiting(beat: bool = False) -> None:
+        """Write what waits until nothing does (with ``beat``, at least one batch, empty
+        if need be); the caller has set ``writing``."""
+        nonlocal writing, waiting, sent_held
         while True:
             with lock:
                 batch, waiting = waiting, []
-                if not batch:
+                if not batch and not beat:
                     writing = False
                     return
+            beat = False
             held = fetcher.held
             if held and held != sent_held:
                 batch.append((-1, held))
@@ -472,6 +537,18 @@ def worker_main() -> None:
             except (OSError, ValueError):  # the run is gone
                 os._exit(0)
 
+    def beat() -> None:
+        """A sign of life every ``heartbeat`` seconds, so the run can tell a stopped worker."""
+        nonlocal writing
+        while True:
+            time.sleep(heartbeat)
+            with lock:
+                if writing:  # a batch is on its way: that says as much
+                    continue
+                writing = True
+            write_waiting(beat=True)
+
+    threading.Thread(target=beat, name="fetchpool-heartbeat", daemon=True).start()
     while True:
         try:
             data = wire.read_message(work)
@@ -486,11 +563,26 @@ def worker_main() -> None:
             executor.submit(check, *entry)  # type: ignore[arg-type]
 
 
-def _map_forever(work: IO[bytes], results: IO[bytes], function: str) -> NoReturn:
+def _map_forever(work: IO[bytes], results: IO[bytes], function: str, heartbeat: float) -> NoReturn:
     """A worker of ``map_in_order``: ``function`` of each item sent, in batches, until the
-    input ends."""
+    input ends; an empty batch every ``heartbeat`` seconds says it is still there."""
     module, _, name = function.partition(":")
     fn = getattr(importlib.import_module(module), name)
+    lock = threading.Lock()
+
+    def write(done: list[tuple[object, ...]]) -> None:
+        try:
+            with lock:
+                wire.write_message(results, wire.encode_work(done))
+        except (OSError, ValueError):
+            os._exit(0)
+
+    def beat() -> None:
+        while True:
+            time.sleep(heartbeat)
+            write([])
+
+    threading.Thread(target=beat, name="fetchpool-heartbeat", daemon=True).start()
     while True:
         try:
             data = wire.read_message(work)
@@ -499,16 +591,13 @@ def _map_forever(work: IO[bytes], results: IO[bytes], function: str) -> NoReturn
             batch = None
         if batch is None:
             os._exit(0)
-        done = []
+        done: list[tuple[object, ...]] = []
         for number, args in batch:
             try:
                 done.append((number, fn(*args)))  # type: ignore[misc]
             except Exception as exc:  # one item's fault, reported as its result
                 done.append((number, (_FAULT, f"{type(exc).__name__}: {exc}")))
-        try:
-            wire.write_message(results, wire.encode_work(done))
-        except (OSError, ValueError):
-            os._exit(0)
+        write(done)
 
 
 # The result of an item whose function raised, or whose worker died: (_FAULT, reason).
@@ -547,13 +636,16 @@ class _Mapper:
     def __init__(
         self, function: str, fn: Callable[..., object], processes: int, batch: int
     ) -> None:
-        self._settings = pickle.dumps((_MAP, function))
+        self._settings = pickle.dumps((_MAP, function, HEARTBEAT))
         self._fn = fn
         self._processes = processes
         self._batch = batch
         self._workers: list[subprocess.Popen[bytes]] = []
-        # The items each worker has and has not answered, by number.
+        # The items each worker has and has not answered, by number; when each last said
+        # something (time.monotonic()), and those killed for saying nothing for too long.
         self._held: list[set[int]] = []
+        self._heard: list[float] = []
+        self._silent: set[int] = set()
         self._back: queue.SimpleQueue[tuple[int, object]] = queue.SimpleQueue()
 
     def _start(self) -> None:
@@ -563,6 +655,7 @@ class _Mapper:
             wire.write_message(process.stdin, self._settings)
             self._workers.append(process)
             self._held.append(set())
+            self._heard.append(time.monotonic())
             reader = threading.Thread(target=self._read, args=(number, process), daemon=True)
             reader.start()
 
@@ -577,7 +670,9 @@ class _Mapper:
             if done is None:
                 self._back.put((number, None))
                 return
-            self._back.put((number, done))
+            self._heard[number] = time.monotonic()
+            if done:
+                self._back.put((number, done))
 
     def run(
         self, source: Iterator[tuple[object, ...]]
@@ -627,10 +722,18 @@ class _Mapper:
             wire.write_message(stdin, wire.encode_work(numbered))
 
     def _take(self, results: dict[int, object]) -> None:
-        number, done = self._back.get()
+        self._kill_silent()
+        try:
+            number, done = self._back.get(timeout=HEARTBEAT)
+        except queue.Empty:
+            return
         if done is None:  # the worker died: what it held is lost
             process = self._workers[number]
-            reason = f"the worker process reading it ended ({_how_it_ended(process)})"
+            if number in self._silent:
+                how = f"stopped answering (nothing from it in {SILENCE:g} s)"
+            else:
+                how = f"ended ({_how_it_ended(process)})"
+            reason = f"the worker process reading it {how}"
             if process.stdin is not None:
                 with contextlib.suppress(OSError):
                     process.stdin.close()
@@ -644,6 +747,16 @@ class _Mapper:
             if isinstance(value, tuple) and len(value) == 2 and value[0] == _FAULT:
                 value = Fault(value[1])
             results[index] = value
+
+    def _kill_silent(self) -> None:
+        """Kill each worker that holds items and has said nothing for SILENCE seconds
+        (stopped, or stuck): its reader then reports it ended, and its items are lost."""
+        now = time.monotonic()
+        for number, process in enumerate(self._workers):
+            if self._held[number] and now - self._heard[number] > SILENCE:
+                self._silent.add(number)
+                with contextlib.suppress(OSError):
+                    process.kill()
 
     def close(self) -> None:
         for process in self._workers:

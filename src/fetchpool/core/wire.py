@@ -11,7 +11,8 @@ the same fetchpool (the parent starts the children), so marshal's format is shar
 A work entry may carry a third item, and a result entry be ``(index, "handed off",
 state)``: a check that reached a redirect to a host another process owns goes on
 there (fetch.HandOff). ``(-1, {host: seconds})`` among results: the hosts a worker
-has held for Retry-After, all told.
+has held for Retry-After, all told. A batch of no results is a worker's sign of life
+(engine.HEARTBEAT).
 
 ``kind`` is a FailureKind's value or None; ``final_url`` is "" when it is the URL
 itself, as it is for most, which keeps a batch small.
