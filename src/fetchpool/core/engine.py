@@ -140,6 +140,8 @@ class _Worker(_Lane):
         # When it last said something (time.monotonic()), and whether it was killed for
         # saying nothing for too long.
         self.heard = time.monotonic()
+        # Set once the worker has said anything: it has started and can take work.
+        self.ready = False
         self.silent = False
         self._outbox: queue.SimpleQueue[tuple[object, ...] | None] = queue.SimpleQueue()
         self.process = _start_worker()
@@ -190,6 +192,7 @@ class _Worker(_Lane):
             except (OSError, ValueError):
                 break
             self.heard = time.monotonic()
+            self.ready = True
             self._engine.finish_outcomes(self, outcomes)
         with contextlib.suppress(OSError, ValueError):
             self._results.close()
@@ -327,20 +330,35 @@ class Engine:
             if number is None:
                 number = self._new_host_lane(host)
             return self._worker(number) if number >= 0 else self._local
-        if self._dispatched <= self._local_first:
+        ready = self._ready_lanes()
+        if self._dispatched <= self._local_first or not ready:
             return self._local
-        best = min(range(self._processes), key=self._load)
-        return self._worker(best)
+        return self._worker(min(ready, key=self._load))
+
+    def _ready_lanes(self) -> list[int]:
+        """The lanes whose worker has said it is ready for work, once the input is long
+        enough to start them (all of them, with no LOCAL_FIRST). Workers start while this
+        process checks the first half of LOCAL_FIRST, and this process goes on checking
+        until one is ready, so the output never waits for a worker to start."""
+        if self._dispatched <= self._local_first // 2:
+            return []
+        for number in range(self._processes):
+            self._worker(number)
+        lanes = range(self._processes)
+        if not self._local_first:
+            return list(lanes)
+        return [number for number in lanes if getattr(self._workers[number], "ready", False)]
 
     def _new_host_lane(self, host: str) -> int:
         """A lane for a host seen for the first time: the run's own threads while the input
         is short, else the least busy worker (by hash past MAX_HOSTS_NAMED hosts)."""
-        if self._dispatched <= self._local_first:
+        ready = self._ready_lanes()
+        if self._dispatched <= self._local_first or not ready:
             number = -1
         elif len(self._lanes_of_hosts) >= MAX_HOSTS_NAMED:
             return hash(host) % self._processes
         else:
-            number = min(range(self._processes), key=self._load)
+            number = min(ready, key=self._load)
         self._lanes_of_hosts[host] = number
         return number
 
@@ -541,12 +559,13 @@ def worker_main() -> None:
         """A sign of life every ``heartbeat`` seconds, so the run can tell a stopped worker."""
         nonlocal writing
         while True:
-            time.sleep(heartbeat)
             with lock:
                 if writing:  # a batch is on its way: that says as much
                     continue
                 writing = True
+            # The first says the worker is ready for work.
             write_waiting(beat=True)
+            time.sleep(heartbeat)
 
     threading.Thread(target=beat, name="fetchpool-heartbeat", daemon=True).start()
     while True:
