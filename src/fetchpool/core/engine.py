@@ -10,10 +10,12 @@ lives. Nothing outside this module knows how many there are.
   connection pool. A short list never pays for processes: its first
   ``LOCAL_FIRST`` items go to the run's own threads, and processes start only
   when the input is longer than that.
-- **Routing.** With --per-host or --rate, a host's limits hold exactly only if one
-  process sends all of its requests: each host then belongs to one lane, chosen
-  when the host is first seen. Without them, each URL goes to the least busy
-  lane, so a list on one host uses every core.
+- **Routing.** A host goes to the lane least busy when it is first seen, and its URLs
+  follow, so its connections are reused. With --per-host or --rate that is a rule
+  (a host's limits hold exactly only if one process sends all of its requests).
+  Without them, a URL whose host's lane is much busier than another (all its threads
+  busy, and half as many again as the least busy) goes to the least busy instead, so a
+  list on one host uses every core.
 - **Batches.** Items and results travel in batches: whatever waits when a lane's
   sender is free goes in one message, so a busy run sends few, and a quiet one
   sends each item at once (no timer).
@@ -333,7 +335,21 @@ class Engine:
         ready = self._ready_lanes()
         if self._dispatched <= self._local_first or not ready:
             return self._local
-        return self._worker(min(ready, key=self._load))
+        # A host stays with the lane that first took it, so its connections are reused;
+        # when that lane has all its threads busy and half as many again more than the
+        # least busy lane, the URL goes there instead: a list on one host uses every core.
+        host = _url_host(url)
+        number = self._lanes_of_hosts.get(host)
+        least = min(ready, key=self._load)
+        if number is None:
+            if len(self._lanes_of_hosts) < MAX_HOSTS_NAMED:
+                self._lanes_of_hosts[host] = least
+            return self._worker(least)
+        threads = self.worker_options.max_workers
+        load = self._load(number)
+        if load >= threads and load - self._load(least) > threads // 2:
+            number = least
+        return self._worker(number)
 
     def _ready_lanes(self) -> list[int]:
         """The lanes whose worker has said it is ready for work, once the input is long

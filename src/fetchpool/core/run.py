@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # What a finished result waiting for an earlier one may hold in memory, all told, before
 # the rest spill to disk: by bytes, since one may carry a URL of 100 KB.
-WAITING_BYTES = 16 * 1024 * 1024
+WAITING_BYTES = 4 * 1024 * 1024
 
 
 def started_executor(workers: int) -> ThreadPoolExecutor:
