@@ -174,7 +174,8 @@ def test_a_redirect_to_a_host_of_another_process_is_checked_under_that_hosts_lim
 def test_a_worker_killed_mid_run_costs_its_urls_and_the_run_goes_on(
     counting: Counting, start_soon: None
 ) -> None:
-    urls = [counting.url(f"/hold/{n}") for n in range(8)]
+    # A host's URLs go to one worker: two hosts, a worker each, four held requests each.
+    urls = [counting.url(f"/hold/{n}", ("127.0.0.1", "localhost")[n % 2]) for n in range(8)]
     urls += [counting.url(f"/ok/{n}") for n in range(300)]
     run = Run(urls, Options(max_workers=8, processes=2, retries=0, timeout=HANG))
     with run:
@@ -201,7 +202,8 @@ def test_a_stopped_worker_costs_its_urls_and_the_run_goes_on(
     counting: Counting, start_soon: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(engine, "HEARTBEAT", 0.05)
-    urls = [counting.url(f"/hold/{n}") for n in range(8)]
+    # A host's URLs go to one worker: two hosts, a worker each, four held requests each.
+    urls = [counting.url(f"/hold/{n}", ("127.0.0.1", "localhost")[n % 2]) for n in range(8)]
     urls += [counting.url(f"/ok/{n}") for n in range(300)]
     results: list[Result] = []
     with Run(urls, Options(max_workers=8, processes=2, retries=0, timeout=HANG)) as run:
