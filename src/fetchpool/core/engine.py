@@ -576,26 +576,30 @@ def worker_main() -> None:
         nonlocal writing
         while True:
             with lock:
-                if writing:  # a batch is on its way: that says as much
-                    continue
+                busy = writing  # a batch on its way says as much
                 writing = True
-            # The first says the worker is ready for work.
-            write_waiting(beat=True)
+            if not busy:
+                # The first says the worker is ready for work.
+                write_waiting(beat=True)
             time.sleep(heartbeat)
 
     threading.Thread(target=beat, name="fetchpool-heartbeat", daemon=True).start()
     while True:
-        try:
-            data = wire.read_message(work)
-            batch = wire.decode(data) if data is not None else None
-        except (OSError, ValueError):
-            batch = None
-        if batch is None:
-            # The run closed this worker's input, or has died: requests under way are not
-            # waited for; their results would have no reader.
-            os._exit(0)
-        for entry in batch:
+        for entry in _next_batch(work):
             executor.submit(check, *entry)  # type: ignore[arg-type]
+
+
+def _next_batch(work: IO[bytes]) -> tuple[tuple[object, ...], ...]:
+    """The next batch the run sends a worker. When there is none, the run has closed the
+    worker's input or has died: the worker leaves at once, without waiting for what is
+    under way, whose results would have no reader."""
+    try:
+        data = wire.read_message(work)
+        if data is not None:
+            return wire.decode(data)
+    except (OSError, ValueError):
+        pass
+    os._exit(0)
 
 
 def _map_forever(work: IO[bytes], results: IO[bytes], function: str, heartbeat: float) -> NoReturn:
@@ -619,15 +623,8 @@ def _map_forever(work: IO[bytes], results: IO[bytes], function: str, heartbeat: 
 
     threading.Thread(target=beat, name="fetchpool-heartbeat", daemon=True).start()
     while True:
-        try:
-            data = wire.read_message(work)
-            batch = wire.decode(data) if data is not None else None
-        except (OSError, ValueError):
-            batch = None
-        if batch is None:
-            os._exit(0)
         done: list[tuple[object, ...]] = []
-        for number, args in batch:
+        for number, args in _next_batch(work):
             try:
                 done.append((number, fn(*args)))  # type: ignore[misc]
             except Exception as exc:  # one item's fault, reported as its result
