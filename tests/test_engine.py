@@ -476,3 +476,50 @@ def test_a_lane_out_of_restarts_leaves_its_share_to_the_other_workers(
     # Every URL went to a worker: the live one took lane 0's share once it was given up.
     assert kept_here == []
     assert all(result.ok for result in results[-100:])
+
+
+class _FakeWorker(engine._Lane):
+    """A worker that is ready at once and never finishes anything: routing alone is seen."""
+
+    def __init__(self, owner: engine.Engine, number: int) -> None:
+        super().__init__()
+        self.alive = True
+        self.ready = True
+        self.urls: list[str] = []
+
+    def send(self, index: int, item, state=None) -> None:
+        self.held[index] = item
+        self.urls.append(item.text)
+
+
+def _routed(monkeypatch: pytest.MonkeyPatch, urls: list[str]) -> list[list[str]]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fetchpool.core.fetch import Fetcher
+    from fetchpool.core.inputs import InputLine
+
+    monkeypatch.setattr(engine, "_Worker", _FakeWorker)
+    options = Options(max_workers=8, processes=2)
+    with ThreadPoolExecutor(1) as executor:
+        routing = engine.Engine(options, (executor, Fetcher(options)), local_first=0)
+        for index, url in enumerate(urls):
+            routing.dispatch(index, InputLine(url))
+    return [worker.urls for worker in routing._workers]  # type: ignore[union-attr]
+
+
+def test_each_host_keeps_to_one_worker_while_the_workers_keep_level(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a, b, b, a, ...: the workers stay level, yet the least busy one for each URL alone
+    # would often be the other host's.
+    urls = [f"http://{'abba'[n % 4]}.test/{n}" for n in range(100)]
+    first, second = _routed(monkeypatch, urls)
+    assert {url.split("/")[2] for url in first} == {"a.test"}
+    assert {url.split("/")[2] for url in second} == {"b.test"}
+
+
+def test_a_one_host_list_spreads_over_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = _routed(monkeypatch, [f"http://a.test/{n}" for n in range(100)])
+    # Each worker has 4 threads: the host's own runs at most 2 ahead of the other.
+    assert len(first) + len(second) == 100
+    assert abs(len(first) - len(second)) <= 3
