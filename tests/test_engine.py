@@ -485,7 +485,11 @@ class _FakeWorker(engine._Lane):
         super().__init__()
         self.alive = True
         self.ready = True
+        self.heard = float("inf")  # never silent to the engine's watcher
         self.urls: list[str] = []
+
+    def end(self) -> None:
+        pass
 
     def send(self, index: int, item, state=None) -> None:
         self.held[index] = item
@@ -502,8 +506,11 @@ def _routed(monkeypatch: pytest.MonkeyPatch, urls: list[str]) -> list[list[str]]
     options = Options(max_workers=8, processes=2)
     with ThreadPoolExecutor(1) as executor:
         routing = engine.Engine(options, (executor, Fetcher(options)), local_first=0)
-        for index, url in enumerate(urls):
-            routing.dispatch(index, InputLine(url))
+        try:
+            for index, url in enumerate(urls):
+                routing.dispatch(index, InputLine(url))
+        finally:
+            routing.close()
     return [worker.urls for worker in routing._workers]  # type: ignore[union-attr]
 
 
