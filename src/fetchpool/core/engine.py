@@ -8,8 +8,8 @@ lives. Nothing outside this module knows how many there are.
 - **Lanes.** The run's own threads are a lane; each worker process is another,
   with its own ThreadPoolExecutor, its own share of --max-workers and its own
   connection pool. A short list never pays for processes: its first
-  ``LOCAL_FIRST`` items go to the run's own threads, and processes start only
-  when the input is longer than that.
+  ``LOCAL_FIRST`` items go to the run's own threads; processes start past half of
+  that, and take work once they say they are ready.
 - **Routing.** A host goes to the lane least busy when it is first seen, and its URLs
   follow, so its connections are reused. With --per-host or --rate that is a rule
   (a host's limits hold exactly only if one process sends all of its requests).
@@ -271,12 +271,6 @@ def _worker_environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": home if not path else home + os.pathsep + path}
 
 
-def hands_off(options: Options) -> bool:
-    """Whether each host belongs to one process (its limits then hold exactly), so that a
-    redirect to another host is handed to that host's process."""
-    return bool(options.per_host or options.rate)
-
-
 class Engine:
     """Sends a run's items to its lanes and hands their results back to the ordered map."""
 
@@ -294,7 +288,9 @@ class Engine:
         self._local_first = LOCAL_FIRST if local_first is None else local_first
         # Each worker's share of --max-workers; with host limits a host has one lane, and may
         # use all of them (the run's window still bounds what is in flight).
-        sticky = hands_off(options)
+        # With host limits, each host belongs to one process (its limits then hold
+        # exactly), and a redirect to another host is handed to that host's process.
+        sticky = options.limits_hosts
         share = -(-options.max_workers // processes)
         self.worker_options = replace(options, max_workers=options.max_workers if sticky else share)
         self._sticky = sticky
@@ -326,29 +322,24 @@ class Engine:
 
     def _lane_for(self, url: str) -> _Lane:
         """The lane an item goes to (under the lock)."""
-        if self._sticky:
-            host = _url_host(url)
-            number = self._lanes_of_hosts.get(host)
-            if number is None:
-                number = self._new_host_lane(host)
-            return self._worker(number) if number >= 0 else self._local
-        ready = self._ready_lanes()
-        if self._dispatched <= self._local_first or not ready:
+        ready = [] if self._sticky else self._ready_lanes()
+        if not self._sticky and (self._dispatched <= self._local_first or not ready):
             return self._local
-        # A host stays with the lane that first took it, so its connections are reused;
-        # when that lane has all its threads busy and half as many again more than the
-        # least busy lane, the URL goes there instead: a list on one host uses every core.
         host = _url_host(url)
         number = self._lanes_of_hosts.get(host)
-        least = min(ready, key=self._load)
         if number is None:
-            if len(self._lanes_of_hosts) < MAX_HOSTS_NAMED:
-                self._lanes_of_hosts[host] = least
-            return self._worker(least)
-        threads = self.worker_options.max_workers
-        load = self._load(number)
-        if load >= threads and load - self._load(least) > threads // 2:
-            number = least
+            number = self._new_host_lane(host)
+        if number < 0:
+            return self._local
+        if ready:
+            # A host stays with the lane that first took it, so its connections are reused;
+            # when that lane has all its threads busy and half as many again more than the
+            # least busy lane, the URL goes there instead: a list on one host uses every core.
+            threads = self.worker_options.max_workers
+            load = self._load(number)
+            least = min(ready, key=self._load)
+            if load >= threads and load - self._load(least) > threads // 2:
+                number = least
         return self._worker(number)
 
     def _ready_lanes(self) -> list[int]:
@@ -366,16 +357,17 @@ class Engine:
         return [number for number in lanes if getattr(self._workers[number], "ready", False)]
 
     def _new_host_lane(self, host: str) -> int:
-        """A lane for a host seen for the first time: the run's own threads while the input
-        is short, else the least busy worker (by hash past MAX_HOSTS_NAMED hosts)."""
+        """A lane for a host not yet given one: the least busy ready worker (by hash past
+        MAX_HOSTS_NAMED hosts); -1, the run's own threads, while the input is short or no
+        worker is ready yet, which a host keeps only under host limits."""
         ready = self._ready_lanes()
         if self._dispatched <= self._local_first or not ready:
-            number = -1
-        elif len(self._lanes_of_hosts) >= MAX_HOSTS_NAMED:
+            if self._sticky:
+                self._lanes_of_hosts[host] = -1
+            return -1
+        if len(self._lanes_of_hosts) >= MAX_HOSTS_NAMED:
             return hash(host) % self._processes
-        else:
-            number = min(ready, key=self._load)
-        self._lanes_of_hosts[host] = number
+        number = self._lanes_of_hosts[host] = min(ready, key=self._load)
         return number
 
     def _load(self, number: int) -> float:
@@ -425,8 +417,13 @@ class Engine:
         """Send a check that reached a redirect to another host on to that host's lane."""
         with self._lock:
             item = lane.held.pop(index, None)
-            if item is None or self._closed:
-                return
+            if item is not None:
+                self._pass_on(index, item, state)
+
+    def _pass_on(self, index: int, item: InputLine, state: tuple[object, ...]) -> None:
+        """A handed-off check to the lane of the host its redirect goes to (under the lock);
+        dropped once the run is closed, as what has not started is."""
+        if not self._closed:
             self._lane_for(str(state[1])).send(index, item, state)
 
     def finish(self, lane: _Lane, done: list[tuple[int, object]]) -> None:
@@ -449,9 +446,7 @@ class Engine:
                 if item is None:
                     continue
                 if len(outcome) == wire.HANDED_OFF:
-                    state = outcome[2]
-                    if not self._closed:
-                        self._lane_for(str(state[1])).send(index, item, state)  # type: ignore[index, arg-type]
+                    self._pass_on(index, item, outcome[2])  # type: ignore[arg-type]
                     continue
                 done.append((index, wire.result_of(item, outcome)))  # type: ignore[arg-type]
         if done:
@@ -523,7 +518,7 @@ def worker_main() -> None:
 
     from .run import started_executor
 
-    fetcher = Fetcher(options, anchors_of, hand_off=hands_off(options))
+    fetcher = Fetcher(options, anchors_of, hand_off=options.limits_hosts)
     executor = started_executor(options.max_workers)
     # Results wait here for the thread that writes them: whichever check finishes while no
     # other writes takes everything waiting, so a busy worker writes few, large messages

@@ -118,6 +118,11 @@ class Options:
             raise ValueError(f"processes must be from 1 to {MAX_PROCESSES}")
 
     @property
+    def limits_hosts(self) -> bool:
+        """Whether requests to a host are limited (--per-host or --rate)."""
+        return bool(self.per_host or self.rate)
+
+    @property
     def effective_window(self) -> int:
         # As many again as there are workers wait in the executor's queue, so a worker
         # that finishes never waits for the feeder to read the next line.

@@ -75,8 +75,8 @@ class Run(Iterator[Result]):
     ) -> None:
         self.started = time.perf_counter()
         self.options = options or Options()
-        processes = self.options.processes > 1
-        hand_off = processes and bool(self.options.per_host or self.options.rate)
+        # With worker processes, a host under limits belongs to one of them (engine.py).
+        hand_off = self.options.processes > 1 and self.options.limits_hosts
         self.fetcher = Fetcher(self.options, anchors_of, hand_off=hand_off)
         self._closed = False
         self._lookup = lookup
