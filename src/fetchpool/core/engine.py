@@ -279,12 +279,11 @@ class Engine:
         options: Options,
         local: tuple[Executor, Fetcher],
         anchors_of: Callable[[str], set[str]] | None = None,
-        processes: int = 2,
         local_first: int | None = None,
     ) -> None:
         self.options = options
         self.anchors_of = anchors_of
-        self._processes = processes
+        processes = self._processes = options.processes
         self._local_first = LOCAL_FIRST if local_first is None else local_first
         # Each worker's share of --max-workers; with host limits a host has one lane, and may
         # use all of them (the run's window still bounds what is in flight).

@@ -235,7 +235,7 @@ class OrderedMap(Generic[T, R], Iterator[R]):
                     return
                 known = self._shortcut(item) if self._shortcut is not None else None
                 if known is not None:
-                    self._store(index, known)
+                    self._store([(index, known)])
                 else:
                     self._slots.get()
                     if self._closed.is_set():
@@ -252,7 +252,7 @@ class OrderedMap(Generic[T, R], Iterator[R]):
                 index += 1
                 self._read = index
         except BaseException as exc:  # handed to the consumer, raised in order
-            self._store(index, _Raised(exc))
+            self._store([(index, _Raised(exc))])
             index += 1
             self._read = index
         finally:
@@ -287,11 +287,16 @@ class OrderedMap(Generic[T, R], Iterator[R]):
             value = self._fn(item)
         except BaseException as exc:
             value = _Raised(exc)
-        self._store(index, value)
-        self._slots.put(None)
+        self.complete([(index, value)])
 
     def complete(self, done: list[tuple[int, object]]) -> None:
-        """Dispatched items that are done, with their results (or _Raised), from any thread."""
+        """Items that are done, with their results (or _Raised), from any thread: each
+        frees its place in the window."""
+        self._store(done)
+        for _ in done:
+            self._slots.put(None)
+
+    def _store(self, done: list[tuple[int, object]]) -> None:
         wake = False
         with self._lock:
             for index, value in done:
@@ -300,18 +305,6 @@ class OrderedMap(Generic[T, R], Iterator[R]):
                 if self._sleeping == index:
                     self._sleeping = -1
                     wake = True
-        if wake:
-            self._wake.put(None)
-        for _ in done:
-            self._slots.put(None)
-
-    def _store(self, index: int, value: object) -> None:
-        with self._lock:
-            self._running.pop(index, None)
-            self._keep(index, value)
-            wake = self._sleeping == index
-            if wake:
-                self._sleeping = -1
         if wake:
             self._wake.put(None)
 

@@ -85,12 +85,7 @@ class Run(Iterator[Result]):
         if self.options.processes > 1:
             from .engine import Engine
 
-            self._engine = Engine(
-                self.options,
-                (self._executor, self.fetcher),
-                anchors_of,
-                self.options.processes,
-            )
+            self._engine = Engine(self.options, (self._executor, self.fetcher), anchors_of)
         self._map: OrderedMap[InputLine, Result] = OrderedMap(
             None if self._engine else self._executor,
             # The shortcut has rejected every line that cannot be fetched, on the feeder thread.
