@@ -291,7 +291,8 @@ class Fetcher:
             request = self._requests.resumed(method, resumed)
             cookies = resumed.cookie_jar()
             fragment, hops = resumed.fragment, resumed.hops
-        host = urlsplit(str(request.url)).hostname if self._hand_off else None
+        # The host this process checks the chain on, when hops to others are handed off.
+        host = host_key(urlsplit(str(request.url)).hostname) if self._hand_off else None
         while True:
             try:
                 response, answer = self._hop(request, url_deadline, fragment)
@@ -312,7 +313,7 @@ class Fetcher:
                 requests.cookies.MockRequest(request),  # type: ignore[arg-type]
             )
             request = self._requests.next_hop(request, response, cookies)
-            if self._hand_off and host_key(urlsplit(str(request.url)).hostname) != host_key(host):
+            if host is not None and host_key(urlsplit(str(request.url)).hostname) != host:
                 raise HandOff(_chain_state(request, hops, cookies, fragment))
 
     def _hop(
@@ -430,9 +431,8 @@ class _Requests:
 
     def resumed(self, method: str, resumed: _Resumed) -> requests.PreparedRequest:
         """The hop a check handed over at, as the process that handed it would have sent it."""
-        request = requests.PreparedRequest()
-        request.prepare_method(method)
-        request.prepare_url(resumed.url, None)
+        request = self.prepare(method, resumed.url)
+        # Its headers as the chain left them: credentials and cookies already decided.
         request.headers = requests.structures.CaseInsensitiveDict(resumed.headers)
         return request
 
