@@ -4,7 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from fetchpool.core.limits import HostLimiter
 
 from .processes import default_signals
 from .server import TestHTTPServer
+from .website import Page, Website
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +29,22 @@ def server(_server: TestHTTPServer) -> Iterator[TestHTTPServer]:
     _server.reset()
     yield _server
     _server.reset()
+
+
+@pytest.fixture
+def website() -> Iterator[Callable[..., Website]]:
+    """Start a small website (see tests/website.py): ``website(pages, endless=False)``;
+    every site started is stopped after the test."""
+    sites: list[Website] = []
+
+    def start(pages: Mapping[str, Page], **kwargs: bool) -> Website:
+        site = Website(pages, **kwargs).start()
+        sites.append(site)
+        return site
+
+    yield start
+    for site in sites:
+        site.stop()
 
 
 @pytest.fixture
