@@ -74,3 +74,20 @@ def read_line(fd: int, timeout: float, pending: bytearray) -> bytes | None:
     line, _, rest = bytes(pending).partition(b"\n")
     pending[:] = rest
     return line + b"\n"
+
+
+def children(pid: int) -> set[int]:
+    """The processes ``pid`` started (Linux: /proc/PID/task/*/children)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (or is a zombie, ended and not yet waited for)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status

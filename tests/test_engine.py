@@ -25,7 +25,7 @@ from fetchpool.core.options import Options
 from fetchpool.core.results import Result
 from fetchpool.core.run import Run
 
-from .processes import read_line, start
+from .processes import children, gone, read_line, start
 from .waiting import wait_until
 
 # A stopped process is out at once; this only bounds a hang.
@@ -252,22 +252,6 @@ def test_a_check_handed_back_while_the_run_closes_is_dropped_not_raised(
 # --- the command, with workers, ended in every way ------------------------------------------
 
 
-def _children(pid: int) -> set[int]:
-    """The processes ``pid`` started (Linux: /proc/PID/task/*/children)."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found.update(int(child) for child in (task / "children").read_text().split())
-    return found
-
-
-def _gone(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in status
-
-
 @pytest.fixture
 def held_run(counting: Counting, fetchpool_exe: str, tmp_path: Path) -> Iterator:
     """fetchpool -j 2 on 300 answered URLs then 4 held ones, once each worker is running,
@@ -286,7 +270,7 @@ def held_run(counting: Counting, fetchpool_exe: str, tmp_path: Path) -> Iterator
         )  # fmt: skip
         processes.append(process)
         assert wait_until(lambda: counting.held == 4), "the held requests never came"
-        workers = _children(process.pid)
+        workers = children(process.pid)
         assert len(workers) == 2
         written = []
         if process.stdout is not None:
@@ -318,7 +302,7 @@ def test_a_signal_ends_every_worker_and_writes_the_whole_ordered_report(
     # Every finished result was written in order; the held ones are not reported.
     assert len(written) == 300 and out == b""
     assert b"4 in flight" in err
-    assert wait_until(lambda: all(_gone(pid) for pid in workers))
+    assert wait_until(lambda: all(gone(pid) for pid in workers))
 
 
 def test_a_closed_output_ends_every_worker(held_run) -> None:
@@ -331,7 +315,7 @@ def test_a_closed_output_ends_every_worker(held_run) -> None:
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=HANG)
     assert process.returncode in (130, 141)
-    assert wait_until(lambda: all(_gone(pid) for pid in workers))
+    assert wait_until(lambda: all(gone(pid) for pid in workers))
 
 
 def test_a_run_killed_by_sigkill_leaves_no_worker(held_run) -> None:
@@ -339,7 +323,7 @@ def test_a_run_killed_by_sigkill_leaves_no_worker(held_run) -> None:
     process.kill()
     process.communicate(timeout=HANG)
     # Each worker's input closed with the run: it leaves at once.
-    assert wait_until(lambda: all(_gone(pid) for pid in workers))
+    assert wait_until(lambda: all(gone(pid) for pid in workers))
 
 
 # --- documents read on worker processes ---------------------------------------------------------
