@@ -49,6 +49,7 @@ TRAITS = [
     (K.UNREADABLE, False, "inconclusive"),
     (K.OUTSIDE_TREE, False, "inconclusive"),
     (K.WORKER_LOST, False, "inconclusive"),
+    (K.ROBOTS_DISALLOWED, False, "skipped"),
     (K.OTHER, False, "inconclusive"),
 ]
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.results import BROKEN, INCONCLUSIVE, OK, Result
+from ..core.results import BROKEN, INCONCLUSIVE, OK, SKIPPED, Result
 from ..core.urls import mask_credentials, url_key
 from .reports import read_results
 
 # When a baseline lists a URL more than once, the worst result stands.
-_RANK = {OK: 0, INCONCLUSIVE: 1, BROKEN: 2}
+_RANK = {OK: 0, SKIPPED: 0, INCONCLUSIVE: 1, BROKEN: 2}
 
 
 @dataclass

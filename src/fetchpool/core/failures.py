@@ -19,7 +19,9 @@ from typing import NamedTuple
 OK = "ok"
 BROKEN = "broken"
 INCONCLUSIVE = "inconclusive"
-CATEGORIES = (OK, BROKEN, INCONCLUSIVE)
+# Not requested, on purpose (robots.txt asks a crawl not to): neither ok nor a failure.
+SKIPPED = "skipped"
+CATEGORIES = (OK, BROKEN, INCONCLUSIVE, SKIPPED)
 
 # Client errors that say more about the client (no login, a bot wall, too many requests,
 # the wrong country) than about the link. Every other status below 500 that is not
@@ -60,6 +62,7 @@ class FailureKind(Enum):
     UNREADABLE = "unreadable"  # a document or folder that could not be read (see its reason)
     OUTSIDE_TREE = "outside_tree"  # a link or symlink out of the tree checked: not looked up
     WORKER_LOST = "worker_lost"  # the worker process checking it ended (killed, out of memory)
+    ROBOTS_DISALLOWED = "robots_disallowed"  # a crawl's link robots.txt says not to request
     HTTP_STATUS = "http_status"  # a response whose status is outside --accept
     OTHER = "other"  # anything unexpected
 
@@ -118,6 +121,7 @@ _TRAITS: dict[FailureKind, tuple[bool, str | None]] = {
     FailureKind.UNREADABLE: (False, INCONCLUSIVE),
     FailureKind.OUTSIDE_TREE: (False, INCONCLUSIVE),
     FailureKind.WORKER_LOST: (False, INCONCLUSIVE),
+    FailureKind.ROBOTS_DISALLOWED: (False, SKIPPED),
     FailureKind.HTTP_STATUS: (False, None),
     FailureKind.OTHER: (False, INCONCLUSIVE),
 }

@@ -9,6 +9,7 @@ from typing import Any
 from .failures import BROKEN as BROKEN
 from .failures import INCONCLUSIVE as INCONCLUSIVE
 from .failures import OK as OK
+from .failures import SKIPPED as SKIPPED
 from .failures import FailureKind, kind_from_text
 
 # The keys machine-readable formats write, in this order (Result.to_dict spells them out).
@@ -62,10 +63,13 @@ class Result:
 
     @property
     def outcome(self) -> str:
-        """``ok``, ``failed`` (a response outside --accept) or ``error`` (no response)."""
+        """``ok``, ``failed`` (a response outside --accept), ``error`` (no response) or
+        ``skipped`` (not requested, on purpose: see failures.SKIPPED)."""
         if self.ok:
             return "ok"
-        return "failed" if self.status is not None else "error"
+        if self.status is not None:
+            return "failed"
+        return SKIPPED if self.kind is not None and self.kind.category_for() == SKIPPED else "error"
 
     @property
     def category(self) -> str:
@@ -169,6 +173,7 @@ class Tally:
     error: int = 0
     broken: int = 0
     inconclusive: int = 0
+    skipped: int = 0
     cached: int = 0
 
     def add(self, result: Result) -> None:
@@ -184,7 +189,7 @@ class Tally:
 
     @property
     def total(self) -> int:
-        return self.ok + self.failed + self.error
+        return self.ok + self.failed + self.error + self.skipped
 
     @property
     def all_ok(self) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from ..core.results import BROKEN, Result
+from ..core.results import BROKEN, SKIPPED, Result
 from .base import Writer
 from .text import outcome_text, printable
 
@@ -54,9 +54,9 @@ class GitHubWriter(Writer):
         self.workspace = workspace if workspace is not None else os.environ.get("GITHUB_WORKSPACE")
 
     def format(self, result: Result) -> str:
-        if result.ok:
-            return ""
         category = result.category
+        if result.ok or category == SKIPPED:
+            return ""
         properties = {}
         if result.source != "-":
             properties["file"] = annotation_path(result.source, self.workspace)

@@ -18,7 +18,7 @@ import time
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
-from ..core.results import BROKEN, Result
+from ..core.results import BROKEN, SKIPPED, Result
 from .base import Writer
 from .text import reason, where
 
@@ -58,7 +58,10 @@ class JUnitWriter(Writer):
             line=str(result.line),
             time=f"{result.elapsed:.3f}",
         )
-        if not result.ok:
+        if result.outcome == SKIPPED:
+            self._skipped += 1
+            ET.SubElement(case, "skipped", message=xml_text(reason(result)))
+        elif not result.ok:
             category = result.category
             tag = "failure" if category == BROKEN else "error"
             if category == BROKEN:

@@ -26,6 +26,7 @@ def summary_line(
     interrupted: bool = False,
     left_out: int = 0,
     not_read: int = 0,
+    pages: int | None = None,
 ) -> str:
     """One line: the counts, the wall time and the rate; then the failure classes, the
     cached results and the lines left out, when there are any.
@@ -35,7 +36,8 @@ def summary_line(
     wall time says nothing; ``merged`` is then how many reports were merged.
     ``held`` is how long hosts asked to be left alone (Retry-After), in seconds by host;
     ``left_out`` how many web links in documents were not checked (``--offline``);
-    ``not_read`` how many documents and folders could not be read.
+    ``not_read`` how many documents and folders could not be read; ``pages`` how many
+    web pages were read for their links (None: no web page was a SOURCE).
     """
     text = (
         f"{_count(tally.total, 'URL')}: {tally.ok} ok, {tally.failed} failed,"
@@ -49,8 +51,12 @@ def summary_line(
         rate = tally.total / seconds if seconds > 0 else 0.0
         text += f" in {seconds:.2f} s ({rate:.1f} URLs/s)"
     extras = []
+    if pages is not None:
+        extras.append(f"{_count(pages, 'page')} read")
     if not tally.all_ok:
         extras.append(f"{tally.broken} broken, {tally.inconclusive} inconclusive")
+    if tally.skipped:
+        extras.append(f"{tally.skipped} skipped")
     if tally.cached:
         extras.append(f"{tally.cached} ok from cache")
     if skipped:

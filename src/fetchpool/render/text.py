@@ -6,7 +6,7 @@ import dataclasses
 import http
 import re
 
-from ..core.results import Result
+from ..core.results import SKIPPED, Result
 from ..core.urls import mask_credentials, mask_credentials_in
 
 # C0 controls, DEL and C1 controls: what a terminal may act on rather than show.
@@ -66,7 +66,8 @@ def for_display(result: Result) -> Result:
     error = result.error
     if error is not None:
         error = escape_surrogates(mask_credentials_in(error))
-    source = escape_surrogates(result.source)
+    # A source may be a page's URL (a crawl): masked as any URL is.
+    source = escape_surrogates(mask_credentials(result.source))
     if (
         url is result.url
         and final_url is result.final_url
@@ -85,7 +86,9 @@ def status_text(result: Result) -> str:
     """The status code; ``ERR`` when no response arrived, ``OK`` for a link to a file
     that is there (no request is made for one)."""
     if result.status is None:
-        return "OK" if result.ok else "ERR"
+        if result.ok:
+            return "OK"
+        return "SKIP" if result.outcome == SKIPPED else "ERR"
     return str(result.status)
 
 
