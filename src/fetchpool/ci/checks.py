@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..core.inputs import InputLine
 from ..core.options import Options
+from ..core.pages import PageLine, PageReader
 from ..core.pool import PoolState
 from ..core.results import Result
 from ..core.run import Run
@@ -53,6 +54,7 @@ class Checks(Iterator[Result]):
         cache: Cache | None = None,
         known: Callable[[InputLine], Result | None] | None = None,
         anchors_of: Callable[[str], set[str]] | None = None,
+        page_reader: PageReader | None = None,
     ) -> None:
         self.options = options
         self.selection = selection or Selection()
@@ -67,7 +69,9 @@ class Checks(Iterator[Result]):
         # ``known`` gives the result of a line that needs no request (a link to a local file).
         self._known = known
         needs_lookup = dedupe or cache is not None or known is not None
-        self.run = Run(items, options, self._lookup if needs_lookup else None, anchors_of)
+        self.run = Run(
+            items, options, self._lookup if needs_lookup else None, anchors_of, page_reader
+        )
 
     @property
     def started(self) -> float:
@@ -127,7 +131,9 @@ class Checks(Iterator[Result]):
             return _Placeholder(
                 item.text, None, False, source=item.source, line=item.line, column=item.column
             )
-        if self.cache is not None and not (self._fragments and "#" in item.text):
+        # A page to read is fetched to be read, whatever the cache says of its link.
+        fetched_anyway = type(item) is PageLine or (self._fragments and "#" in item.text)
+        if self.cache is not None and not fetched_anyway:
             return self.cache.lookup(item, self.options.accept.__contains__)
         return None
 
@@ -152,7 +158,9 @@ class Checks(Iterator[Result]):
 def _mark_repeats(lines: Iterable[InputLine], key: Callable[[str], str]) -> Iterator[InputLine]:
     seen: set[str] = set()
     for line in lines:
-        if "://" not in line.text:  # not fetched: a bad line, or a link to a local file
+        # Not fetched (a bad line, a link to a local file), or a page a crawl reads, which it
+        # has made sure is new.
+        if "://" not in line.text or type(line) is PageLine:
             yield line
             continue
         named = key(line.text)

@@ -53,6 +53,7 @@ from .fetch import Fetcher, HandOff
 from .inputs import InputLine
 from .limits import host_key
 from .options import Options
+from .pages import Page, PageLine, settle
 from .pool import _Raised
 from .results import Result
 from .wire import Fault
@@ -151,14 +152,16 @@ class _Worker(_Lane):
         self._work_in: IO[bytes] = self.process.stdin
         self._results: IO[bytes] = self.process.stdout
         # What to check and how: sent once, before any work.
-        self._settings = pickle.dumps((_CHECK, engine.worker_options, engine.anchors_of, HEARTBEAT))
+        self._settings = pickle.dumps(
+            (_CHECK, engine.worker_options, engine.anchors_of, engine.page_reader, HEARTBEAT)
+        )
         for target, name in ((self._send_batches, "sender"), (self._read_results, "reader")):
             thread = threading.Thread(target=target, name=f"fetchpool-{name}-{number}", daemon=True)
             thread.start()
 
     def send(self, index: int, item: InputLine, state: tuple[object, ...] | None = None) -> None:
         self.held[index] = item
-        self._outbox.put((index, item.text) if state is None else (index, item.text, state))
+        self._outbox.put(wire.work_of(index, item, state))
 
     def _send_batches(self) -> None:
         outbox = self._outbox
@@ -283,6 +286,8 @@ class Engine:
     ) -> None:
         self.options = options
         self.anchors_of = anchors_of
+        # The local lane's, for the workers too.
+        self.page_reader = local[1].page_reader
         processes = self._processes = options.processes
         self._local_first = LOCAL_FIRST if local_first is None else local_first
         # Each worker's share of --max-workers; with host limits a host has one lane, and may
@@ -480,6 +485,7 @@ class Engine:
 
 
 def _lost(item: InputLine, reason: str) -> Result:
+    settle(item)
     return Result(
         item.text,
         None,
@@ -513,11 +519,12 @@ def worker_main() -> None:
     job, *given = pickle.loads(settings)
     if job == _MAP:
         _map_forever(work, results, *given)
-    options, anchors_of, heartbeat = given
+    options, anchors_of, page_reader, heartbeat = given
 
     from .run import started_executor
 
-    fetcher = Fetcher(options, anchors_of, hand_off=options.limits_hosts)
+    fetcher = Fetcher(options, anchors_of, hand_off=options.limits_hosts, page_reader=page_reader)
+    pages = _Pages()
     executor = started_executor(options.max_workers)
     # Results wait here for the thread that writes them: whichever check finishes while no
     # other writes takes everything waiting, so a busy worker writes few, large messages
@@ -527,13 +534,13 @@ def worker_main() -> None:
     writing = False
     sent_held: dict[str, float] = {}
 
-    def check(index: int, url: str, state: tuple[object, ...] | None = None) -> None:
+    def check(index: int, url: str, state: tuple[object, ...] | None = None, read: int = 0) -> None:
         nonlocal writing
         outcome: tuple[object, ...]
         try:
-            item = InputLine(url)
+            item = PageLine(url, sink=pages, number=index) if read else InputLine(url)
             result = fetcher.fetch_accepted(item) if state is None else fetcher.resume(item, state)
-            outcome = wire.outcome_of(index, result)
+            outcome = wire.outcome_of(index, result, pages.take(index) if read else None)
         except HandOff as handed:
             outcome = (index, "handed off", handed.state)
         except BaseException as exc:  # a bug must cost a result, not the worker
@@ -581,6 +588,19 @@ def worker_main() -> None:
     while True:
         for entry in _next_batch(work):
             executor.submit(check, *entry)  # type: ignore[arg-type]
+
+
+class _Pages:
+    """A worker's pages read, until each goes out with its check's result."""
+
+    def __init__(self) -> None:
+        self._pages: dict[int, Page | None] = {}
+
+    def deliver(self, number: int, page: Page | None) -> None:
+        self._pages[number] = page  # one thread per number: a dict's item set is atomic
+
+    def take(self, number: int) -> Page | None:
+        return self._pages.pop(number, None)
 
 
 def _next_batch(work: IO[bytes]) -> tuple[tuple[object, ...], ...]:

@@ -24,7 +24,19 @@ from .failures import TIMED_OUT, Failed, Failure, FailureKind, causes, classify
 from .inputs import InputLine
 from .limits import HostLimiter, host_key
 from .options import Options
-from .pages import fragment_problem, wants_check
+from .pages import (
+    PAGE_LIMIT,
+    READ_LIMIT,
+    Page,
+    PageLine,
+    PageReader,
+    fragment_problem,
+    media_type,
+    not_checked,
+    read_bounded,
+    settle,
+    wants_check,
+)
 from .results import Result
 from .retry import RETRY_STATUSES, backoff_delay, first_retry_after, parse_retry_after
 from .transport import SharedAdapter
@@ -48,14 +60,35 @@ _REQUEST_ERRORS = (
 )
 
 
+class _Body(NamedTuple):
+    """A page's body as read for its links: its bytes, Content-Type, and whether it was
+    cut at READ_LIMIT."""
+
+    data: bytes
+    content_type: str
+    cut: bool
+
+
+class _Reading(NamedTuple):
+    """How a check reads its last page: up to ``limit`` bytes, and whatever its kind
+    (``any_kind``) or only a kind the page reader reads."""
+
+    limit: int
+    any_kind: bool = False
+
+
+_READ_PAGE = _Reading(READ_LIMIT)
+
+
 class _Tried(NamedTuple):
     """A URL's attempts, all told: the last status and URL (None without an answer),
-    what failed, and how many requests it took."""
+    what failed, how many requests it took, and the page's body when it was read."""
 
     status: int | None
     final_url: str | None
     failure: Failure | None
     attempts: int
+    body: _Body | None = None
 
 
 class _Answer(NamedTuple):
@@ -66,6 +99,7 @@ class _Answer(NamedTuple):
     url: str
     retry_after: str | None
     problem: Failure | None = None
+    body: _Body | None = None
 
 
 class HandOff(Exception):
@@ -103,19 +137,26 @@ class Fetcher:
         options: Options | None = None,
         anchors_of: Callable[[str], set[str]] | None = None,
         hand_off: bool = False,
+        page_reader: PageReader | None = None,
     ) -> None:
         """``anchors_of``, when given, turns on the check of ``#fragment`` URLs: it gives
         the anchors of an HTML page's text, which must hold the fragment.
 
         With ``hand_off``, a redirect to another host raises HandOff rather than being
-        followed here: that host's requests belong to another process (engine.py)."""
+        followed here: that host's requests belong to another process (engine.py).
+
+        ``page_reader`` reads the page of each PageLine for its links, in the same GET
+        that checks it (a PageLine is then checked with GET whatever --method says)."""
         self.options = options or Options()
         self._hand_off = hand_off
         self._anchors_of = anchors_of
+        self.page_reader = page_reader
         self._requests = _Requests(self.options)
         self._adapter = SharedAdapter(self.options.max_workers)
         self._watchdog = Watchdog()
-        self._limiter = HostLimiter(self.options.per_host, self.options.rate)
+        self._limiter = HostLimiter(
+            self.options.per_host, self.options.rate, self.options.intervals
+        )
         self._stop = threading.Event()
         verify = self.options.verify
         if verify is True:
@@ -186,14 +227,38 @@ class Fetcher:
 
     def _check(self, item: InputLine, resumed: _Resumed | None) -> Result:
         started = time.perf_counter()
-        kind: FailureKind | None
+        read = type(item) is PageLine and self.page_reader is not None
         try:
-            tried = self._fetch_with_retries(item.text, resumed)
+            tried = self._fetch_with_retries(item.text, resumed, _READ_PAGE if read else None)
         except HandOff as handed:
             spent = time.perf_counter() - started + (resumed.elapsed if resumed else 0.0)
             raise HandOff((*handed.state[:-1], spent)) from None
         except Exception as exc:  # a bug or an odd library error must not cost a result
             tried = _Tried(None, None, classify(exc), 1)
+        settle(item, self._read_page(tried) if read else None)
+        return self._result_of(item, tried, started, resumed)
+
+    def fetch_body(self, url: str, limit: int) -> tuple[Result, bytes | None]:
+        """Check ``url`` with GET and read its last page's body, whatever its kind, up to
+        ``limit`` bytes (a robots.txt, say); the body is None without a 2xx answer or when
+        it could not be read. Never raises for anything the network does."""
+        item = InputLine(url)
+        rejected = self.reject(item)
+        if rejected is not None:
+            return rejected, None
+        started = time.perf_counter()
+        try:
+            tried = self._fetch_with_retries(url, None, _Reading(limit, any_kind=True))
+        except Exception as exc:
+            tried = _Tried(None, None, classify(exc), 1)
+        body = tried.body.data if tried.body is not None else None
+        return self._result_of(item, tried, started, None), body
+
+    def _result_of(
+        self, item: InputLine, tried: _Tried, started: float, resumed: _Resumed | None
+    ) -> Result:
+        """The Result of ``item`` from its attempts, ``tried`` since ``started``."""
+        kind: FailureKind | None
         failure = tried.failure
         if failure is not None:  # no answer, or one whose page lacks the #fragment
             ok, kind, error = False, failure.kind, failure.reason
@@ -215,13 +280,28 @@ class Fetcher:
             column=item.column,
         )
 
-    def _fetch_with_retries(self, url: str, resumed: _Resumed | None = None) -> _Tried:
+    def _read_page(self, tried: _Tried) -> Page | None:
+        """The links of the page ``tried`` read (None when no page was read); a reader
+        that fails costs the page's links, not its check."""
+        body = tried.body
+        if body is None or tried.final_url is None:
+            return None
+        assert self.page_reader is not None
+        try:
+            return self.page_reader.read(body.data, body.content_type, tried.final_url, body.cut)
+        except Exception as exc:
+            return Page(tried.final_url, (), f"cannot read its links: {type(exc).__name__}: {exc}")
+
+    def _fetch_with_retries(
+        self, url: str, resumed: _Resumed | None = None, read: _Reading | None = None
+    ) -> _Tried:
         options = self.options
         # --max-time: one deadline for the URL, all its attempts and waits included.
         deadline = None if options.max_time is None else time.monotonic() + options.max_time
         if resumed is None:
-            # A #fragment is looked for in the page: HEAD has none to look in.
-            method = "GET" if self._anchors_of is not None and "#" in url else options.method
+            # A page read, or a #fragment looked for in it: HEAD has no body to read.
+            wants_body = read is not None or (self._anchors_of is not None and "#" in url)
+            method = "GET" if wants_body else options.method
             attempts = 0
             retries_left = options.retries
         else:
@@ -232,8 +312,8 @@ class Fetcher:
         while True:
             attempts += 1
             try:
-                status, final_url, retry_after, problem = self._request(
-                    method, url, deadline, resumed
+                status, final_url, retry_after, problem, body = self._request(
+                    method, url, deadline, resumed, read
                 )
             except HandOff as handed:
                 time_left = None if deadline is None else deadline - time.monotonic()
@@ -260,7 +340,7 @@ class Fetcher:
                 # Servers answer HEAD with 405, 403, 404 or 500 when they mean "not supported".
                 method = "GET"
                 continue
-            return _Tried(status, final_url, problem, attempts)
+            return _Tried(status, final_url, problem, attempts, body)
 
     def _backoff(self, attempt: int, retry_after: float | None, deadline: float | None) -> bool:
         """Wait before a retry; False (no wait) when the run stops or the wait would pass
@@ -273,11 +353,17 @@ class Fetcher:
         return not self._stop.is_set()
 
     def _request(
-        self, method: str, url: str, url_deadline: float | None, resumed: _Resumed | None = None
+        self,
+        method: str,
+        url: str,
+        url_deadline: float | None,
+        resumed: _Resumed | None = None,
+        read: _Reading | None = None,
     ) -> _Answer:
         """Send ``url``'s request and follow its redirects, each hop a request of its own:
         it waits for its host's turn, gets -t, and has its body dropped unread past a
-        small bound. Returns the last answer. ``resumed``: start from a hop handed over.
+        small bound (or, with ``read``, the last page's body read when it is one the page
+        reader reads). Returns the last answer. ``resumed``: start from a hop handed over.
 
         Raises Failed; past the first request, with the URL of the hop that failed.
         Raises HandOff for a hop to another host when this fetcher hands those off."""
@@ -295,7 +381,7 @@ class Fetcher:
         host = host_key(urlsplit(str(request.url)).hostname) if self._hand_off else None
         while True:
             try:
-                response, answer = self._hop(request, url_deadline, fragment)
+                response, answer = self._hop(request, url_deadline, fragment, read)
             except Failed as failure:
                 if hops:
                     failure.url = str(request.url)
@@ -317,12 +403,17 @@ class Fetcher:
                 raise HandOff(_chain_state(request, hops, cookies, fragment))
 
     def _hop(
-        self, request: requests.PreparedRequest, url_deadline: float | None, fragment: str = ""
+        self,
+        request: requests.PreparedRequest,
+        url_deadline: float | None,
+        fragment: str = "",
+        read: _Reading | None = None,
     ) -> tuple[requests.Response, _Answer | None]:
         """One request: its host's turn, then the request itself within -t; the body is
         drained or dropped, never decoded or held. Returns the response, and the answer
         when it is the last of the URL's (None for a redirect to follow). For a
-        ``fragment`` to look for, a last page that answers 2xx is read (to a bound) for it."""
+        ``fragment`` to look for, a last page that answers 2xx is read (to a bound) for it;
+        with ``read``, a last page of a kind the page reader reads is read (to READ_LIMIT)."""
         url = str(request.url)
         slot: AbstractContextManager[None] = _NO_SLOT
         proxies: dict[str, str] = {}
@@ -344,12 +435,40 @@ class Fetcher:
             answer = None
             if not (self.options.follow and response.is_redirect):
                 problem = None
-                if fragment and 200 <= response.status_code < 300 and wants_check(fragment):
-                    assert self._anchors_of is not None
-                    problem = fragment_problem(response, fragment, self._anchors_of)
-                answer = _Answer(response.status_code, str(response.url), retry_after, problem)
+                body = None
+                if 200 <= response.status_code < 300:
+                    if read is not None:
+                        body = self._read_body(response, read)
+                    if fragment and wants_check(fragment):
+                        problem = self._fragment_problem(response, fragment, body)
+                answer = _Answer(
+                    response.status_code, str(response.url), retry_after, problem, body
+                )
             _discard_body(response, attempt)
         return response, answer
+
+    def _read_body(self, response: requests.Response, read: _Reading) -> _Body | None:
+        """The body of a page to read, when the page reader reads its kind (None else, or
+        when it cannot be read)."""
+        if not read.any_kind:
+            assert self.page_reader is not None
+            if not self.page_reader.reads(media_type(response), str(response.url)):
+                return None
+        data, cut = read_bounded(response, read.limit)
+        if data is None:
+            return None
+        return _Body(data, str(response.headers.get("Content-Type", "")), cut)
+
+    def _fragment_problem(
+        self, response: requests.Response, fragment: str, body: _Body | None
+    ) -> Failure | None:
+        """Whether the page lacks ``fragment``, from its ``body`` when read already."""
+        assert self._anchors_of is not None
+        if body is None:
+            return fragment_problem(response, fragment, self._anchors_of)
+        if body.cut or len(body.data) > PAGE_LIMIT:
+            return not_checked(f"page over {PAGE_LIMIT // 2**20} MiB or cut short")
+        return fragment_problem(response, fragment, self._anchors_of, body.data)
 
     def _held_for(self, retry_after: str) -> float:
         """How long a Retry-After answer holds its host: as asked, up to --max-retry-wait."""

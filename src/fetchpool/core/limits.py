@@ -21,9 +21,17 @@ class HostLimiter:
     """Caps requests in flight per host, spaces each host's requests by a rate, and holds
     a host's requests while it has asked everyone to wait (Retry-After)."""
 
-    def __init__(self, per_host: int | None, rate: float | None) -> None:
+    def __init__(
+        self,
+        per_host: int | None,
+        rate: float | None,
+        intervals: tuple[tuple[str, float], ...] = (),
+    ) -> None:
+        """``intervals``: (host, seconds) pairs, for hosts whose requests start at least
+        that far apart (more than ``rate`` asks)."""
         self._per_host = per_host
         self._interval = 1.0 / rate if rate else 0.0
+        self._intervals = {host_key(host): seconds for host, seconds in intervals}
         self._lock = threading.Lock()
         # Only hosts with requests that hold or wait for a slot, or whose next turn is
         # still ahead: a run over a million hosts must not keep something for each.
@@ -36,7 +44,7 @@ class HostLimiter:
 
     @property
     def active(self) -> bool:
-        return bool(self._per_host or self._interval or self._held)
+        return bool(self._per_host or self._interval or self._intervals or self._held)
 
     def hold(self, host: str, seconds: float) -> None:
         """Start none of ``host``'s requests for ``seconds`` from now."""
@@ -101,13 +109,14 @@ class HostLimiter:
                 if held <= now:
                     del self._held[host]
                 start = max(start, held)
-            if self._interval:
+            interval = max(self._interval, self._intervals.get(host, 0.0))
+            if interval:
                 start = max(start, self._next_start.get(host, now))
             if deadline is not None and start > deadline:
                 # A retry would wait for a turn later still.
                 raise Failed(FailureKind.TIMEOUT, TIMED_OUT, transient=False)
-            if self._interval:
-                self._next_start[host] = start + self._interval
+            if interval:
+                self._next_start[host] = start + interval
             if len(self._next_start) + len(self._held) > self._prune_at:
                 self._prune(now)
             return start

@@ -94,6 +94,9 @@ class Options:
     backoff: float = 0.5
     per_host: int | None = None
     rate: float | None = None
+    # Seconds between the starts of one host's requests, for hosts that ask for it
+    # (robots.txt's Crawl-delay): (host, seconds) pairs, on top of ``rate``.
+    intervals: tuple[tuple[str, float], ...] = ()
     # True, False (--insecure) or the path of a CA bundle.
     verify: bool | str = True
     # Items handed to the workers and not finished; None means twice max_workers.
@@ -119,8 +122,9 @@ class Options:
 
     @property
     def limits_hosts(self) -> bool:
-        """Whether requests to a host are limited (--per-host or --rate)."""
-        return bool(self.per_host or self.rate)
+        """Whether requests to a host are limited (--per-host, --rate, or a host's own
+        interval)."""
+        return bool(self.per_host or self.rate or self.intervals)
 
     @property
     def effective_window(self) -> int:

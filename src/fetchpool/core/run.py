@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .fetch import Fetcher
 from .inputs import InputLine
 from .options import Options
+from .pages import PageReader, settle
 from .pool import OrderedMap, PoolState
 from .results import Result
 
@@ -63,6 +64,9 @@ class Run(Iterator[Result]):
     in for fetching that item. ``anchors_of``, when given, turns on the check of
     ``#fragment`` URLs (see Fetcher).
 
+    ``page_reader``, when given, reads the page of each PageLine for its links (see
+    Fetcher); a PageLine's page goes to its sink however its result comes about.
+
     ``started`` is the ``time.perf_counter()`` at which the run began.
     """
 
@@ -72,12 +76,13 @@ class Run(Iterator[Result]):
         options: Options | None = None,
         lookup: Callable[[InputLine], Result | None] | None = None,
         anchors_of: Callable[[str], set[str]] | None = None,
+        page_reader: PageReader | None = None,
     ) -> None:
         self.started = time.perf_counter()
         self.options = options or Options()
         # With worker processes, a host under limits belongs to one of them (engine.py).
         hand_off = self.options.processes > 1 and self.options.limits_hosts
-        self.fetcher = Fetcher(self.options, anchors_of, hand_off=hand_off)
+        self.fetcher = Fetcher(self.options, anchors_of, hand_off=hand_off, page_reader=page_reader)
         self._closed = False
         self._lookup = lookup
         self._executor = started_executor(self.options.max_workers)
@@ -102,7 +107,11 @@ class Run(Iterator[Result]):
         """A Result known without fetching: what ``lookup`` knows (a link to a local file
         is no URL, yet has a result), or a rejected line."""
         known = self._lookup(item) if self._lookup is not None else None
-        return known if known is not None else self.fetcher.reject(item)
+        if known is None:
+            known = self.fetcher.reject(item)
+        if known is not None:
+            settle(item)  # not fetched, so not read
+        return known
 
     @property
     def in_flight(self) -> int:

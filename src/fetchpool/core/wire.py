@@ -10,8 +10,11 @@ the same fetchpool (the parent starts the children), so marshal's format is shar
 
 A work entry may carry a third item, and a result entry be ``(index, "handed off",
 state)``: a check that reached a redirect to a host another process owns goes on
-there (fetch.HandOff). ``(-1, {host: seconds})`` among results: the hosts a worker
-has held for Retry-After, all told. A batch of no results is a worker's sign of life
+there (fetch.HandOff). A work entry ``(index, url, state or None, 1)`` is a page to
+read for its links (pages.PageLine); its result entry ends with the page read, as
+``(url, links, problem)`` (pages.Page), or None when it was not read.
+``(-1, {host: seconds})`` among results: the hosts a worker has held for Retry-After, all
+told. A batch of no results is a worker's sign of life
 (engine.HEARTBEAT).
 
 ``kind`` is a FailureKind's value or None; ``final_url`` is "" when it is the URL
@@ -27,9 +30,10 @@ from typing import IO, TypeAlias
 
 from .failures import FailureKind
 from .inputs import InputLine
+from .pages import Page, PageLine, settle
 from .results import Result
 
-VERSION = 1
+VERSION = 2
 
 Work: TypeAlias = tuple[object, ...]
 # The length of a result entry that hands its check on (see above).
@@ -87,10 +91,24 @@ def decode(data: bytes) -> tuple[tuple[object, ...], ...]:
     return entries
 
 
-def outcome_of(index: int, result: Result) -> Outcome:
-    """A fetched Result as it travels: what only the fetch knows, not where the line was."""
+def work_of(index: int, item: InputLine, state: tuple[object, ...] | None = None) -> Work:
+    """A line to check as it travels: its URL, and whether its page is read."""
+    if type(item) is PageLine:
+        return (index, item.text, state, 1)
+    return (index, item.text) if state is None else (index, item.text, state)
+
+
+def outcome_of(index: int, result: Result, page: Page | None = None) -> tuple[object, ...]:
+    """A fetched Result as it travels: what only the fetch knows, not where the line was;
+    and, for a page read (see work_of), the page."""
     final_url = "" if result.final_url == result.url else result.final_url
     kind = None if result.kind is None else result.kind.value
+    if page is not None:
+        return (*_outcome(index, result, final_url, kind), tuple(page))
+    return _outcome(index, result, final_url, kind)
+
+
+def _outcome(index: int, result: Result, final_url: str | None, kind: str | None) -> Outcome:
     return (
         index,
         result.status,
@@ -104,8 +122,10 @@ def outcome_of(index: int, result: Result) -> Outcome:
 
 
 def result_of(item: InputLine, outcome: Sequence[object]) -> Result:
-    """The Result of ``item`` that ``outcome`` (from ``outcome_of``) describes."""
-    _, status, ok, error, elapsed, final_url, attempts, kind = outcome
+    """The Result of ``item`` that ``outcome`` (from ``outcome_of``) describes; a page
+    read on the way goes to ``item``'s sink."""
+    _, status, ok, error, elapsed, final_url, attempts, kind = outcome[:8]
+    settle(item, Page(*outcome[8]) if len(outcome) > 8 else None)  # type: ignore[misc]
     return Result(
         item.text,
         status,  # type: ignore[arg-type]
