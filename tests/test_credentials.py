@@ -192,10 +192,11 @@ def test_a_cached_final_url_holds_no_password(tmp_path) -> None:
 
 
 def test_an_error_line_quoting_a_url_masks_its_password() -> None:
-    done = run_in_process(f"http://user:{SECRET}@host.test/list.txt")
+    # An ftp:// SOURCE is no web page: it is read as a file's name.
+    done = run_in_process(f"ftp://user:{SECRET}@host.test/list.txt")
     assert done.returncode == 2
     assert done.stderr.decode().splitlines() == [
-        "fetchpool: error: cannot read 'http://user:***@host.test/list.txt':"
+        "fetchpool: error: cannot read 'ftp://user:***@host.test/list.txt':"
         " No such file or directory (see 'fetchpool --help')"
     ]
 

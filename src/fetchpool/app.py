@@ -21,10 +21,11 @@ import errno
 import io
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TextIO
 
 from .core.options import DEFAULT_MAX_AGE, Options, parse_duration
+from .crawl.options import CrawlOptions
 from .docs.options import DocumentOptions
 from .environment import Environment
 from .errors import CacheError, OutputError, ReportError, UsageError
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .ci.checks import Checks
     from .ci.selection import Selection
     from .core.results import Result
+    from .crawl.crawler import Crawler
     from .docs.sources import DocumentReader
     from .render.output import Written
     from .signals import SignalStop
@@ -76,6 +78,8 @@ class CheckPlan:
     documents: DocumentOptions = field(default_factory=DocumentOptions)
     # Whether #fragments of web pages are looked for in the pages.
     check_fragments: bool = False
+    # How SOURCEs that are web pages or sitemaps are read (--crawl and the like).
+    crawl: CrawlOptions = field(default_factory=CrawlOptions)
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     """
     from .ci.cache import Cache
     from .ci.checks import Checks
-    from .docs.sources import DocumentReader, has_documents
+    from .docs.sources import DocumentReader, has_documents, is_page_url
 
     report = plan.report
     _check_sources(plan.sources)
@@ -130,7 +134,10 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     _raise_open_file_limit()
     # Caught from before the run starts until its output is closed (and, with the
     # caller's stop, beyond), so that no signal comes between a result and its write.
-    reader = DocumentReader(plan.documents, output=output, processes=plan.options.processes)
+    crawler = _crawler(plan)
+    reader = DocumentReader(
+        plan.documents, output=output, processes=plan.options.processes, crawler=crawler
+    )
     documents = has_documents(plan.sources, plan.documents)
     with _catching(stop) as caught:
 
@@ -140,23 +147,52 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
                 from .docs.html import html_anchors
 
                 anchors_of = html_anchors
+            options = plan.options
+            page_reader = None
+            if crawler is not None:
+                from .crawl.pages import PageReading
+
+                page_reader = PageReading()
+                # Read now, so that the run's host limits hold each Crawl-delay from the start.
+                delays = crawler.crawl_delays(
+                    source for source in plan.sources if is_page_url(source)
+                )
+                if delays:
+                    options = replace(options, intervals=(*options.intervals, *delays.items()))
             # Over documents, a link used on many pages is fetched once (every use gets
             # its result), and links to files are looked up on disk.
             checks = Checks(
                 reader.read(plan.sources, env.stdin),
-                plan.options,
+                options,
                 plan.selection,
                 dedupe=plan.dedupe or documents,
                 cache=cache,
                 known=reader.known_result if documents else None,
                 anchors_of=anchors_of,
+                page_reader=page_reader,
             )
             caught.on_signal(checks.interrupt)
             return checks
 
-        return _write(
-            start, report, output, env, caught, baseline=baseline, cache=cache, reader=reader
-        )
+        try:
+            return _write(
+                start, report, output, env, caught, baseline=baseline, cache=cache, reader=reader
+            )
+        finally:
+            reader.close()
+
+
+def _crawler(plan: CheckPlan) -> Crawler | None:
+    """The crawler that reads the plan's web pages and sitemaps; None when it has none."""
+    from .docs.sources import is_site
+
+    if not any(source != "-" and is_site(source) for source in plan.sources):
+        return None
+    from .crawl.crawler import Crawler
+
+    selection = plan.selection
+    wanted = selection if selection is not None and selection.active else None
+    return Crawler(plan.crawl, plan.options, plan.check_fragments, wanted)
 
 
 def dump(plan: CheckPlan, env: Environment) -> Outcome:
@@ -286,10 +322,19 @@ def _write(
             env.stderr.write(f"fetchpool: warning: cannot write cache {cache.path!r}: {exc}\n")
         except CacheError as exc:  # the file became something else during the run
             env.stderr.write(f"fetchpool: warning: cache not saved: {exc}\n")
+    crawler = reader.crawler if reader is not None else None
+    if crawler is not None and crawler.limit_reached:
+        env.stderr.write(
+            f"fetchpool: warning: --max-pages {crawler.options.max_pages:,} reached:"
+            " pages past it were checked, not read\n"
+        )
     if not report.quiet:
         left_out = reader.left_out if reader is not None else 0
         not_read = reader.not_read if reader is not None else 0
-        _summarise(written, env, stop, checks, baseline, merged, left_out, not_read)
+        if crawler is not None:
+            not_read += crawler.not_read
+        pages = crawler.pages_read if crawler is not None else None
+        _summarise(written, env, stop, checks, baseline, merged, left_out, not_read, pages)
     return Outcome(decide_status(written.tally, report.fail_on, baseline, stop.signum), written)
 
 
@@ -302,6 +347,7 @@ def _summarise(
     merged: int | None,
     left_out: int = 0,
     not_read: int = 0,
+    pages: int | None = None,
 ) -> None:
     """The summary line on standard error, then the comparison with the baseline."""
     from .render.summary import baseline_lines, print_summary, summary_line
@@ -317,6 +363,7 @@ def _summarise(
         interrupted=interrupted,
         left_out=left_out,
         not_read=not_read,
+        pages=pages,
     )
     all_ok = written.tally.all_ok and not interrupted
     print_summary(line, env.stderr, all_ok=all_ok, terminal=env.stderr_isatty)
@@ -413,10 +460,11 @@ def _check_sources(sources: Iterable[str]) -> None:
     Nothing is opened here: each source is opened once, by the reader, when reached.
     """
     from .core.inputs import check_source
+    from .docs.sources import is_page_url
 
     for source in sources:
-        if source != "-" and os.path.isdir(source):
-            continue  # a folder of documents: walked when reached
+        if source != "-" and (os.path.isdir(source) or is_page_url(source)):
+            continue  # a folder of documents, walked when reached; a web page, fetched
         problem = None if source == "-" else check_source(source)
         if problem:
             raise UsageError(f"cannot read {source!r}: {problem}")

@@ -22,13 +22,21 @@ from click.core import ParameterSource
 
 from .. import __version__
 from ..core.options import Accept, Options, available_cpus
+from ..crawl.options import CrawlOptions
 from ..docs.options import DocumentKind, DocumentOptions
 from ..environment import Environment
 from ..errors import FetchpoolError
 from ..signals import SignalStop
 from ..status import ExitStatus, FailOn, leave_now
 from .group import MERGE, MainGroup
-from .options import CONTEXT, check_options, document_options, report_options, where_from
+from .options import (
+    CONTEXT,
+    check_options,
+    crawl_options,
+    document_options,
+    report_options,
+    where_from,
+)
 
 if TYPE_CHECKING:
     from ..app import Outcome, Report
@@ -71,6 +79,7 @@ def _session(ctx: click.Context) -> _Session:
 )
 @check_options
 @document_options
+@crawl_options
 @report_options
 @click.version_option(__version__, "-V", "--version", prog_name="fetchpool")
 @click.pass_context
@@ -105,6 +114,11 @@ def cli(
     allow_outside: bool,
     check_fragments: bool,
     dump: bool,
+    crawl: bool,
+    scope: tuple[str, ...],
+    depth: int | None,
+    max_pages: int,
+    ignore_robots: bool,
     fail_on: str,
     baseline: str | None,
     format_name: str | None,
@@ -112,11 +126,13 @@ def cli(
     quiet: bool,
     sources: tuple[str, ...] = (),
 ) -> Outcome | None:
-    """Fetch the URLs listed in each SOURCE concurrently and report each one's status in
-    input order.
+    """Check the links in each SOURCE concurrently and report each one's status in input
+    order.
 
-    SOURCE is a file with one URL per line, or - for standard input (the default
-    when input is piped). Blank lines and lines starting with # are skipped.
+    SOURCE is a file with one URL per line, or - for standard input (the default when
+    input is piped; blank lines and lines starting with # are skipped); a Markdown,
+    HTML or reST document, or a folder of them; a web page's URL (its links are
+    checked; --crawl reads the whole site); or a sitemap, by URL or file.
     """
     if ctx.invoked_subcommand:
         return None
@@ -170,6 +186,13 @@ def cli(
         max_age=max_age,
         documents=documents,
         check_fragments=check_fragments,
+        crawl=CrawlOptions(
+            crawl=crawl,
+            scope=scope,
+            depth=depth,
+            max_pages=max_pages,
+            robots=not ignore_robots,
+        ),
     )
     if dump:
         return app.dump(plan, env)

@@ -28,6 +28,7 @@ from ..core.options import (
     parse_header,
     parse_user_agent,
 )
+from ..crawl.options import DEFAULT_MAX_PAGES
 from ..docs.options import DocumentKind
 from ..render import FORMATS
 from ..status import DEFAULT_FAIL_ON, FAIL_ON
@@ -411,6 +412,55 @@ document_options = _all(
             "--dump",
             is_flag=True,
             help="Print each link found, with where it is (SOURCE:LINE:COLUMN), and check none.",
+        ),
+    ]
+)
+
+
+def _parse_scope(text: str) -> str:
+    from ..crawl.options import check_prefix
+
+    return check_prefix(text)
+
+
+# How SOURCEs that are web pages or sitemaps are read: the main command's.
+crawl_options = _all(
+    [
+        option(
+            "--crawl",
+            is_flag=True,
+            help="For a SOURCE that is a web page (or sitemap), read every page in scope"
+            " too, breadth first, and check every link on each, once.",
+        ),
+        option(
+            "--scope",
+            multiple=True,
+            callback=parsed(_parse_scope),
+            metavar="URLPREFIX",
+            help="With --crawl, read pages whose URL starts with URLPREFIX (repeatable).  "
+            "[default: each start page's scheme, host, port and folder]",
+        ),
+        option(
+            "--depth",
+            type=click.IntRange(min=0),
+            default=None,
+            metavar="N",
+            help="With --crawl, read pages at most N links from a start page (0: the start"
+            " pages only).  [default: no limit]",
+        ),
+        option(
+            "--max-pages",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_PAGES,
+            show_default=True,
+            metavar="N",
+            help="Read at most N pages; links past that are checked, not read.",
+        ),
+        option(
+            "--ignore-robots",
+            is_flag=True,
+            help="With --crawl, request pages that robots.txt disallows, and do not wait"
+            " its Crawl-delay.",
         ),
     ]
 )

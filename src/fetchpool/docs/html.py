@@ -249,6 +249,10 @@ class _Read:
     base: str | None = None
     base_place: tuple[int, int] = (0, 0)
     too_deep: DocumentTooDeep | None = None
+    # The links (by their place in ``found``) of elements marked rel="nofollow", and
+    # whether the page asks for none of its links to be followed (<meta name=robots>).
+    nofollow: set[int] = field(default_factory=set)
+    nofollow_all: bool = False
 
 
 def _read(text: str) -> _Read:
@@ -268,6 +272,8 @@ def _read(text: str) -> _Read:
             attributes = node.attrib
             if not attributes and tag not in _RAW_TEXT:
                 continue  # implied by the parser, or nothing to place
+            if tag == "meta" and _says_nofollow(attributes):
+                read.nofollow_all = True
             written = scan.tag(tag, line, bare=not attributes)
             urls = list(_urls(attributes))
             if not urls:
@@ -276,16 +282,27 @@ def _read(text: str) -> _Read:
             if written is not None:
                 start, end = written
                 places = _Places(text[start:end], *scan.place_of(start))
+            nofollow = "nofollow" in attributes.get("rel", "").lower().split()
             for url, attribute in urls:
                 if tag == "base" and attribute == "href":
                     if read.base is None:
                         read.base = url
                         read.base_place = places.place(url, attribute)
                 elif url:
+                    if nofollow:
+                        read.nofollow.add(len(read.found))
                     read.found.append(Found(url, *places.place(url, attribute)))
     except DocumentTooDeep as exc:
         read.too_deep = exc
     return read
+
+
+def _says_nofollow(attributes: Any) -> bool:
+    """Whether a <meta> is ``name=robots`` with ``nofollow`` (or ``none``) in its content."""
+    if attributes.get("name", "").strip().lower() != "robots":
+        return False
+    words = attributes.get("content", "").lower().replace(",", " ").split()
+    return "nofollow" in words or "none" in words
 
 
 def html_links(text: str) -> Iterator[Found | Marker]:
@@ -300,6 +317,14 @@ def html_links(text: str) -> Iterator[Found | Marker]:
     Raises DocumentTooDeep, after the links before it, where elements nest deeper than
     libxml2 reads.
     """
+    for found, _ in html_links_followed(text):
+        yield found
+
+
+def html_links_followed(text: str) -> Iterator[tuple[Found | Marker, bool]]:
+    """``html_links``, each with whether it may be followed: False for a link marked
+    ``rel="nofollow"``, and for every link of a page whose ``<meta name="robots">`` says
+    ``nofollow``. Raises as html_links does."""
     if "=" not in text and "fetchpool-" not in text:
         return  # no attribute with a value, no marker: nothing to parse for
     read = _read(text)
@@ -308,17 +333,19 @@ def html_links(text: str) -> Iterator[Found | Marker]:
         try:
             urljoin(base, "x")
         except ValueError:
-            yield Found(base, *read.base_place)
+            yield Found(base, *read.base_place), not read.nofollow_all
             base = None
-    for found in read.found:
+    nofollow = read.nofollow
+    for number, found in enumerate(read.found):
+        follow = not read.nofollow_all and number not in nofollow
         if base is not None and isinstance(found, Found):
             try:
                 url = urljoin(base, found.url)
             except ValueError:  # the link itself is no URL: reported as written
                 url = found.url
-            yield Found(url, found.line, found.column)
+            yield Found(url, found.line, found.column), follow
         else:
-            yield found
+            yield found, follow
     if read.too_deep is not None:
         raise read.too_deep
 

@@ -162,14 +162,30 @@ def decode(data: bytes, kind: DocumentKind | None) -> str:
     return data.decode("cp1252", _AS_C1)
 
 
+def decode_served(data: bytes, kind: DocumentKind | None, charset: str | None) -> str:
+    """A document served over HTTP with ``charset`` in its Content-Type (None: none): by
+    its byte order mark, else by that charset when it is one browsers know, else as
+    ``decode`` reads a file. Raises Unreadable as decode does."""
+    if charset is not None and not any(data.startswith(bom) for bom, _ in _BOMS):
+        codec = codec_of(charset)
+        if codec is not None:
+            return data.decode(codec, "replace")
+    return decode(data, kind)
+
+
 def _declared(head: bytes) -> str | None:
     """The codec an HTML document's ``<meta>`` names, as browsers read it; None when it names
     no encoding browsers know."""
     match = _META_CHARSET.search(head)
     if match is None:
         return None
+    return codec_of(match[1].decode("ascii"))
+
+
+def codec_of(label: str) -> str | None:
+    """The codec browsers read the encoding ``label`` as; None for a label they do not know."""
     try:
-        name = codecs.lookup(match[1].decode("ascii")).name.replace("-", "_")
-    except LookupError:
+        name = codecs.lookup(label.strip().strip("\"'")).name.replace("-", "_")
+    except (LookupError, ValueError):
         return None
     return _AS_BROWSERS_READ.get(name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import unquote, urljoin
 
 from ..core.failures import FailureKind
@@ -27,6 +27,9 @@ from .reading import MAX_DOCUMENT as MAX_DOCUMENT
 from .reading import Unreadable, decode, read_bytes
 from .tree import tree as tree_of
 from .walk import Skipped, documents, work_tree
+
+if TYPE_CHECKING:
+    from ..crawl.crawler import Crawler
 
 # Links with these schemes (or none) are checked; any other names no page to check.
 _CHECKED_SCHEMES = frozenset(("", "file", *WEB_SCHEMES))
@@ -51,10 +54,29 @@ class KnownLine(InputLine):
 
 
 def has_documents(sources: Iterable[str], options: DocumentOptions) -> bool:
-    """Whether any of ``sources`` is read as documents rather than as a list of URLs."""
+    """Whether any of ``sources`` is read as documents (web pages and sitemaps included)
+    rather than as a list of URLs."""
     if options.kind not in (None, DocumentKind.URLS):
         return True
-    return any(source != "-" and (os.path.isdir(source) or kind_of(source)) for source in sources)
+    return any(
+        source != "-" and (os.path.isdir(source) or kind_of(source) or is_site(source))
+        for source in sources
+    )
+
+
+def is_page_url(source: str) -> bool:
+    """Whether the SOURCE ``source`` is a web page's URL (and no file of that name)."""
+    return source[:8].lower().startswith(("http://", "https://")) and not os.path.exists(source)
+
+
+def is_site(source: str) -> bool:
+    """Whether the SOURCE ``source`` is read as part of a website: a page's URL, or a
+    sitemap file (``.xml``, ``.xml.gz``)."""
+    if is_page_url(source):
+        return True
+    from ..crawl.sitemaps import sitemap_like
+
+    return sitemap_like(source) and os.path.isfile(source)
 
 
 class DocumentReader:
@@ -70,9 +92,13 @@ class DocumentReader:
         options: DocumentOptions | None = None,
         output: str | None = None,
         processes: int = 1,
+        crawler: Crawler | None = None,
     ) -> None:
-        """``processes`` above 1 reads a folder's documents on that many worker processes."""
+        """``processes`` above 1 reads a folder's documents on that many worker processes;
+        ``crawler`` reads the SOURCEs that are web pages and sitemaps (without one, a
+        page's URL is read as a file's name)."""
         self.options = options or DocumentOptions()
+        self.crawler = crawler
         self._processes = processes
         self.left_out = 0
         self.not_read = 0
@@ -93,11 +119,41 @@ class DocumentReader:
             if source != "-" and os.path.isdir(source):
                 yield from self._folder(source)
                 continue
+            if self.crawler is not None and forced is None and source != "-" and is_site(source):
+                yield from self._site(source, self.crawler)
+                continue
             kind = forced or (kind_of(source) if source != "-" else None)
             if kind is None or kind is DocumentKind.URLS:
                 yield from read_sources([source], stdin)
             else:
                 yield from self._document(source, kind, _tree_of(source), stdin)
+
+    def _site(self, source: str, crawler: Crawler) -> Iterator[InputLine]:
+        """The lines of a web page or a sitemap, by URL (read as the crawler reads
+        them), or of a sitemap file."""
+        if is_page_url(source):
+            yield from crawler.from_url(source)
+            return
+        from ..crawl.sitemaps import read_sitemap
+
+        try:
+            data = read_bytes(source, None).data
+        except Unreadable as exc:
+            yield self._not_read(source, str(exc))
+            return
+        sitemap = read_sitemap(data)
+        del data
+        if not sitemap.kind:
+            yield self._not_read(source, sitemap.problem or "not a sitemap")
+            return
+        yield from crawler.from_sitemap(source, sitemap.entries, sitemap.kind == "sitemapindex")
+        if sitemap.problem is not None:
+            yield self._not_read(source, sitemap.problem)
+
+    def close(self) -> None:
+        """Stop reading: a crawl waiting for a page stops waiting."""
+        if self.crawler is not None:
+            self.crawler.close()
 
     def _folder(self, folder: str) -> Iterator[InputLine]:
         """The lines of every document in ``folder``, in the walk's order, each read on a

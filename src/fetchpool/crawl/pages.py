@@ -1,0 +1,127 @@
+"""A page's links, read from its body: HTML and Markdown pages, and sitemaps.
+
+This is the work a crawl hands to the fetch (see core.pages.PageReader): it runs where
+the page was fetched, on a worker process perhaps, and gives plain values back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urljoin
+
+from ..core.pages import READ_LIMIT, Page
+from ..docs.found import Found
+from ..docs.local import WEB_SCHEMES, scheme_of
+from ..docs.options import DocumentKind
+from ..docs.reading import Unreadable, decode_served
+
+# What each link of a page is to a crawl: a link to check (and read, in scope); one
+# marked nofollow (checked, never read); a sitemap's entry (a page to start from); a
+# sitemap that a sitemap index names (read for its entries).
+LINK, NOFOLLOW, ENTRY, SITEMAP = 0, 1, 2, 3
+
+_HTML = frozenset({"text/html", "application/xhtml+xml"})
+_MARKDOWN = frozenset({"text/markdown", "text/x-markdown"})
+_XML = frozenset({"application/xml", "text/xml", "application/gzip", "application/x-gzip"})
+# Served as anything at all, a sitemap is known by its name.
+_ANY = frozenset({"application/octet-stream", "text/plain", ""})
+
+
+class PageReading:
+    """Reads HTML, Markdown and sitemaps for their links. Holds nothing: it pickles as a
+    name, to be sent to worker processes."""
+
+    def reads(self, media_type: str, url: str = "") -> bool:
+        """Whether a page of ``media_type`` at ``url`` is read for links."""
+        if media_type in _HTML or media_type in _MARKDOWN or media_type in _XML:
+            return True
+        return media_type in _ANY and _sitemap_like(url)
+
+    def read(self, body: bytes, content_type: str, url: str, cut: bool) -> Page:
+        """The links of ``body``, each made absolute against ``url`` (and a ``<base>``)."""
+        media, charset = _media_of(content_type)
+        if media in _XML or (media in _ANY and _sitemap_like(url)):
+            return _sitemap(body, url, cut)
+        kind = DocumentKind.HTML if media in _HTML else DocumentKind.MARKDOWN
+        problem = (
+            f"page over {READ_LIMIT // 2**20} MiB: its links past that not read" if cut else None
+        )
+        try:
+            text = decode_served(body, kind, charset)
+        except Unreadable as exc:
+            return Page(url, (), str(exc))
+        del body
+        links: list[tuple[str, int, int, int]] = []
+        try:
+            _add_links(links, url, _found(text, kind))
+        except Exception as exc:  # a parser's fault costs the links after it
+            problem = f"cannot read its links: {type(exc).__name__}: {exc}"
+        return Page(url, tuple(links), problem)
+
+
+def _found(text: str, kind: DocumentKind) -> Iterable[tuple[object, bool]]:
+    if kind is DocumentKind.HTML:
+        from ..docs.html import html_links_followed
+
+        return html_links_followed(text)
+    from ..docs.markdown import markdown_links
+
+    return ((found, True) for found in markdown_links(text))
+
+
+def _add_links(
+    links: list[tuple[str, int, int, int]], page: str, found: Iterable[tuple[object, bool]]
+) -> None:
+    """Each link of ``found`` (markers are left out) made absolute, if it is a web link."""
+    for item, follow in found:
+        if type(item) is not Found:
+            continue
+        written = item.url.strip()
+        if not written:
+            continue  # href="": the page itself
+        scheme = scheme_of(written)
+        if scheme and scheme not in WEB_SCHEMES:
+            continue  # mailto:, tel:, javascript: ... name no page to check
+        try:
+            url = urljoin(page, written)
+        except ValueError:
+            url = written  # no URL: checked as written, and reported as invalid
+        links.append((url, item.line, item.column, LINK if follow else NOFOLLOW))
+
+
+def _sitemap(body: bytes, url: str, cut: bool) -> Page:
+    """A sitemap's entries (ENTRY) or, for a sitemap index, its sitemaps (SITEMAP)."""
+    from .sitemaps import read_sitemap
+
+    sitemap = read_sitemap(body)
+    if not sitemap.kind:
+        return Page(url, ())  # XML that is no sitemap (a feed, say): nothing to read
+    role = SITEMAP if sitemap.kind == "sitemapindex" else ENTRY
+    links = []
+    for written, line, column in sitemap.entries:
+        try:
+            entry = urljoin(url, written)
+        except ValueError:
+            entry = written
+        links.append((entry, line, column, role))
+    problem = sitemap.problem
+    if cut and problem is None:
+        problem = f"sitemap over {READ_LIMIT // 2**20} MiB: its entries past that not read"
+    return Page(url, tuple(links), problem)
+
+
+def _media_of(content_type: str) -> tuple[str, str | None]:
+    """A Content-Type's media type (lower-cased) and its charset parameter, if any."""
+    media, _, parameters = content_type.partition(";")
+    charset = None
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            charset = value.strip()
+    return media.strip().lower(), charset
+
+
+def _sitemap_like(url: str) -> bool:
+    from .sitemaps import sitemap_like
+
+    return sitemap_like(url)
