@@ -4,6 +4,8 @@ Paths choose the behaviour:
 
 - ``/status/CODE`` answers CODE (``?retry_after=V`` adds a Retry-After header)
 - ``/delay/SECONDS`` answers 200 after SECONDS (``/delay/S/anything`` too)
+- ``/after/N/KEY`` answers 200 once N other requests whose path holds KEY have been
+  answered (at most 20 s)
 - ``/barrier/KEY/N`` answers 200 once N requests for KEY are there at once (``/barrier/K/N/
   anything`` too), as a threading.Barrier lets them through, N at a time; 500 to each of them
   when the N are not all there within 20 seconds
@@ -233,6 +235,16 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(int(segments[1]), extra)
         elif head == "delay":
             state.stop.wait(float(segments[1]))
+            self._answer(200)
+        elif head == "after":
+            # Answer once N requests naming KEY have been answered (at most 20 s).
+            count, key, deadline = int(segments[1]), segments[2], time.monotonic() + 20
+            while time.monotonic() < deadline:
+                with state.lock:
+                    if sum(seen.ended > 0 and key in seen.path for seen in state.log) >= count:
+                        break
+                if state.stop.wait(0.005):
+                    break
             self._answer(200)
         elif head == "barrier":
             key, parties = segments[1], int(segments[2])

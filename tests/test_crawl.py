@@ -735,3 +735,53 @@ def test_sigint_mid_crawl_writes_what_finished_in_order_exits_130_and_leaves_no_
     assert b"in flight not reported" in stderr
     assert b"Traceback" not in stderr
     assert wait_until(lambda: all(gone(pid) for pid in workers))
+
+
+# --- selections, --dump, credentials ----------------------------------------------------------
+
+
+def test_an_excluded_start_page_is_not_requested_and_the_run_ends(website: Site) -> None:
+    site = website({"/index.html": page("a.html"), "/a.html": page()})
+    done, rows = check("--exclude", "index", site.url("/index.html"))
+    assert (done.returncode, rows) == (0, [])
+    assert "1 line not selected" in done.stderr.decode()
+    assert site.log == []
+
+
+def test_shard_with_a_website_is_a_usage_error(website: Site) -> None:
+    site = website({"/index.html": page()})
+    done, _ = check("--shard", "1/2", site.url("/index.html"))
+    assert done.returncode == 2
+    assert "--shard splits URL lists and documents, not websites" in done.stderr.decode()
+    assert site.log == []
+
+
+def test_dump_reads_the_pages_of_a_crawl_and_lists_their_links(website: Site) -> None:
+    site = website(
+        {
+            "/robots.txt": robots("User-agent: *\nDisallow: /private/\n"),
+            "/index.html": page("a.html", "private/p.html"),
+            "/a.html": page("gone.html"),
+        }
+    )
+    done = run_in_process("--dump", "--crawl", site.url("/index.html"))
+    assert done.returncode == 0, done.stderr
+    listed = [line.split("\t") for line in done.stdout.decode().splitlines()]
+    assert listed == [
+        [site.url("/index.html"), site.url("/index.html")],
+        [f"{site.url('/index.html')}:2:13", site.url("/a.html")],
+        [f"{site.url('/index.html')}:3:13", site.url("/private/p.html")],
+        [f"{site.url('/a.html')}:2:13", site.url("/gone.html")],
+    ]
+    # Every link in scope may be a page to read, so it is fetched (once); what robots.txt
+    # disallows is not requested.
+    assert sorted(site.targets()) == ["/a.html", "/gone.html", "/index.html", "/robots.txt"]
+
+
+def test_a_password_in_a_page_url_is_masked_in_the_source_too(website: Site) -> None:
+    site = website({"/index.html": page("a.html"), "/a.html": page()})
+    secret_url = site.url("/index.html").replace("http://", "http://user:s3cr3t@")
+    for format_name in ("jsonl", "junit", "csv", "plain", "markdown"):
+        done = run_in_process("-f", format_name, secret_url)
+        assert done.returncode == 0, done.stderr
+        assert b"s3cr3t" not in done.stdout + done.stderr, format_name

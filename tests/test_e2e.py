@@ -32,7 +32,9 @@ def lines(output: bytes) -> list[list[str]]:
 def test_results_come_out_in_input_order_when_later_urls_finish_first(
     server: TestHTTPServer,
 ) -> None:
-    urls = [server.url(path) for path in ("/delay/0.4", "/delay/0.2", "/status/404", "/delay/0")]
+    # The first URL is answered only once the three after it have been.
+    paths = ("/after/3/order", "/delay/0?order", "/status/404?order", "/status/200?order")
+    urls = [server.url(path) for path in paths]
     done = run_in_process("-q", "-w", "4", "-", input="\n".join(urls) + "\n")
     assert done.returncode == 1
     assert lines(done.stdout) == [
@@ -42,7 +44,7 @@ def test_results_come_out_in_input_order_when_later_urls_finish_first(
         [urls[3], "200"],
     ]
     finish_order = [seen.path for seen in sorted(server.log, key=lambda seen: seen.ended)]
-    assert finish_order[-1] == "/delay/0.4", "the server must finish the first URL last"
+    assert finish_order[-1] == "/after/3/order", "the server must finish the first URL last"
 
 
 def test_every_line_gets_exactly_one_result_duplicates_and_invalid_included(

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .ci.cache import Cache
     from .ci.checks import Checks
     from .ci.selection import Selection
+    from .core.inputs import InputLine
     from .core.results import Result
     from .crawl.crawler import Crawler
     from .docs.sources import DocumentReader
@@ -118,6 +119,7 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
 
     report = plan.report
     _check_sources(plan.sources)
+    _check_shard(plan)
     _check_fail_on(report)
     output = _output_file(report.output)
     _refuse_overwrite(output, [*plan.sources, plan.cache])
@@ -199,16 +201,23 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
     """Write each link ``plan.sources`` hold, ``SOURCE:LINE[:COLUMN]<TAB>URL``, one a line,
     in input order (after --include, --exclude and --shard), and check none: what a run
     would check, links to local files included. Raises as ``check`` does for sources."""
+    from .core.failures import FailureKind
     from .core.urls import mask_credentials
     from .docs.sources import DocumentReader, KnownLine
     from .render.text import escape_surrogates, place, printable
 
     _check_sources(plan.sources)
+    _check_shard(plan)
     output = _output_file(plan.report.output)
-    reader = DocumentReader(plan.documents, output=output, processes=plan.options.processes)
+    crawler = _crawler(plan)
+    reader = DocumentReader(
+        plan.documents, output=output, processes=plan.options.processes, crawler=crawler
+    )
     lines = reader.read(plan.sources, env.stdin)
     if plan.selection is not None and plan.selection.active:
         lines = plan.selection.select(lines)
+    if crawler is not None:
+        lines = _read_pages(lines, plan.options)
     skipped = 0
     shown: dict[str, str] = {}  # each source as shown, made once: a document has many links
     try:
@@ -220,6 +229,8 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
                     source = shown[item.source] = printable(escape_surrogates(item.source))
                 where = place(source, item.line, item.column)
                 problem = item.reason if isinstance(item, KnownLine) else item.error
+                if isinstance(item, KnownLine) and item.kind is FailureKind.ROBOTS_DISALLOWED:
+                    problem = None  # a link found all the same, which a run would skip
                 if problem is None:
                     link = escape_surrogates(mask_credentials(item.text))
                     stream.write(f"{where}\t{printable(link)}\n")
@@ -230,7 +241,26 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
         if _reader_gone(exc):
             return Outcome(ExitStatus.BROKEN_PIPE)
         raise OutputError(f"cannot write the links: {exc.strerror or exc}") from exc
+    finally:
+        reader.close()
     return Outcome(ExitStatus.NOT_OK if skipped else ExitStatus.OK)
+
+
+def _read_pages(lines: Iterable[InputLine], options: Options) -> Iterator[InputLine]:
+    """``lines``, each web page among them fetched (one GET) and read for its links before
+    it goes on, for --dump: a site's links cannot be listed without reading its pages."""
+    from .core.fetch import Fetcher
+    from .core.pages import PageLine
+    from .crawl.pages import PageReading
+
+    fetcher = Fetcher(options, page_reader=PageReading())
+    try:
+        for line in lines:
+            if type(line) is PageLine:
+                fetcher.fetch(line)  # delivers the page it read, or None, to the crawl
+            yield line
+    finally:
+        fetcher.close()
 
 
 def merge(plan: MergePlan, env: Environment, stop: SignalStop | None = None) -> Outcome:
@@ -307,6 +337,9 @@ def _write(
                 progress=env.stderr if not report.quiet and env.stderr_isatty else None,
                 terminal=stream is env.stdout and env.stdout_isatty,
                 baseline=baseline,
+                progress_note=reader.crawler.describe
+                if reader is not None and reader.crawler is not None
+                else None,
             )
     except OSError as exc:
         if _reader_gone(exc):
@@ -468,6 +501,19 @@ def _check_sources(sources: Iterable[str]) -> None:
         problem = None if source == "-" else check_source(source)
         if problem:
             raise UsageError(f"cannot read {source!r}: {problem}")
+
+
+def _check_shard(plan: CheckPlan) -> None:
+    """Refuse --shard with a website SOURCE: a shard cannot read only its share of a site,
+    since the links it must check are found on pages any shard may own."""
+    from .docs.sources import is_site
+
+    shard = plan.selection.shard if plan.selection is not None else None
+    if shard is not None and any(source != "-" and is_site(source) for source in plan.sources):
+        raise UsageError(
+            "--shard splits URL lists and documents, not websites: check a web page or"
+            " sitemap SOURCE in one run"
+        )
 
 
 def _check_fail_on(report: Report) -> None:

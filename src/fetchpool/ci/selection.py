@@ -79,9 +79,13 @@ class Selection:
         return self.shard is None or url in self.shard
 
     def select(self, lines: Iterable[InputLine]) -> Iterator[InputLine]:
-        """The lines this selection keeps, lazily, in order."""
+        """The lines this selection keeps, lazily, in order. A page left out is settled
+        unread (pages.settle), so a crawl waiting for it goes on."""
+        from ..core.pages import settle
+
         for line in lines:
             if self(line.text):
                 yield line
             else:
                 self.skipped += 1
+                settle(line)

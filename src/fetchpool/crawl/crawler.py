@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..core.failures import FailureKind
@@ -25,6 +26,9 @@ from .frontier import PageStore, Seen
 from .options import CrawlOptions, default_scope, in_scope, normal_prefix
 from .pages import ENTRY, NOFOLLOW, SITEMAP
 from .robots import MAX_ROBOTS, Robots, robots_url
+
+if TYPE_CHECKING:
+    from ..core.fetch import Fetcher
 
 _DISALLOWED = "disallowed by robots.txt: not requested"
 _LAST_DEPTH = 65_535
@@ -61,7 +65,7 @@ class Crawler:
         self._scope = tuple(normal_prefix(prefix) for prefix in options.scope)
         self._own_scope = not self._scope
         self._robots: dict[str, Robots] = {}
-        self._robots_fetcher: object | None = None
+        self._robots_fetcher: Fetcher | None = None
         self._asked = 0
         self.limit_reached = False
         self.not_read = 0
@@ -71,6 +75,11 @@ class Crawler:
     def pages_read(self) -> int:
         """The pages read for their links so far."""
         return self.pages.read
+
+    def describe(self) -> str:
+        """The crawl so far, for a progress display: ``12 pages read · 40 to read``."""
+        waiting = max(self._asked - self.pages.delivered, 0)
+        return f"{self.pages_read:,} pages read · {waiting:,} to read"
 
     # --- SOURCEs ----------------------------------------------------------------------
 
@@ -96,11 +105,14 @@ class Crawler:
         yield from self._drain()
 
     def close(self) -> None:
-        """Stop: a wait for a page ends, and no more lines come."""
+        """Stop: a wait for a page ends, no more lines come, and the connections
+        robots.txt was read on are closed."""
         self._closed = True
         self.pages.close()
         self._checked.close()
         self._read.close()
+        if self._robots_fetcher is not None:
+            self._robots_fetcher.close()
 
     def crawl_delays(self, sources: Iterable[str]) -> dict[str, float]:
         """The Crawl-delay each host in scope asks for, by host, with robots.txt read now
@@ -213,13 +225,5 @@ class Crawler:
         fetcher = self._robots_fetcher
         if fetcher is None:
             fetcher = self._robots_fetcher = Fetcher(self._fetch_options)
-        assert isinstance(fetcher, Fetcher)
         result, body = fetcher.fetch_body(where, MAX_ROBOTS)
         return Robots.from_answer(result.status, body or b"", self._fetch_options.user_agent)
-
-    def close_fetcher(self) -> None:
-        """Close the connections robots.txt was read on."""
-        from ..core.fetch import Fetcher
-
-        if isinstance(self._robots_fetcher, Fetcher):
-            self._robots_fetcher.close()

@@ -32,7 +32,8 @@ class PageStore:
     """Pages read, by their number, until a crawl takes each in its turn (a PageSink).
 
     ``deliver`` comes from any thread; ``take`` waits for the page it asks for, or for
-    ``close``, after which it gives None at once. ``read`` counts the pages delivered.
+    ``close``, after which it gives None at once. ``delivered`` counts the pages
+    delivered, ``read`` those that were read (not None).
     """
 
     def __init__(self, budget: int = PAGES_IN_MEMORY) -> None:
@@ -44,12 +45,14 @@ class PageStore:
         self._db: sqlite3.Connection | None = None
         self._closed = False
         self.read = 0
+        self.delivered = 0
 
     def deliver(self, number: int, page: Page | None) -> None:
         with self._ready:
             if self._closed or number in self._pages or number in self._spilled:
                 return
             size = _size(page)
+            self.delivered += 1
             if page is not None:
                 self.read += 1
             if page is not None and self._kept + size > self._budget and self._pages:

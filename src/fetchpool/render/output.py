@@ -91,6 +91,7 @@ def write_report(
     progress: TextIO | None = None,
     terminal: bool = False,
     baseline: Baseline | None = None,
+    progress_note: Callable[[], str] | None = None,
 ) -> Written:
     """Write every result in ``format_name`` to ``stream`` as it arrives.
 
@@ -99,6 +100,7 @@ def write_report(
     reports). Each is written as ``text.for_display`` gives it, passwords masked, and
     compared with ``baseline`` so. ``terminal`` says that ``stream`` is a terminal, the one the
     display is on: results are then printed above the display, not through it.
+    ``progress_note`` gives the display more to show (see StatusDisplay).
     A run cut short by ``Checks.interrupt()`` (a signal) ends with
     the results already finished, in order, and the output closed as for a
     whole run; ``interrupted`` and ``unreported`` say so. Errors reading the
@@ -118,6 +120,7 @@ def write_report(
         redirect_stdout=terminal,
         state=checks.state if checks is not None else None,
         tally=written.tally,
+        note=progress_note,
     )
 
     watch = _ReaderWatch(stream, checks.close if checks is not None else None)

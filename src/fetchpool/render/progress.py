@@ -49,7 +49,8 @@ class StatusDisplay:
     printed above the display instead of through it. ``state``, when given, is
     asked at each refresh what is in flight and what the output waits for, so
     the display stays true while no result comes. ``tally`` is read at each refresh
-    too: counting a result costs the writer nothing here.
+    too: counting a result costs the writer nothing here. ``note``, when given, is asked
+    at each refresh for more to show (a crawl's pages read and to read).
     """
 
     def __init__(
@@ -59,8 +60,10 @@ class StatusDisplay:
         redirect_stdout: bool,
         state: Callable[[], PoolState] | None = None,
         tally: Tally | None = None,
+        note: Callable[[], str] | None = None,
     ) -> None:
         self.stream = stream
+        self._note = note
         self.enabled = enabled and stream is not None
         self._state = state
         self._tally = tally
@@ -82,6 +85,7 @@ class StatusDisplay:
 
             state = self._state
             tally = self._tally
+            note = self._note
             # The pool's state, asked once at each refresh, for the column and the line below.
             latest: list[PoolState | None] = [None]
 
@@ -89,7 +93,10 @@ class StatusDisplay:
                 """What is in flight, as of this refresh."""
 
                 def render(self, task: Task) -> Text:
-                    return Text(describe_flight(latest[0]) + " ·" if latest[0] else "")
+                    parts = [describe_flight(latest[0])] if latest[0] else []
+                    if note is not None:
+                        parts.append(note())
+                    return Text(" ".join(f"{part} ·" for part in parts))
 
             class LiveProgress(Progress):
                 """The progress line, then what the output waits for, when it waits."""

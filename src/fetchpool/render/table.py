@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..core.results import Result
+from ..core.results import SKIPPED, Result
 from .base import Writer
 from .text import format_elapsed, printable, status_text, where
 
@@ -18,7 +18,9 @@ _DETAIL_SHARE = 3  # the detail column takes up to a third of the width
 
 
 def status_style(result: Result) -> str:
-    """Colour by status class, bold where the result is not ok."""
+    """Colour by status class, bold where the result is not ok; a skipped link is dim."""
+    if result.outcome == SKIPPED:
+        return "dim"
     if result.status is None:
         return "green" if result.ok else "bold red"  # a link to a file: there or not
     colour = {2: "green", 3: "cyan", 4: "yellow", 5: "red"}.get(result.status // 100, "magenta")
@@ -54,6 +56,7 @@ class TableWriter(Writer):
     def write(self, result: Result) -> None:
         table = self._table(header=not self._header_done)
         self._header_done = True
+        skipped = result.outcome == SKIPPED
         if not result.ok:
             # The failure class first: it is what decides whether the run fails.
             detail = f"{result.category}: {result.error}" if result.error else result.category
@@ -72,7 +75,7 @@ class TableWriter(Writer):
             Text(printable(result.url)),
             Text(status_text(result), style=status_style(result)),
             Text(format_elapsed(result.elapsed), style="dim"),
-            Text(printable(detail), style="dim" if result.ok else "red"),
+            Text(printable(detail), style="dim" if result.ok or skipped else "red"),
         )
         self._print(table)
 
