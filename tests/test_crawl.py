@@ -785,3 +785,17 @@ def test_a_password_in_a_page_url_is_masked_in_the_source_too(website: Site) -> 
         done = run_in_process("-f", format_name, secret_url)
         assert done.returncode == 0, done.stderr
         assert b"s3cr3t" not in done.stdout + done.stderr, format_name
+
+
+def test_a_page_whose_body_stalls_is_checked_and_said_not_read(website: Site) -> None:
+    body = "<!doctype html><p>" + "x" * 200 + '<a href="/a.html">a</a>\n'
+    site = website({"/index.html": Page(body, trickle=True), "/a.html": page()})
+    done = run_in_process("-r", "0", "-t", "1", "-f", "jsonl", "--crawl", site.url("/index.html"))
+    rows = parse_jsonl(done.stdout)
+    assert [(row["url"], row["category"]) for row in rows] == [
+        (site.url("/index.html"), "ok"),
+        (site.url("/index.html"), "inconclusive"),
+    ]
+    assert rows[1]["error"].startswith("page not read: its body did not come whole")
+    assert "0 pages read" in done.stderr.decode()
+    assert site.requested("/a.html") == 0

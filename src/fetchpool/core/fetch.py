@@ -60,13 +60,21 @@ _REQUEST_ERRORS = (
 )
 
 
+# Why a page's links were not read when its body could not be.
+_UNREAD = (
+    "page not read: its body did not come whole (the connection ended, -t or -m ran out,"
+    " or an unknown Content-Encoding)"
+)
+
+
 class _Body(NamedTuple):
     """A page's body as read for its links: its bytes, Content-Type, and whether it was
-    cut at READ_LIMIT."""
+    cut at READ_LIMIT; or, with no bytes, why it could not be read."""
 
     data: bytes
     content_type: str
     cut: bool
+    problem: str | None = None
 
 
 class _Reading(NamedTuple):
@@ -251,7 +259,8 @@ class Fetcher:
             tried = self._fetch_with_retries(url, None, _Reading(limit, any_kind=True))
         except Exception as exc:
             tried = _Tried(None, None, classify(exc), 1)
-        body = tried.body.data if tried.body is not None else None
+        read = tried.body
+        body = read.data if read is not None and read.problem is None else None
         return self._result_of(item, tried, started, None), body
 
     def _result_of(
@@ -286,6 +295,8 @@ class Fetcher:
         body = tried.body
         if body is None or tried.final_url is None:
             return None
+        if body.problem is not None:
+            return Page(tried.final_url, (), body.problem)
         assert self.page_reader is not None
         try:
             return self.page_reader.read(body.data, body.content_type, tried.final_url, body.cut)
@@ -454,10 +465,11 @@ class Fetcher:
             assert self.page_reader is not None
             if not self.page_reader.reads(media_type(response), str(response.url)):
                 return None
+        content_type = str(response.headers.get("Content-Type", ""))
         data, cut = read_bounded(response, read.limit)
         if data is None:
-            return None
-        return _Body(data, str(response.headers.get("Content-Type", "")), cut)
+            return _Body(b"", content_type, False, _UNREAD)
+        return _Body(data, content_type, cut)
 
     def _fragment_problem(
         self, response: requests.Response, fragment: str, body: _Body | None

@@ -33,7 +33,7 @@ class PageStore:
 
     ``deliver`` comes from any thread; ``take`` waits for the page it asks for, or for
     ``close``, after which it gives None at once. ``delivered`` counts the pages
-    delivered, ``read`` those that were read (not None).
+    delivered, ``read`` those whose links were read.
     """
 
     def __init__(self, budget: int = PAGES_IN_MEMORY) -> None:
@@ -53,8 +53,8 @@ class PageStore:
                 return
             size = _size(page)
             self.delivered += 1
-            if page is not None:
-                self.read += 1
+            if page is not None and (page.links or page.problem is None):
+                self.read += 1  # read, if only in part; not a page whose body never came
             if page is not None and self._kept + size > self._budget and self._pages:
                 self._spill(number, page)
             else:
