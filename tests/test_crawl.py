@@ -799,3 +799,10 @@ def test_a_page_whose_body_stalls_is_checked_and_said_not_read(website: Site) ->
     assert rows[1]["error"].startswith("page not read: its body did not come whole")
     assert "0 pages read" in done.stderr.decode()
     assert site.requested("/a.html") == 0
+
+
+def test_a_page_url_that_does_not_parse_is_one_invalid_result(website: Site) -> None:
+    done, rows = check("--crawl", "http://[::1/x")
+    assert done.returncode == 1
+    assert [(row["url"], row["category"]) for row in rows] == [("http://[::1/x", "broken")]
+    assert b"Traceback" not in done.stderr

@@ -60,6 +60,8 @@ _REQUEST_ERRORS = (
 )
 
 
+# Pages a Fetcher reads for their links at once (see Fetcher._reading).
+PAGES_READ_AT_ONCE = 2
 # Why a page's links were not read when its body could not be.
 _UNREAD = (
     "page not read: its body did not come whole (the connection ended, -t or -m ran out,"
@@ -162,6 +164,9 @@ class Fetcher:
         self._requests = _Requests(self.options)
         self._adapter = SharedAdapter(self.options.max_workers)
         self._watchdog = Watchdog()
+        # Pages read for links at once: reading takes the GIL and some 30 times a body's size
+        # in memory, so more at once would cost memory and gain no time.
+        self._reading = threading.BoundedSemaphore(PAGES_READ_AT_ONCE)
         self._limiter = HostLimiter(
             self.options.per_host, self.options.rate, self.options.intervals
         )
@@ -299,7 +304,10 @@ class Fetcher:
             return Page(tried.final_url, (), body.problem)
         assert self.page_reader is not None
         try:
-            return self.page_reader.read(body.data, body.content_type, tried.final_url, body.cut)
+            with self._reading:
+                return self.page_reader.read(
+                    body.data, body.content_type, tried.final_url, body.cut
+                )
         except Exception as exc:
             return Page(tried.final_url, (), f"cannot read its links: {type(exc).__name__}: {exc}")
 

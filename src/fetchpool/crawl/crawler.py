@@ -119,7 +119,7 @@ class Crawler:
         for each (so that a run's limits hold them from its first request)."""
         if not self.options.robots or not self.options.crawl:
             return {}
-        prefixes = self._scope or tuple(default_scope(url) for url in sources)
+        prefixes = self._scope or tuple(filter(None, (default_scope(url) for url in sources)))
         delays: dict[str, float] = {}
         for prefix in prefixes:
             robots = self._robots_of(prefix)
@@ -200,7 +200,7 @@ class Crawler:
     def _add_scope(self, url: str) -> None:
         if self._own_scope:
             prefix = default_scope(url)
-            if prefix not in self._scope:
+            if prefix is not None and prefix not in self._scope:
                 self._scope = (*self._scope, prefix)
 
     # --- robots.txt ---------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 # Pages a crawl reads at most, unless told otherwise: a site that never ends (a calendar,
 # session ids in every link) must not keep a run going for ever.
@@ -44,28 +44,48 @@ def check_prefix(prefix: str) -> str:
     return prefix
 
 
-def default_scope(url: str) -> str:
+def default_scope(url: str) -> str | None:
     """The scope a start page gives: its scheme, host and port, and its path up to its
-    last ``/`` (as linkchecker and muffet take it)."""
-    parts = urlsplit(url)
-    path = parts.path[: parts.path.rfind("/") + 1] or "/"
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
+    last ``/`` (as linkchecker and muffet take it); None for a URL that is no web page's."""
+    parts = _origin_and_path(url)
+    if parts is None:
+        return None
+    origin, path = parts
+    return origin + (path[: path.rfind("/") + 1] or "/")
 
 
 def in_scope(url: str, prefixes: tuple[str, ...]) -> bool:
-    """Whether ``url`` starts with one of ``prefixes``, scheme and host in any case."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    """Whether ``url`` starts with one of ``prefixes`` (each as normal_prefix gives it)."""
+    parts = _origin_and_path(url)
+    if parts is None:
         return False
-    if parts.scheme.lower() not in ("http", "https"):
-        return False
-    normal = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", "", ""))
+    normal = parts[0] + parts[1]
     return any(normal.startswith(prefix) for prefix in prefixes)
 
 
 def normal_prefix(prefix: str) -> str:
-    """A --scope prefix as in_scope compares it: scheme and host lower-cased, a bare host
-    given its ``/``."""
-    parts = urlsplit(prefix)
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", "", ""))
+    """A --scope prefix (see check_prefix) as in_scope compares it."""
+    parts = _origin_and_path(prefix)
+    return prefix if parts is None else parts[0] + parts[1]
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_and_path(url: str) -> tuple[str, str] | None:
+    """``scheme://host[:port]`` and the path (``/`` at least) of an http(s) URL, in the
+    one spelling scopes are compared in: scheme and host lower-cased, a default port and
+    any user info left out; None for what is not an http(s) URL with a host."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}", parts.path or "/"
