@@ -806,3 +806,21 @@ def test_a_page_url_that_does_not_parse_is_one_invalid_result(website: Site) -> 
     assert done.returncode == 1
     assert [(row["url"], row["category"]) for row in rows] == [("http://[::1/x", "broken")]
     assert b"Traceback" not in done.stderr
+
+
+def test_a_link_redirected_out_of_scope_is_checked_and_its_page_not_read(website: Site) -> None:
+    site = website({"/docs/index.html": page("go.html"), "/other/page.html": page("trap.html")})
+    site.pages["/docs/go.html"] = redirect(site.url("/other/page.html", host=OTHER_HOST))
+    done, rows = check("--crawl", site.url("/docs/index.html"))
+    assert done.returncode == 0, done.stderr
+    assert urls(rows) == [site.url("/docs/index.html"), site.url("/docs/go.html")]
+    assert site.requested("/other/trap.html") == 0
+
+
+def test_a_start_page_that_redirects_to_another_host_is_crawled_there(website: Site) -> None:
+    site = website({"/docs/a.html": page("b.html"), "/docs/b.html": page()})
+    site.pages["/start.html"] = redirect(site.url("/docs/a.html", host=OTHER_HOST))
+    done, rows = check("--crawl", site.url("/start.html"))
+    assert done.returncode == 0, done.stderr
+    assert urls(rows) == [site.url("/start.html"), site.url("/docs/b.html", host=OTHER_HOST)]
+    assert site.count("/docs/b.html", host=OTHER_HOST) == 1

@@ -139,6 +139,10 @@ class Crawler:
             if page is None:
                 continue  # not read: no answer, not a page, or the run stopped
             depth = self._depths[number]
+            if depth == 0:
+                self._add_scope(page.url)  # a start page that redirects: where it led too
+            elif self.options.crawl and not in_scope(page.url, self._scope):
+                continue  # a redirect out of scope: the link is checked, its page not read
             for url, line, column, role in page.links:
                 found = self._link(url, page.url, line, column, role, depth + 1)
                 if found is not None:
@@ -154,9 +158,9 @@ class Crawler:
     ) -> InputLine | None:
         """The line for a link found (None when it was found before): a page to read, a
         link to check, or a link robots.txt keeps this crawl from."""
-        if role == ENTRY:
+        if role in (ENTRY, SITEMAP):
             depth = 0  # a sitemap's entries are where a crawl starts
-            if self.options.crawl:
+            if role == ENTRY and self.options.crawl:
                 self._add_scope(url)
         scoped = in_scope(url, self._scope)
         if scoped and self.options.crawl and self.options.robots and not self._allowed(url):
