@@ -824,3 +824,13 @@ def test_a_start_page_that_redirects_to_another_host_is_crawled_there(website: S
     assert done.returncode == 0, done.stderr
     assert urls(rows) == [site.url("/start.html"), site.url("/docs/b.html", host=OTHER_HOST)]
     assert site.count("/docs/b.html", host=OTHER_HOST) == 1
+
+
+def test_a_github_annotation_for_a_page_link_names_the_page_in_its_message(
+    website: Site,
+) -> None:
+    site = website({"/index.html": page("gone.html")})
+    done = run_in_process("-f", "github", site.url("/index.html"))
+    assert done.stdout.decode().splitlines() == [
+        f"::error title=broken::{site.url('/gone.html')} -> 404 (on {site.url('/index.html')}:2:13)"
+    ]

@@ -6,7 +6,8 @@ characters are written as escapes first (see text.printable), since a job's log
 is shown as a terminal would show it; then values are escaped as GitHub's own
 toolkit escapes them (``%``, CR and LF in the message; also ``:`` and ``,`` in
 properties). A SOURCE of ``-`` (standard input) has no file to point at, so
-those annotations carry no file or line.
+those annotations carry no file or line; nor does a web page's, whose place (URL, line
+and column) is written in the message instead.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TextIO
 
 from ..core.results import BROKEN, SKIPPED, Result
 from .base import Writer
-from .text import outcome_text, printable
+from .text import outcome_text, place, printable
 
 _DATA_ESCAPES = str.maketrans({"%": "%25", "\r": "%0D", "\n": "%0A"})
 _PROPERTY_ESCAPES = str.maketrans({"%": "%25", "\r": "%0D", "\n": "%0A", ":": "%3A", ",": "%2C"})
@@ -58,11 +59,15 @@ class GitHubWriter(Writer):
         if result.ok or category == SKIPPED:
             return ""
         properties = {}
-        if result.source != "-":
+        message = f"{result.url} -> {outcome_text(result)}"
+        if result.source[:8].lower().startswith(("http://", "https://")):
+            # A web page is no file of the checkout: the place goes in the message.
+            message += f" (on {place(result.source, result.line, result.column)})"
+        elif result.source != "-":
             properties["file"] = annotation_path(result.source, self.workspace)
             properties["line"] = str(result.line)
             if result.column:
                 properties["col"] = str(result.column)
         properties["title"] = category
         command = "error" if category == BROKEN else "warning"
-        return workflow_command(command, f"{result.url} -> {outcome_text(result)}", **properties)
+        return workflow_command(command, message, **properties)
