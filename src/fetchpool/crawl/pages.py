@@ -6,8 +6,9 @@ the page was fetched, on a worker process perhaps, and gives plain values back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from ..core.pages import READ_LIMIT, Page
 from ..docs.found import Found
@@ -73,6 +74,7 @@ def _add_links(
     links: list[tuple[str, int, int, int]], page: str, found: Iterable[tuple[object, bool]]
 ) -> None:
     """Each link of ``found`` (markers are left out) made absolute, if it is a web link."""
+    join = Resolver(page).join
     for item, follow in found:
         if type(item) is not Found:
             continue
@@ -82,11 +84,47 @@ def _add_links(
         scheme = scheme_of(written)
         if scheme and scheme not in WEB_SCHEMES:
             continue  # mailto:, tel:, javascript: ... name no page to check
+        links.append((join(written), item.line, item.column, LINK if follow else NOFOLLOW))
+
+
+# A link that resolves against a page by joining strings, as urljoin would resolve it: no
+# scheme (no ":"), no "//", no "." or ".." segment, no backslash, whitespace or ";", and
+# not only a query or fragment, nor with an empty one (which urljoin drops).
+_PLAIN = re.compile(
+    r"(?![?#])(?!\.\.?(?:[/?#]|$))(?!.*/\.\.?(?:[/?#]|$))(?!.*//)(?!.*\?#)"
+    r"[^:\\;\s\x00-\x1f\x7f]+(?<![?#])"
+)
+# A page URL whose links may be joined so: http(s), a host, and a path with no "." or ".."
+# segment and no "//".
+_PLAIN_PATH = re.compile(r"(?!.*/\.\.?(?:[/?#]|$))(?!.*//)[^\\;\s\x00-\x1f\x7f]*")
+
+
+class Resolver:
+    """Makes a page's links absolute as ``urljoin(page, link)`` does, the page's URL parsed
+    once: the usual link (``guide.html``, ``/docs/a.html``) is joined as strings, anything
+    else goes to urljoin. A link urljoin refuses is given back as written (to be reported
+    invalid)."""
+
+    def __init__(self, page: str) -> None:
+        self.page = page
+        self._origin = self._folder = ""
         try:
-            url = urljoin(page, written)
+            parts = urlsplit(page)
         except ValueError:
-            url = written  # no URL: checked as written, and reported as invalid
-        links.append((url, item.line, item.column, LINK if follow else NOFOLLOW))
+            return
+        if parts.scheme in ("http", "https") and parts.netloc and not parts.query:
+            path = parts.path or "/"
+            if _PLAIN_PATH.fullmatch(path) and not parts.fragment and "#" not in page:
+                self._origin = f"{parts.scheme}://{parts.netloc}"
+                self._folder = self._origin + path[: path.rfind("/") + 1]
+
+    def join(self, link: str) -> str:
+        if self._origin and _PLAIN.fullmatch(link):
+            return self._origin + link if link.startswith("/") else self._folder + link
+        try:
+            return urljoin(self.page, link)
+        except ValueError:
+            return link
 
 
 def _sitemap(body: bytes, url: str, cut: bool) -> Page:
@@ -97,13 +135,8 @@ def _sitemap(body: bytes, url: str, cut: bool) -> Page:
     if not sitemap.kind:
         return Page(url, ())  # XML that is no sitemap (a feed, say): nothing to read
     role = SITEMAP if sitemap.kind == "sitemapindex" else ENTRY
-    links = []
-    for written, line, column in sitemap.entries:
-        try:
-            entry = urljoin(url, written)
-        except ValueError:
-            entry = written
-        links.append((entry, line, column, role))
+    join = Resolver(url).join
+    links = [(join(written), line, column, role) for written, line, column in sitemap.entries]
     problem = sitemap.problem
     if cut and problem is None:
         problem = f"sitemap over {READ_LIMIT // 2**20} MiB: its entries past that not read"
