@@ -115,7 +115,7 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     """
     from .ci.cache import Cache
     from .ci.checks import Checks
-    from .docs.sources import DocumentReader, has_documents, is_page_url
+    from .docs.sources import DocumentReader, has_documents, is_page_url, is_site
 
     report = plan.report
     _check_sources(plan.sources)
@@ -162,12 +162,15 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
                 if delays:
                     options = replace(options, intervals=(*options.intervals, *delays.items()))
             # Over documents, a link used on many pages is fetched once (every use gets
-            # its result), and links to files are looked up on disk.
+            # its result), and links to files are looked up on disk. A crawl gives each
+            # link once already: with websites alone, no result is kept to answer repeats
+            # (memory stays flat however large the site).
+            sites_only = all(source != "-" and is_site(source) for source in plan.sources)
             checks = Checks(
                 reader.read(plan.sources, env.stdin),
                 options,
                 plan.selection,
-                dedupe=plan.dedupe or documents,
+                dedupe=plan.dedupe or (documents and not sites_only),
                 cache=cache,
                 known=reader.known_result if documents else None,
                 anchors_of=anchors_of,
