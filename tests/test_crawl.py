@@ -834,3 +834,24 @@ def test_a_github_annotation_for_a_page_link_names_the_page_in_its_message(
     assert done.stdout.decode().splitlines() == [
         f"::error title=broken::{site.url('/gone.html')} -> 404 (on {site.url('/index.html')}:2:13)"
     ]
+
+
+def test_a_page_in_a_declared_charset_is_decoded_by_it(website: Site) -> None:
+    body = '<!doctype html>\n<p>Voil\xe0: <a href="caf\xe9.html">caf\xe9</a></p>\n'
+    site = website(
+        {
+            "/index.html": Page(body.encode("latin-1"), content_type="text/html; charset=latin-1"),
+            "/café.html": page(),
+        }
+    )
+    _, rows = check(site.url("/index.html"))
+    assert [(row["url"], row["line"], row["column"]) for row in rows[1:]] == [
+        (site.url("/café.html"), 2, 20)
+    ]
+
+
+def test_malformed_html_is_read_as_a_browser_reads_it(website: Site) -> None:
+    body = "<p><a href=one.html>one<p><a href='two.html'<b>two</b>\n<table><a href=three.html>"
+    site = website({"/index.html": html(body)})
+    _, rows = check(site.url("/index.html"))
+    assert urls(rows)[1:] == [site.url(f"/{name}.html") for name in ("one", "two", "three")]
