@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -515,18 +516,26 @@ def test_ignore_robots_requests_and_reads_a_disallowed_page(website: Site) -> No
     assert site.requested("/docs/private/deeper.html") == 1
 
 
-def test_a_crawl_delay_is_obeyed_and_the_crawl_completes(website: Site) -> None:
+def test_a_crawl_delay_spaces_the_hosts_requests_and_the_crawl_completes(
+    website: Site, turns: list[float]
+) -> None:
     site = website(
         {
-            "/robots.txt": robots("User-agent: *\nCrawl-delay: 0.5\n"),
-            "/docs/index.html": page("a.html"),
+            "/robots.txt": robots("User-agent: *\nCrawl-delay: 0.3\n"),
+            "/docs/index.html": page("a.html", "c.html"),
             "/docs/a.html": page("b.html"),
             "/docs/b.html": page(),
+            "/docs/c.html": page(),
         }
     )
-    done, rows = check("--crawl", site.url("/docs/index.html"))
+    done, rows = check("--crawl", "-w", "8", site.url("/docs/index.html"))
     assert done.returncode == 0, done.stderr
-    assert urls(rows) == [site.url(f"/docs/{name}") for name in ("index.html", "a.html", "b.html")]
+    assert urls(rows) == [
+        site.url(f"/docs/{name}") for name in ("index.html", "a.html", "c.html", "b.html")
+    ]
+    # Each page's turn comes at least the delay after the one before, however many workers.
+    assert len(turns) == 4
+    assert all(later - earlier >= 0.3 - 1e-3 for earlier, later in pairwise(turns))
 
 
 def test_a_nofollow_link_is_checked_but_its_page_not_read(website: Site) -> None:
