@@ -244,7 +244,8 @@ def versions(crawlers: Crawlers) -> str:
         if exe:
             done = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
             first = (done.stdout.strip().splitlines() or [name])[0]
-            found.append(first.split(" released")[0])
+            # "LinkChecker 10.6.0 released ...", "GNU Wget 1.21.3 built on linux-gnu."
+            found.append(re.split(r" (?:released|built on) ", first)[0])
     return ", ".join(found)
 
 
