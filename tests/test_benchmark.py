@@ -14,8 +14,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -28,8 +29,8 @@ BENCH = BENCHMARKS / "bench.py"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import messyweb  # noqa: E402
-from benchmarks.fetchbench import cli, machine, servers, tools  # noqa: E402
+from benchmarks import messyweb, website  # noqa: E402
+from benchmarks.fetchbench import cli, crawl, machine, servers, tools  # noqa: E402
 
 FETCH_TOOLS = ["fetchpool", "requests + ThreadPoolExecutor"]
 if shutil.which("curl"):
@@ -757,3 +758,146 @@ def test_without_lychee_the_table_holds_fetchpools_figures_alone(hostile_alone: 
     # expected, found, seconds, MiB
     assert figures[:2] == ["3", "3"] and len(figures) == 4
     assert "note: " not in hostile_alone
+
+
+# --- the crawl cases: the generated website and the broken links held against its truth ---
+
+MAIN = "http://127.0.0.1:8080/"
+SECOND = "http://127.0.0.1:8081/"
+
+
+def site_files(root: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in root.rglob("*.*")}
+
+
+def links_written(site: website.Site) -> set[str]:
+    """Every link of the main site's pages as it reads on disk, made absolute."""
+    found = set()
+    for path in site.root.rglob("*.html"):
+        page = MAIN + str(path.relative_to(site.root))
+        for href in re.findall(r'(?:href|src)="([^"]*)"', path.read_text()):
+            found.add(urljoin(page, href))
+    return found
+
+
+def on_disk(site: website.Site, url: str) -> Path:
+    """The file that answers ``url`` (a folder answers with its index.html)."""
+    base, root = (SECOND, site.second_root) if url.startswith(SECOND) else (MAIN, site.root)
+    path = url[len(base) :]
+    return root / (path or "index.html")
+
+
+def test_the_same_seed_writes_the_same_website_and_another_seed_another(tmp_path: Path) -> None:
+    first = website.generate(tmp_path / "first", 30, seed=1)
+    again = website.generate(tmp_path / "again", 30, seed=1)
+    website.generate(tmp_path / "other", 30, seed=2)
+    assert site_files(tmp_path / "first") == site_files(tmp_path / "again")
+    assert (first.links, first.broken, first.occurrences) == (
+        again.links,
+        again.broken,
+        again.occurrences,
+    )
+    assert site_files(tmp_path / "first") != site_files(tmp_path / "other")
+
+
+@pytest.mark.parametrize(
+    ("pages", "on_main", "on_second"),
+    [(2, 1, 1), (30, 6, 2), (200, 40, 13)],
+)
+def test_a_website_has_as_many_broken_links_as_its_size_asks_for(
+    tmp_path: Path, pages: int, on_main: int, on_second: int
+) -> None:
+    site = website.generate(tmp_path, pages)
+    main = {url for url in site.broken if url.startswith(MAIN)}
+    assert (len(main), len(site.broken - main)) == (on_main, on_second)
+    assert len(list(site.root.rglob("page-*.html"))) + 1 == pages
+
+
+def test_the_truth_is_every_link_written_and_only_the_broken_ones_are_missing(
+    tmp_path: Path,
+) -> None:
+    site = website.generate(tmp_path, 60)
+    assert links_written(site) == site.links
+    missing = {url for url in site.links if not on_disk(site, url).is_file()}
+    assert missing == site.broken
+    # The second site's documents link to missing pages of their own, beyond the truth.
+    assert site.beyond and not site.beyond & site.links
+    assert all(not on_disk(site, url).exists() for url in site.beyond)
+
+
+def test_links_from_the_root_start_at_the_sites_own_path(tmp_path: Path) -> None:
+    site = website.generate(tmp_path, 30, main="http://127.0.0.1:8080/site/")
+    index = (site.root / "index.html").read_text()
+    rooted = [href for href in re.findall(r'href="(/[^"]*)"', index)]
+    assert rooted and all(href.startswith("/site/") for href in rooted)
+
+
+@pytest.mark.parametrize(
+    ("found", "missing", "extra"),
+    [
+        ({"http://h:1/a", "http://h:1/b"}, set(), set()),
+        ({"http://h:1/a"}, {"http://h:1/b"}, set()),
+        ({"http://h:1/a", "http://h:1/b", "http://h:1/c"}, set(), {"http://h:1/c"}),
+        # Compared as the same URL: host case, a default port, a fragment, an empty path.
+        ({"HTTP://H:1/a#top", "http://h:1/b"}, set(), set()),
+        ({"http://x:80", "http://h:1/a", "http://h:1/b"}, set(), {"http://x/"}),
+    ],
+)
+def test_broken_links_are_compared_with_the_truth_as_urls(
+    found: set[str], missing: set[str], extra: set[str]
+) -> None:
+    difference = crawl.compare(frozenset(found), frozenset({"http://h:1/a", "http://h:1/b"}))
+    assert (difference.missing, difference.extra) == (frozenset(missing), frozenset(extra))
+    assert difference.same == (not missing and not extra)
+
+
+def test_a_difference_between_two_crawlers_names_what_each_found_alone() -> None:
+    difference = crawl.compare(frozenset({"http://h/a", "http://h/c"}), frozenset({"http://h/b"}))
+    assert crawl.describe_difference("one", "two", difference, shown=1) == (
+        "one and two: 2 only one's (http://h/a, ...); 1 only two's (http://h/b)"
+    )
+    same = crawl.compare(frozenset({"http://h/a"}), frozenset({"http://h/a"}))
+    assert crawl.describe_difference("one", "two", same) == "one and two: the same broken links"
+
+
+@pytest.mark.parametrize(
+    ("reader", "report"),
+    [
+        (
+            crawl.read_fetchpool,
+            b'{"url":"http://h/a","category":"broken"}\n{"url":"http://h/c","category":"ok"}\n'
+            b'{"url":"http://h/b","category":"broken"}\n{"url":"http://h/d","category":"skipped"}\n',
+        ),
+        (
+            crawl.read_linkinator,
+            b"url,status,state,parent,failureDetails\n"
+            b'"http://h/a",404,BROKEN,"http://h/","[{""status"":404}]"\n'
+            b'"http://h/c",200,OK,"http://h/","[]"\n'
+            b'"http://h/b",404,BROKEN,"http://h/","[]"\n',
+        ),
+        (
+            crawl.read_linkchecker,
+            b"# created by LinkChecker\n"
+            b"urlname;parentname;base;result;warningstring;infostring;valid;url;line\n"
+            b"/a;http://h/;;404 Not Found;;;False;http://h/a;16\n"
+            b"c;http://h/;;200 OK;;;True;http://h/c;3\n"
+            b"b;http://h/x;;404 Not Found;;;False;http://h/b;9\n"
+            b"# Stopped checking at 2026-01-01 (1 second)\n",
+        ),
+        (
+            crawl.read_wget,
+            b'2026-01-01 URL:http://h/ [629/629] -> "index.html.tmp" [1]\n'
+            b"http://h/a:\nRemote file does not exist -- broken link!!!\n"
+            b"Found 2 broken links.\n\nhttp://h/a\nhttp://h/b\n\n"
+            b"FINISHED --2026-01-01--\nhttp://h/c\n",
+        ),
+    ],
+)
+def test_each_crawlers_report_is_read_for_its_broken_links(
+    reader: Callable[[bytes], frozenset[str]], report: bytes
+) -> None:
+    assert reader(report) == {"http://h/a", "http://h/b"}
+
+
+def test_a_wget_log_without_broken_links_has_none() -> None:
+    assert crawl.read_wget(b"Found no broken links.\n\nFINISHED --2026--\n") == frozenset()

@@ -59,6 +59,9 @@ class Case:
     # Tools with a note against them: their counts were wrong.
     flagged: set[str] = field(default_factory=set)
     targets: list[Target] = field(default_factory=list)
+    # Columns of the case's own, before the ratio, and each tool's cells in them by name.
+    columns: list[str] = field(default_factory=list)
+    cells: dict[str, list[str]] = field(default_factory=dict)
 
     def tool(self, name: str) -> Tool | None:
         return next((tool for tool in self.tools if tool.name == name), None)

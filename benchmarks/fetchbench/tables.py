@@ -11,7 +11,7 @@ from .tools import Tool
 def _count(case: Case, tool: Tool) -> int | None:
     if case.urls is not None:
         return case.urls
-    found = re.search(r"([\d,]+) lines", tool.name)
+    found = re.search(r"([\d,]+) (?:lines|pages)", tool.name)
     return int(found.group(1).replace(",", "")) if found else None
 
 
@@ -35,6 +35,7 @@ def table_rows(case: Case) -> list[list[str]]:
         if case.counts_connections:
             connections = tool.connections
             row.append("-" if connections is None else f"{connections:,}")
+        row.extend(case.cells.get(tool.name, ["-"] * len(case.columns)))
         rows.append([*row, f"{ratio:.2f}x"])
     return rows
 
@@ -43,7 +44,7 @@ def headers(case: Case) -> list[str]:
     connections = ["connections"] if case.counts_connections else []
     rate = f"{case.unit or 'URL'}s/s"
     cpu = f"CPU per {case.unit}" if case.unit else "CPU"
-    return ["tool", rate, "time", cpu, "peak RSS", *connections, case.ratio_header]
+    return ["tool", rate, "time", cpu, "peak RSS", *connections, *case.columns, case.ratio_header]
 
 
 def _format_seconds(seconds: float) -> str:

@@ -48,6 +48,8 @@ class Sample:
     # User and system CPU of the tool's process and every child it waited for (xargs's
     # curls, fetchpool's worker processes): wait4's rusage of the process run.
     cpu_seconds: float = 0.0
+    # The URLs a crawler reported broken, where its tool reads them from its output.
+    broken: frozenset[str] | None = None
 
 
 def count_ok(read: Callable[[int], bytes]) -> int:
@@ -85,6 +87,10 @@ class Tool:
     count_ok: Callable[[Callable[[int], bytes]], int] = count_ok
     # Measured runs at most, where fewer than the case's repeats will do.
     runs: int | None = None
+    # A crawler's output read for the URLs it reports broken.
+    read_broken: Callable[[bytes], frozenset[str]] | None = None
+    # Exit statuses of a run that went to its end (a crawler exits 1 for broken links).
+    exit_ok: tuple[int, ...] = (0,)
     samples: list[Sample] = field(default_factory=list)
 
     @property
@@ -111,7 +117,7 @@ class Tool:
         for sample in self.samples:
             if expected_ok is not None and sample.ok != expected_ok:
                 found.append(f"{sample.ok:,} of {expected_ok:,} answers were 200")
-            elif exit_zero and sample.exit_status != 0:
+            elif exit_zero and sample.exit_status not in self.exit_ok:
                 found.append(f"exit status {sample.exit_status}")
         return sorted(set(found))
 
@@ -153,8 +159,12 @@ def run_once(tool: Tool, env: dict[str, str], server: Server | None = None) -> S
             peak = int(words[-1]) if words and words[-1].isdigit() else peak
         output.seek(0)
         ok = tool.count_ok(output.read)
+        broken = None
+        if tool.read_broken is not None:
+            output.seek(0)
+            broken = tool.read_broken(output.read())
     cpu = usage.ru_utime + usage.ru_stime
-    return Sample(seconds, peak, ok, process.returncode, connections, cpu)
+    return Sample(seconds, peak, ok, process.returncode, connections, cpu, broken)
 
 
 def run_interleaved(
@@ -180,9 +190,12 @@ def run_interleaved(
             sample = run_once(tool, env, server)
             tool.samples.append(sample)
             counted = "" if sample.connections is None else f", {sample.connections:,} connections"
+            found = f"{sample.ok:,} ok"
+            if sample.broken is not None:
+                found = f"{len(sample.broken):,} broken, exit status {sample.exit_status}"
             log(
                 f"  {tool.name}: {sample.seconds:.3f} s, {sample.cpu_seconds:.3f} s CPU"
-                f", {sample.peak_rss_kib / 1024:.1f} MiB, {sample.ok:,} ok{counted}"
+                f", {sample.peak_rss_kib / 1024:.1f} MiB, {found}{counted}"
             )
 
 
