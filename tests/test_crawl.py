@@ -864,3 +864,18 @@ def test_malformed_html_is_read_as_a_browser_reads_it(website: Site) -> None:
     site = website({"/index.html": html(body)})
     _, rows = check(site.url("/index.html"))
     assert urls(rows)[1:] == [site.url(f"/{name}.html") for name in ("one", "two", "three")]
+
+
+def test_max_pages_counts_pages_read_not_links_that_were_no_page(website: Site) -> None:
+    site = website(
+        {
+            "/index.html": page("gone-1.html", "gone-2.html", "pic.png", "a.html"),
+            "/pic.png": png(),
+            "/a.html": page("a-child.html"),
+            "/a-child.html": page("a-grandchild.html"),
+        }
+    )
+    done, _ = check("--crawl", "--max-pages", "2", site.url("/index.html"))
+    assert "2 pages read" in done.stderr.decode()
+    assert site.requested("/a-child.html") == 1  # checked: the third page, not read
+    assert site.requested("/a-grandchild.html") == 0

@@ -20,7 +20,7 @@ def test_pages_past_the_budget_spill_and_come_back_whole_in_any_order() -> None:
     for number in reversed(range(20)):
         store.deliver(number, pages[number] if number % 5 else None)
     assert store.spilled > 0
-    assert (store.delivered, store.read) == (20, 16)
+    assert store.delivered == 20
     assert [store.take(number) for number in range(20)] == [
         pages[number] if number % 5 else None for number in range(20)
     ]

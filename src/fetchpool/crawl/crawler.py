@@ -40,9 +40,10 @@ class Crawler:
     for the next.
 
     ``wanted`` says whether a URL is checked at all (--include, --exclude, --shard):
-    a page that is not is not read either. ``max_pages`` bounds the pages requested to be
-    read (whatever their answers turn out to be); ``pages_read`` counts those read for
-    links, and ``limit_reached`` says whether ``max_pages`` left some unread.
+    a page that is not is not read either. ``pages_read`` counts the pages whose links
+    were read, ``max_pages`` at most: past it, a page taken is not read and links in scope
+    are checked, not read, and ``limit_reached`` says so. Pages are counted as they are
+    taken, in turn, so the limit falls at the same page in every crawl of a site.
     """
 
     def __init__(
@@ -67,6 +68,7 @@ class Crawler:
         self._robots: dict[str, Robots] = {}
         self._robots_fetcher: Fetcher | None = None
         self._asked = 0
+        self._used = 0
         self.limit_reached = False
         self.not_read = 0
         self._closed = False
@@ -74,7 +76,7 @@ class Crawler:
     @property
     def pages_read(self) -> int:
         """The pages read for their links so far."""
-        return self.pages.read
+        return self._used
 
     def describe(self) -> str:
         """The crawl so far, for a progress display: ``12 pages read · 40 to read``."""
@@ -143,6 +145,11 @@ class Crawler:
                 self._add_scope(page.url)  # a start page that redirects: where it led too
             elif self.options.crawl and not in_scope(page.url, self._scope):
                 continue  # a redirect out of scope: the link is checked, its page not read
+            if page.links or page.problem is None:  # read, if only in part
+                if self._used >= self.options.max_pages:
+                    self.limit_reached = True
+                    continue  # past --max-pages: checked, its links not read
+                self._used += 1
             for url, line, column, role in page.links:
                 found = self._link(url, page.url, line, column, role, depth + 1)
                 if found is not None:
@@ -172,11 +179,13 @@ class Crawler:
             return KnownLine(
                 url, source, line, column=column, reason=reason, kind=FailureKind.ROBOTS_DISALLOWED
             )
-        if self._to_read(url, role, depth, scoped) and self._read.add(url_key(url)):
-            if self._asked < self.options.max_pages:
-                self._checked.add(self._check_key(url))
-                return self._page(url, source, line, column, depth)
-            self.limit_reached = True
+        if (
+            not self.limit_reached
+            and self._to_read(url, role, depth, scoped)
+            and self._read.add(url_key(url))
+        ):
+            self._checked.add(self._check_key(url))
+            return self._page(url, source, line, column, depth)
         if not self._checked.add(self._check_key(url)):
             return None
         return InputLine(url, source, line, None, column)

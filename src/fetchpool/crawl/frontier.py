@@ -33,7 +33,7 @@ class PageStore:
 
     ``deliver`` comes from any thread; ``take`` waits for the page it asks for, or for
     ``close``, after which it gives None at once. ``delivered`` counts the pages
-    delivered, ``read`` those whose links were read.
+    delivered.
     """
 
     def __init__(self, budget: int = PAGES_IN_MEMORY) -> None:
@@ -44,7 +44,6 @@ class PageStore:
         self._spilled: set[int] = set()
         self._db: sqlite3.Connection | None = None
         self._closed = False
-        self.read = 0
         self.delivered = 0
 
     def deliver(self, number: int, page: Page | None) -> None:
@@ -53,8 +52,6 @@ class PageStore:
                 return
             size = _size(page)
             self.delivered += 1
-            if page is not None and (page.links or page.problem is None):
-                self.read += 1  # read, if only in part; not a page whose body never came
             if page is not None and self._kept + size > self._budget and self._pages:
                 self._spill(number, page)
             else:
