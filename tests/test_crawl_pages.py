@@ -20,6 +20,9 @@ PAGES = [
     "http://site.example/a/../b/page.html",
     "http://site.example//a/page.html",
     "http://site.example/a/page.html?x=1",
+    "http://site.example/a//b/./c/../page.html",
+    "http://site.example/a;p/b;q",
+    "http://site.example/?#",
     "http://site.example/a/page.html#top",
     "http://[::1]:8080/x/y.html",
     "http://[::1/x",
@@ -28,11 +31,13 @@ PAGES = [
 ]
 
 # The characters that decide how a link resolves, and some that do not.
-LINK_TEXT = st.text(alphabet="ab./?#:;\\ %@-_~=&\t\né", max_size=16)
+LINK_TEXT = st.text(alphabet="ab./?#:;\\ %@-_~=&\t\né[]", max_size=16)
+STARTS = ["", "http://", "https://", "HTTP://", "http:", "//", "/", "../", "./", "..", "?", "#"]
+LINKS = st.one_of(LINK_TEXT, st.builds(str.__add__, st.sampled_from(STARTS), LINK_TEXT))
 
 
 @settings(max_examples=1000, deadline=None)
-@given(page=st.sampled_from(PAGES), link=LINK_TEXT)
+@given(page=st.sampled_from(PAGES), link=LINKS)
 @example(page=PAGES[0], link="guide.html")
 @example(page=PAGES[0], link="/other/a.html")
 @example(page=PAGES[0], link="../up.html")
@@ -42,6 +47,9 @@ LINK_TEXT = st.text(alphabet="ab./?#:;\\ %@-_~=&\t\né", max_size=16)
 @example(page=PAGES[0], link="?q=1")
 @example(page=PAGES[0], link="#top")
 @example(page=PAGES[0], link="//cdn.example/x.js")
+@example(page=PAGES[0], link="../../../../a/./b/../c.html?x#y")
+@example(page=PAGES[0], link="https://other.example/a b")
+@example(page=PAGES[0], link="http://[::1/x")
 def test_a_link_resolves_as_urljoin_resolves_it(page: str, link: str) -> None:
     try:
         expected = urljoin(page, link)

@@ -474,9 +474,8 @@ def crawl_memory_case(
         site = one.site
         name = f"{FETCHPOOL_CRAWL}, {site.pages:,} pages"
         command = [exe.fetchpool, "--crawl", "-w", str(workers), "-q", "-f", "jsonl"]
-        # --max-pages counts every page asked for, a missing one too (a link in scope that
-        # ends in .html): its default of 100,000 would leave some of a large site unread.
-        command += ["--max-pages", str(len(site.links)), site.start]
+        # --max-pages counts pages read: past its default of 100,000 a site is read in part.
+        command += ["--max-pages", str(max(site.pages, 100_000)), site.start]
         tools.append(
             Tool(name, command, count_ok=_not_counted, read_broken=read_fetchpool, exit_ok=(0, 1))
         )

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 _DISALLOWED = "disallowed by robots.txt: not requested"
 _LAST_DEPTH = 65_535
+# Origins kept as written (see Crawler._robots_of), at most.
+_ORIGINS_AS_WRITTEN = 4_096
 
 
 class Crawler:
@@ -66,6 +68,7 @@ class Crawler:
         self._scope = tuple(normal_prefix(prefix) for prefix in options.scope)
         self._own_scope = not self._scope
         self._robots: dict[str, Robots] = {}
+        self._robots_as_written: dict[str, Robots] = {}
         self._robots_fetcher: Fetcher | None = None
         self._asked = 0
         self._used = 0
@@ -223,6 +226,11 @@ class Crawler:
 
     def _robots_of(self, url: str) -> Robots:
         """The robots.txt of ``url``'s origin, read once (on first need)."""
+        # The origin as written, to find it again without parsing the URL.
+        written = url[: url.find("/", url.find("//") + 2)] if "//" in url else url
+        robots = self._robots_as_written.get(written)
+        if robots is not None:
+            return robots
         try:
             where = robots_url(url)
         except ValueError:
@@ -230,6 +238,8 @@ class Crawler:
         robots = self._robots.get(where)
         if robots is None:
             robots = self._robots[where] = self._read_robots(where)
+        if len(self._robots_as_written) < _ORIGINS_AS_WRITTEN:
+            self._robots_as_written[written] = robots
         return robots
 
     def _read_robots(self, where: str) -> Robots:

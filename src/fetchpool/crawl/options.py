@@ -56,6 +56,10 @@ def default_scope(url: str) -> str | None:
 
 def in_scope(url: str, prefixes: tuple[str, ...]) -> bool:
     """Whether ``url`` starts with one of ``prefixes`` (each as normal_prefix gives it)."""
+    # A URL already in the one spelling, as most are, starts with its prefix as written: a
+    # prefix's host ends at its "/", so no other host (nor user info) can match it.
+    if url.startswith(prefixes):
+        return True
     parts = _origin_and_path(url)
     if parts is None:
         return False

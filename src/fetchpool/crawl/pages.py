@@ -87,40 +87,72 @@ def _add_links(
         links.append((join(written), item.line, item.column, LINK if follow else NOFOLLOW))
 
 
-# A link that resolves against a page by joining strings, as urljoin would resolve it: no
-# scheme (no ":"), no "//", no "." or ".." segment, no backslash, whitespace or ";", and
-# not only a query or fragment, nor with an empty one (which urljoin drops).
-_PLAIN = re.compile(
-    r"(?![?#])(?!\.\.?(?:[/?#]|$))(?!.*/\.\.?(?:[/?#]|$))(?!.*//)(?!.*\?#)"
-    r"[^:\\;\s\x00-\x1f\x7f]+(?<![?#])"
-)
-# A page URL whose links may be joined so: http(s), a host, and a path with no "." or ".."
-# segment and no "//".
-_PLAIN_PATH = re.compile(r"(?!.*/\.\.?(?:[/?#]|$))(?!.*//)[^\\;\s\x00-\x1f\x7f]*")
+# What urlsplit strips, removes or splits off (whitespace, control characters, ";" params,
+# brackets it checks), and an empty query or fragment (which urljoin drops): a URL holding
+# one is left to urljoin.
+_ODD = re.compile(r"[\\;\s\x00-\x1f\x7f\[\]]|\?#|[?#]$")
 
 
 class Resolver:
-    """Makes a page's links absolute as ``urljoin(page, link)`` does, the page's URL parsed
-    once: the usual link (``guide.html``, ``/docs/a.html``) is joined as strings, anything
-    else goes to urljoin. A link urljoin refuses is given back as written (to be reported
+    """Makes a page's links absolute exactly as ``urljoin(page, link)`` does, with the
+    page's URL parsed once and the usual links (``guide.html``, ``../a/b.html``,
+    ``/docs/``, ``https://other.example/``) resolved without parsing them; anything odd
+    goes to urljoin. A link urljoin refuses is given back as written (to be reported
     invalid)."""
 
     def __init__(self, page: str) -> None:
         self.page = page
-        self._origin = self._folder = ""
+        self._origin = ""
+        self._folder: list[str] = []
         try:
             parts = urlsplit(page)
         except ValueError:
             return
-        if parts.scheme in ("http", "https") and parts.netloc and not parts.query:
-            path = parts.path or "/"
-            if _PLAIN_PATH.fullmatch(path) and not parts.fragment and "#" not in page:
-                self._origin = f"{parts.scheme}://{parts.netloc}"
-                self._folder = self._origin + path[: path.rfind("/") + 1]
+        if parts.scheme in ("http", "https") and parts.netloc and not _ODD.search(page):
+            self._origin = f"{parts.scheme}://{parts.netloc}"
+            folder = parts.path.split("/")
+            if folder[-1]:
+                del folder[-1]  # the page's own name
+            self._folder = folder
 
     def join(self, link: str) -> str:
-        if self._origin and _PLAIN.fullmatch(link):
-            return self._origin + link if link.startswith("/") else self._folder + link
+        if not self._origin or not link or _ODD.search(link):
+            return self._urljoin(link)
+        if link.startswith(("http://", "https://")):
+            host = link[link.index("//") + 2 : link.index("//") + 3]
+            if host and host not in "/?#":
+                return link  # absolute, with a host: urljoin gives it back as it is
+            return self._urljoin(link)
+        if ":" in link or link.startswith(("//", "?", "#")):
+            return self._urljoin(link)
+        end = len(link)
+        for mark in "?#":
+            found = link.find(mark)
+            if found != -1 and found < end:
+                end = found
+        path = link[:end]
+        # As urljoin resolves a path (RFC 3986's merge and dot segments, empty segments of
+        # a relative path dropped).
+        if path.startswith("/"):
+            segments = path.split("/")
+        else:
+            segments = self._folder + path.split("/")
+            segments[1:-1] = filter(None, segments[1:-1])
+        resolved: list[str] = []
+        for segment in segments:
+            if segment == "..":
+                if resolved:
+                    resolved.pop()
+            elif segment != ".":
+                resolved.append(segment)
+        if segments[-1] in (".", ".."):
+            resolved.append("")
+        joined = "/".join(resolved) or "/"
+        if not joined.startswith("/"):
+            joined = "/" + joined
+        return self._origin + joined + link[end:]
+
+    def _urljoin(self, link: str) -> str:
         try:
             return urljoin(self.page, link)
         except ValueError:
