@@ -40,6 +40,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 T_contra = TypeVar("T_contra", contravariant=True)
 
+# The page cache of a spill file, in KiB (SQLite's default is 2,000).
+SPILL_CACHE_KIB = 256
 # Finished results held in memory while they wait for an earlier one; more spill to disk.
 DEFAULT_MEMORY = 4096
 
@@ -84,6 +86,19 @@ class PoolState:
     head_started: float | None = None
 
 
+def temporary_database() -> sqlite3.Connection:
+    """A private SQLite database in a temporary file, deleted when it is closed, for what
+    spills past a memory budget: no journal, no syncing, and a small page cache (what is
+    written is read back once), so its own memory stays small too."""
+    import sqlite3
+
+    db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute(f"PRAGMA cache_size = -{SPILL_CACHE_KIB}")
+    return db
+
+
 class _Spill:
     """Finished results beyond the memory budget, by index, in a temporary SQLite file.
 
@@ -91,14 +106,7 @@ class _Spill:
     """
 
     def __init__(self) -> None:
-        import sqlite3
-
-        # "" is a private database in a temporary file, deleted when it is closed.
-        self._db: sqlite3.Connection = sqlite3.connect(
-            "", check_same_thread=False, isolation_level=None
-        )
-        self._db.execute("PRAGMA journal_mode = OFF")
-        self._db.execute("PRAGMA synchronous = OFF")
+        self._db = temporary_database()
         self._db.execute("CREATE TABLE waiting (idx INTEGER PRIMARY KEY, value BLOB NOT NULL)")
         self.count = 0
 

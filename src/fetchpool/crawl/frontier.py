@@ -10,22 +10,15 @@ import sqlite3
 import threading
 
 from ..core.pages import Page
+from ..core.pool import temporary_database
 
 # Bytes of pages read that wait in memory for their turn, all told; the rest spill.
-PAGES_IN_MEMORY = 16 * 1024 * 1024
+PAGES_IN_MEMORY = 4 * 1024 * 1024
 # Keys a Seen holds in memory before they go to its file (8 bytes each there, about 60
 # in memory); and the keys found in the file kept at hand, as a site's menu is found again
 # on every page.
-SEEN_IN_MEMORY = 65_536
+SEEN_IN_MEMORY = 16_384
 _AT_HAND = 8_192
-
-
-def _temporary_database() -> sqlite3.Connection:
-    # "" is a private database in a temporary file, deleted when it is closed.
-    db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
-    db.execute("PRAGMA journal_mode = OFF")
-    db.execute("PRAGMA synchronous = OFF")
-    return db
 
 
 class PageStore:
@@ -89,7 +82,7 @@ class PageStore:
 
     def _spill(self, number: int, page: Page) -> None:
         if self._db is None:
-            self._db = _temporary_database()
+            self._db = temporary_database()
             self._db.execute("CREATE TABLE pages (number INTEGER PRIMARY KEY, page BLOB)")
         self._db.execute("INSERT INTO pages VALUES (?, ?)", (number, marshal.dumps(tuple(page))))
         self._spilled.add(number)
@@ -144,7 +137,7 @@ class Seen:
 
     def _flush(self) -> None:
         if self._db is None:
-            self._db = _temporary_database()
+            self._db = temporary_database()
             self._db.execute("CREATE TABLE seen (key INTEGER PRIMARY KEY) WITHOUT ROWID")
         self._db.executemany(
             "INSERT OR IGNORE INTO seen VALUES (?)", ((key,) for key in self._recent)
