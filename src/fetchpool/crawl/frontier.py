@@ -19,6 +19,9 @@ PAGES_IN_MEMORY = 4 * 1024 * 1024
 # on every page.
 SEEN_IN_MEMORY = 16_384
 _AT_HAND = 8_192
+# Where a page is, for a PageStore: not delivered yet, in memory, in the file, delivered
+# unread (None), taken.
+_AWAITED, _KEPT, _SPILLED, _NOT_READ, _TAKEN = range(5)
 
 
 class PageStore:
@@ -32,37 +35,47 @@ class PageStore:
     def __init__(self, budget: int = PAGES_IN_MEMORY) -> None:
         self._budget = budget
         self._ready = threading.Condition()
-        self._pages: dict[int, Page | None] = {}
+        # The pages kept in memory, by number; where every page is, a byte a page.
+        self._pages: dict[int, Page] = {}
+        self._where = bytearray()
         self._kept = 0
-        self._spilled: set[int] = set()
         self._db: sqlite3.Connection | None = None
         self._closed = False
         self.delivered = 0
+        self.spilled = 0
 
     def deliver(self, number: int, page: Page | None) -> None:
         with self._ready:
-            if self._closed or number in self._pages or number in self._spilled:
+            if self._closed or self._place(number) != _AWAITED:
                 return
-            size = _size(page)
             self.delivered += 1
-            if page is not None and self._kept + size > self._budget and self._pages:
+            if page is None:
+                self._where[number] = _NOT_READ
+            elif self._kept + _size(page) > self._budget and self._pages:
                 self._spill(number, page)
+                self._where[number] = _SPILLED
             else:
                 self._pages[number] = page
-                self._kept += size
+                self._kept += _size(page)
+                self._where[number] = _KEPT
             self._ready.notify_all()
 
     def take(self, number: int) -> Page | None:
         """Page ``number`` once it is read (None: not read, or the store is closed)."""
         with self._ready:
             while not self._closed:
-                if number in self._pages:
+                place = self._place(number)
+                if place == _AWAITED:
+                    self._ready.wait()
+                    continue
+                self._where[number] = _TAKEN
+                if place == _KEPT:
                     page = self._pages.pop(number)
                     self._kept -= _size(page)
                     return page
-                if number in self._spilled:
+                if place == _SPILLED:
                     return self._unspill(number)
-                self._ready.wait()
+                return None
             return None
 
     def close(self) -> None:
@@ -70,26 +83,26 @@ class PageStore:
         with self._ready:
             self._closed = True
             self._pages.clear()
-            self._spilled.clear()
             if self._db is not None:
                 self._db.close()
                 self._db = None
             self._ready.notify_all()
 
-    @property
-    def spilled(self) -> int:
-        return len(self._spilled)
+    def _place(self, number: int) -> int:
+        if number >= len(self._where):
+            self._where.extend(bytes(number + 1 - len(self._where)))
+        return self._where[number]
 
     def _spill(self, number: int, page: Page) -> None:
         if self._db is None:
             self._db = temporary_database()
             self._db.execute("CREATE TABLE pages (number INTEGER PRIMARY KEY, page BLOB)")
         self._db.execute("INSERT INTO pages VALUES (?, ?)", (number, marshal.dumps(tuple(page))))
-        self._spilled.add(number)
+        self.spilled += 1
 
     def _unspill(self, number: int) -> Page:
         assert self._db is not None
-        self._spilled.discard(number)
+        self.spilled -= 1
         row = self._db.execute("SELECT page FROM pages WHERE number = ?", (number,)).fetchone()
         self._db.execute("DELETE FROM pages WHERE number = ?", (number,))
         return Page(*marshal.loads(row[0]))
