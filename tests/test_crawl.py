@@ -305,10 +305,11 @@ def test_a_link_on_several_pages_is_requested_once_and_reported_at_its_first_pla
             "/shared.png": png(),
         }
     )
-    _, rows = check("--crawl", site.url("/index.html"))
+    done, rows = check("--crawl", site.url("/index.html"))
     shared = [row for row in rows if row["url"] == site.url("/shared.png")]
     assert [(row["source"], row["line"]) for row in shared] == [(site.url("/a.html"), 2)]
     assert site.requested("/shared.png") == 1
+    assert "1 link found again, checked once" in done.stderr.decode()
 
 
 def test_a_page_reached_by_a_redirect_is_read_at_its_final_url(website: Site) -> None:

@@ -370,7 +370,8 @@ def _write(
         if crawler is not None:
             not_read += crawler.not_read
         pages = crawler.pages_read if crawler is not None else None
-        _summarise(written, env, stop, checks, baseline, merged, left_out, not_read, pages)
+        repeats = crawler.repeats if crawler is not None else 0
+        _summarise(written, env, stop, checks, baseline, merged, left_out, not_read, pages, repeats)
     return Outcome(decide_status(written.tally, report.fail_on, baseline, stop.signum), written)
 
 
@@ -384,6 +385,7 @@ def _summarise(
     left_out: int = 0,
     not_read: int = 0,
     pages: int | None = None,
+    repeats: int = 0,
 ) -> None:
     """The summary line on standard error, then the comparison with the baseline."""
     from .render.summary import baseline_lines, print_summary, summary_line
@@ -400,6 +402,7 @@ def _summarise(
         left_out=left_out,
         not_read=not_read,
         pages=pages,
+        repeats=repeats,
     )
     all_ok = written.tally.all_ok and not interrupted
     print_summary(line, env.stderr, all_ok=all_ok, terminal=env.stderr_isatty)

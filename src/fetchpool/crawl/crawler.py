@@ -44,7 +44,8 @@ class Crawler:
     ``wanted`` says whether a URL is checked at all (--include, --exclude, --shard):
     a page that is not is not read either. ``pages_read`` counts the pages whose links
     were read, ``max_pages`` at most: past it, a page taken is not read and links in scope
-    are checked, not read, and ``limit_reached`` says so. Pages are counted as they are
+    are checked, not read, and ``limit_reached`` says so. ``repeats`` counts the links
+    found again, which are not checked again. Pages are counted as they are
     taken, in turn, so the limit falls at the same page in every crawl of a site.
     """
 
@@ -72,6 +73,7 @@ class Crawler:
         self._robots_fetcher: Fetcher | None = None
         self._asked = 0
         self._used = 0
+        self.repeats = 0
         self.limit_reached = False
         self.not_read = 0
         self._closed = False
@@ -175,6 +177,7 @@ class Crawler:
         scoped = in_scope(url, self._scope)
         if scoped and self.options.crawl and self.options.robots and not self._allowed(url):
             if not self._checked.add(self._check_key(url)):
+                self.repeats += 1
                 return None
             from ..docs.sources import KnownLine
 
@@ -190,6 +193,7 @@ class Crawler:
             self._checked.add(self._check_key(url))
             return self._page(url, source, line, column, depth)
         if not self._checked.add(self._check_key(url)):
+            self.repeats += 1  # found again: checked once, at the first place
             return None
         return InputLine(url, source, line, None, column)
 

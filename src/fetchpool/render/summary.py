@@ -27,6 +27,7 @@ def summary_line(
     left_out: int = 0,
     not_read: int = 0,
     pages: int | None = None,
+    repeats: int = 0,
 ) -> str:
     """One line: the counts, the wall time and the rate; then the failure classes, the
     cached results and the lines left out, when there are any.
@@ -37,7 +38,8 @@ def summary_line(
     ``held`` is how long hosts asked to be left alone (Retry-After), in seconds by host;
     ``left_out`` how many web links in documents were not checked (``--offline``);
     ``not_read`` how many documents and folders could not be read; ``pages`` how many
-    web pages were read for their links (None: no web page was a SOURCE).
+    web pages were read for their links (None: no web page was a SOURCE), ``repeats`` how
+    many links a crawl found again (each checked once, at the first place found).
     """
     text = (
         f"{_count(tally.total, 'URL')}: {tally.ok} ok, {tally.failed} failed,"
@@ -53,6 +55,8 @@ def summary_line(
     extras = []
     if pages is not None:
         extras.append(f"{_count(pages, 'page')} read")
+    if repeats:
+        extras.append(f"{_count(repeats, 'link')} found again, checked once")
     if not tally.all_ok:
         extras.append(f"{tally.broken} broken, {tally.inconclusive} inconclusive")
     if tally.skipped:
