@@ -4,7 +4,7 @@ Paths choose the behaviour:
 
 - ``/status/CODE`` answers CODE (``?retry_after=V`` adds a Retry-After header)
 - ``/delay/SECONDS`` answers 200 after SECONDS (``/delay/S/anything`` too)
-- ``/after/N/KEY`` answers 200 once N other requests whose path holds KEY have been
+- ``/after/N/KEY`` answers 200 once requests for N other paths holding KEY have been
   answered (at most 20 s)
 - ``/barrier/KEY/N`` answers 200 once N requests for KEY are there at once (``/barrier/K/N/
   anything`` too), as a threading.Barrier lets them through, N at a time; 500 to each of them
@@ -237,12 +237,14 @@ class Handler(BaseHTTPRequestHandler):
             state.stop.wait(float(segments[1]))
             self._answer(200)
         elif head == "after":
-            # Answer once N requests naming KEY have been answered (at most 20 s).
+            # Answer once N other paths naming KEY have been answered (at most 20 s): paths,
+            # not requests, since a HEAD answered 404 is sent again as a GET.
             count, key, deadline = int(segments[1]), segments[2], time.monotonic() + 20
             while time.monotonic() < deadline:
                 with state.lock:
-                    if sum(seen.ended > 0 and key in seen.path for seen in state.log) >= count:
-                        break
+                    done = {seen.path for seen in state.log if seen.ended > 0 and key in seen.path}
+                if len(done) >= count:
+                    break
                 if state.stop.wait(0.005):
                     break
             self._answer(200)
