@@ -880,3 +880,17 @@ def test_max_pages_counts_pages_read_not_links_that_were_no_page(website: Site) 
     assert "2 pages read" in done.stderr.decode()
     assert site.requested("/a-child.html") == 1  # checked: the third page, not read
     assert site.requested("/a-grandchild.html") == 0
+
+
+def test_a_page_over_the_read_limit_has_the_links_of_its_first_10_mib(website: Site) -> None:
+    body = '<!doctype html><a href="first.html">1</a><p>' + "x" * (11 * 2**20)
+    body += '<a href="last.html">2</a>\n'
+    site = website({"/index.html": html(body), "/first.html": page()})
+    _, rows = check(site.url("/index.html"))
+    assert [(row["url"], row["category"]) for row in rows] == [
+        (site.url("/index.html"), "ok"),
+        (site.url("/first.html"), "ok"),
+        (site.url("/index.html"), "inconclusive"),
+    ]
+    assert rows[2]["error"] == "page over 10 MiB: its links past that not read"
+    assert site.requested("/last.html") == 0
