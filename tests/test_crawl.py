@@ -15,6 +15,10 @@ from urllib.parse import urljoin
 
 import pytest
 
+from fetchpool.core.options import Options
+from fetchpool.crawl.crawler import MAX_CRAWL_DELAY, Crawler
+from fetchpool.crawl.options import CrawlOptions
+
 from .ci_support import parse_jsonl, write_lines
 from .inprocess import Done, run_in_process
 from .processes import children, gone, read_line, start
@@ -894,3 +898,19 @@ def test_a_page_over_the_read_limit_has_the_links_of_its_first_10_mib(website: S
     ]
     assert rows[2]["error"] == "page over 10 MiB: its links past that not read"
     assert site.requested("/last.html") == 0
+
+
+def test_a_long_crawl_delay_is_said_and_held_to_a_minute(website: Site) -> None:
+    site = website({"/robots.txt": robots("User-agent: *\nCrawl-delay: 100000\n")})
+    crawler = Crawler(CrawlOptions(crawl=True), Options())
+    try:
+        assert crawler.crawl_delays([site.url("/docs/index.html")]) == {
+            "127.0.0.1": MAX_CRAWL_DELAY
+        }
+    finally:
+        crawler.close()
+    site.pages["/robots.txt"] = robots("User-agent: *\nCrawl-delay: 1\n")
+    site.pages["/index.html"] = page()
+    done, _ = check("--crawl", site.url("/index.html"))
+    assert done.returncode == 0, done.stderr
+    assert "127.0.0.1's robots.txt asks for 1 s between requests" in done.stderr.decode()

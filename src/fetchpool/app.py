@@ -161,6 +161,12 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
                 )
                 if delays:
                     options = replace(options, intervals=(*options.intervals, *delays.items()))
+                for host, delay in sorted(delays.items()):
+                    if delay >= 1:  # a crawl that will take a while: say why
+                        env.stderr.write(
+                            f"fetchpool: {host}'s robots.txt asks for {delay:g} s between"
+                            " requests (Crawl-delay): waited, unless --ignore-robots\n"
+                        )
             # Over documents, a link used on many pages is fetched once (every use gets
             # its result), and links to files are looked up on disk. A crawl gives each
             # link once already: with websites alone, no result is kept to answer repeats

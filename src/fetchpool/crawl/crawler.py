@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from ..core.fetch import Fetcher
 
 _DISALLOWED = "disallowed by robots.txt: not requested"
+# The longest Crawl-delay waited between two requests to a host, whatever robots.txt asks.
+MAX_CRAWL_DELAY = 60.0
 _LAST_DEPTH = 65_535
 # Origins kept as written (see Crawler._robots_of), at most.
 _ORIGINS_AS_WRITTEN = 4_096
@@ -123,7 +125,8 @@ class Crawler:
 
     def crawl_delays(self, sources: Iterable[str]) -> dict[str, float]:
         """The Crawl-delay each host in scope asks for, by host, with robots.txt read now
-        for each (so that a run's limits hold them from its first request)."""
+        for each (so that a run's limits hold them from its first request), MAX_CRAWL_DELAY
+        at most."""
         if not self.options.robots or not self.options.crawl:
             return {}
         prefixes = self._scope or tuple(filter(None, (default_scope(url) for url in sources)))
@@ -133,7 +136,7 @@ class Crawler:
             host = (urlsplit(prefix).hostname or "").lower()
             if robots.crawl_delay:
                 delays[host] = max(delays.get(host, 0.0), robots.crawl_delay)
-        return delays
+        return {host: min(delay, MAX_CRAWL_DELAY) for host, delay in delays.items()}
 
     # --- the crawl ----------------------------------------------------------------------
 
