@@ -48,8 +48,8 @@ ECHO_LOCATION = """
             echo ok;
         }"""
 
-NGINX_CONFIG = """\
-{load_module}
+# What every nginx started here shares: one worker, its files in {tmp}, keep-alive.
+_NGINX_COMMON = """\
 worker_processes 1;
 pid {tmp}/nginx.pid;
 error_log {tmp}/error.log warn;
@@ -63,12 +63,19 @@ http {{
     scgi_temp_path {tmp}/scgi;
     keepalive_timeout 75s;
     keepalive_requests 1000000;
+"""
+
+NGINX_CONFIG = (
+    "{load_module}\n"
+    + _NGINX_COMMON
+    + """\
     server {{
         listen 127.0.0.1:{port} backlog=4096;
         location / {{ default_type text/plain; return 200 "ok\\n"; }}{echo_location}
     }}
 }}
 """
+)
 
 
 class _DelayedHttp(asyncio.Protocol):
@@ -311,27 +318,17 @@ def start_nginx(nginx: str, workdir: Path, echo: Path | None = None) -> Server:
 # Static files, one server block per site (a port each). Every answer carries a LinkChecker
 # header: linkchecker waits 0.1 to 0.6 s between requests to a host unless the host's answers
 # carry one (any value), and only then lets maxrequestspersecond set the wait.
-STATIC_CONFIG = """\
-{user}
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    keepalive_timeout 75s;
-    keepalive_requests 1000000;
+STATIC_CONFIG = (
+    "{user}\n"
+    + _NGINX_COMMON
+    + """\
     types {{ text/html html; text/css css; image/png png; text/plain txt; }}
     default_type application/octet-stream;
     add_header LinkChecker fetchpool-benchmark always;
 {servers}
 }}
 """
+)
 STATIC_SERVER = "    server {{ listen 127.0.0.1:{port} backlog=4096; root {root}; }}"
 
 
