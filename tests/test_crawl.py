@@ -914,3 +914,20 @@ def test_a_long_crawl_delay_is_said_and_held_to_a_minute(website: Site) -> None:
     done, _ = check("--crawl", site.url("/index.html"))
     assert done.returncode == 0, done.stderr
     assert "127.0.0.1's robots.txt asks for 1 s between requests" in done.stderr.decode()
+
+
+def test_a_sitemap_index_that_lists_indexes_is_read_one_level_deep(website: Site) -> None:
+    site = website({"/a.html": page()})
+    # An index listing itself with a new query each time, and an index that lists an index.
+    site.pages["/loop.xml"] = sitemap(
+        sitemapindex(site.url("/loop.xml?n=1"), site.url("/inner.xml"))
+    )
+    site.pages["/inner.xml"] = sitemap(sitemapindex(site.url("/innermost.xml")))
+    site.pages["/innermost.xml"] = sitemap(urlset(site.url("/a.html")))
+    done, rows = check("--crawl", site.url("/loop.xml"))
+    assert done.returncode == 0, done.stderr
+    assert site.requested("/loop.xml?n=1") == 1  # read: an index the first one names
+    assert site.requested("/inner.xml") == 1
+    assert site.requested("/innermost.xml") == 1  # checked, not read
+    assert site.requested("/a.html") == 0
+    assert len(rows) == 4

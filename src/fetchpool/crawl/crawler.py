@@ -24,7 +24,7 @@ from ..core.pages import PageLine
 from ..core.urls import url_key
 from .frontier import PageStore, Seen
 from .options import CrawlOptions, default_scope, in_scope, normal_prefix
-from .pages import ENTRY, NOFOLLOW, SITEMAP
+from .pages import ENTRY, LINK, NOFOLLOW, SITEMAP
 from .robots import MAX_ROBOTS, Robots, robots_url
 
 if TYPE_CHECKING:
@@ -67,6 +67,8 @@ class Crawler:
         self._read = Seen()
         # Each page's depth, by its number; pages are numbered as their lines go out.
         self._depths: array[int] = array("H")
+        # Whether each page is a sitemap that an index names (read wherever it is).
+        self._listed = bytearray()
         self._next_page = 0
         self._scope = tuple(normal_prefix(prefix) for prefix in options.scope)
         self._own_scope = not self._scope
@@ -98,7 +100,7 @@ class Crawler:
         self._add_scope(url)
         self._checked.add(self._check_key(url))
         self._read.add(url_key(url))
-        yield self._page(url, url, 0, 0, 0)
+        yield self._page(url, url, 0, 0, 0, LINK)
         yield from self._drain()
 
     def from_sitemap(
@@ -108,7 +110,7 @@ class Crawler:
         a sitemap ``index``, each a sitemap to read)."""
         role = SITEMAP if index else ENTRY
         for url, line, column in entries:
-            found = self._link(url, source, line, column, role, 0)
+            found = self._link(url, source, line, column, role, 1)
             if found is not None:
                 yield found
         yield from self._drain()
@@ -151,7 +153,11 @@ class Crawler:
             depth = self._depths[number]
             if depth == 0:
                 self._add_scope(page.url)  # a start page that redirects: where it led too
-            elif self.options.crawl and not in_scope(page.url, self._scope):
+            elif (
+                self.options.crawl
+                and not self._listed[number]
+                and not in_scope(page.url, self._scope)
+            ):
                 continue  # a redirect out of scope: the link is checked, its page not read
             if page.links or page.problem is None:  # read, if only in part
                 if self._used >= self.options.max_pages:
@@ -173,9 +179,9 @@ class Crawler:
     ) -> InputLine | None:
         """The line for a link found (None when it was found before): a page to read, a
         link to check, or a link robots.txt keeps this crawl from."""
-        if role in (ENTRY, SITEMAP):
+        if role == ENTRY:
             depth = 0  # a sitemap's entries are where a crawl starts
-            if role == ENTRY and self.options.crawl:
+            if self.options.crawl:
                 self._add_scope(url)
         scoped = in_scope(url, self._scope)
         if scoped and self.options.crawl and self.options.robots and not self._allowed(url):
@@ -194,7 +200,7 @@ class Crawler:
             and self._read.add(url_key(url))
         ):
             self._checked.add(self._check_key(url))
-            return self._page(url, source, line, column, depth)
+            return self._page(url, source, line, column, depth, role)
         if not self._checked.add(self._check_key(url)):
             self.repeats += 1  # found again: checked once, at the first place
             return None
@@ -203,7 +209,10 @@ class Crawler:
     def _to_read(self, url: str, role: int, depth: int, scoped: bool) -> bool:
         """Whether the page a link names is to be read (if not read already)."""
         if role == SITEMAP:
-            return True  # a sitemap index's sitemaps: read for their entries
+            # A sitemap index's sitemaps are read for their entries; an index that one
+            # of them turns out to be is not read on (the protocol has indexes list
+            # sitemaps, never indexes), so a loop of indexes ends.
+            return depth <= 1
         if role == NOFOLLOW or not (self.options.crawl and scoped):
             return False
         limit = self.options.depth
@@ -211,9 +220,12 @@ class Crawler:
             return False
         return self._wanted is None or self._wanted(url)
 
-    def _page(self, url: str, source: str, line: int, column: int, depth: int) -> PageLine:
+    def _page(
+        self, url: str, source: str, line: int, column: int, depth: int, role: int
+    ) -> PageLine:
         number = len(self._depths)
         self._depths.append(min(depth, _LAST_DEPTH))
+        self._listed.append(role == SITEMAP)
         self._asked += 1
         return PageLine(url, source, line, column, sink=self.pages, number=number)
 
