@@ -801,9 +801,10 @@ def test_a_password_in_a_page_url_is_masked_in_the_source_too(website: Site) -> 
         assert b"s3cr3t" not in done.stdout + done.stderr, format_name
 
 
-def test_a_page_whose_body_stalls_is_checked_and_said_not_read(website: Site) -> None:
+@pytest.mark.parametrize("sized", [True, False], ids=["content-length", "no-length"])
+def test_a_page_whose_body_stalls_is_checked_and_said_not_read(website: Site, sized: bool) -> None:
     body = "<!doctype html><p>" + "x" * 200 + '<a href="/a.html">a</a>\n'
-    site = website({"/index.html": Page(body, trickle=True), "/a.html": page()})
+    site = website({"/index.html": Page(body, trickle=True, sized=sized), "/a.html": page()})
     done = run_in_process("-r", "0", "-t", "1", "-f", "jsonl", "--crawl", site.url("/index.html"))
     rows = parse_jsonl(done.stdout)
     assert [(row["url"], row["category"]) for row in rows] == [

@@ -62,6 +62,8 @@ class Page:
     headers: Mapping[str, str] = field(default_factory=dict)
     silent: bool = False
     trickle: bool = False
+    # Without a Content-Length: the body ends where the connection does.
+    sized: bool = True
 
     @property
     def data(self) -> bytes:
@@ -187,7 +189,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", page.content_type)
         for name, value in page.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
+        if page.sized:
+            self.send_header("Content-Length", str(len(body)))
+        else:
+            self.close_connection = True
         self.end_headers()
         if self.command == "HEAD":
             return
