@@ -932,3 +932,21 @@ def test_a_sitemap_index_that_lists_indexes_is_read_one_level_deep(website: Site
     assert site.requested("/innermost.xml") == 1  # checked, not read
     assert site.requested("/a.html") == 0
     assert len(rows) == 4
+
+
+def test_a_sitemap_with_a_dtd_is_said_not_read_and_a_feed_is_not(website: Site) -> None:
+    laughs = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><urlset><url><loc>&a;</loc>'
+    site = website(
+        {
+            "/laughs.xml": Page(laughs + "</url></urlset>", content_type="application/xml"),
+            "/feed.xml": Page("<rss><channel/></rss>", content_type="application/xml"),
+        }
+    )
+    _, rows = check(site.url("/laughs.xml"))
+    assert [(row["url"], row["category"]) for row in rows] == [
+        (site.url("/laughs.xml"), "ok"),
+        (site.url("/laughs.xml"), "inconclusive"),
+    ]
+    assert rows[1]["error"] == "sitemap declares a DTD or entities, which are not read"
+    _, rows = check(site.url("/feed.xml"))
+    assert [(row["url"], row["category"]) for row in rows] == [(site.url("/feed.xml"), "ok")]

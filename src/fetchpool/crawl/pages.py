@@ -161,17 +161,19 @@ class Resolver:
 
 def _sitemap(body: bytes, url: str, cut: bool) -> Page:
     """A sitemap's entries (ENTRY) or, for a sitemap index, its sitemaps (SITEMAP)."""
-    from .sitemaps import read_sitemap
+    from .sitemaps import NOT_A_SITEMAP, read_sitemap
 
     sitemap = read_sitemap(body)
+    problem = sitemap.problem
+    if cut:  # what the parser says of a document cut short is not the document's fault
+        problem = f"sitemap over {READ_LIMIT // 2**20} MiB: its entries past that not read"
     if not sitemap.kind:
-        return Page(url, ())  # XML that is no sitemap (a feed, say): nothing to read
+        if sitemap.problem is None or sitemap.problem.startswith(NOT_A_SITEMAP):
+            return Page(url, ())  # XML that is no sitemap (a feed, say): nothing to read
+        return Page(url, (), problem)  # refused (a DTD) or broken before its root
     role = SITEMAP if sitemap.kind == "sitemapindex" else ENTRY
     join = Resolver(url).join
     links = [(join(written), line, column, role) for written, line, column in sitemap.entries]
-    problem = sitemap.problem
-    if cut and problem is None:
-        problem = f"sitemap over {READ_LIMIT // 2**20} MiB: its entries past that not read"
     return Page(url, tuple(links), problem)
 
 

@@ -24,6 +24,10 @@ from defusedxml.expatreader import create_parser
 MAX_ENTRIES: Final = 50_000
 MAX_INFLATED: Final = 50 * 2**20
 
+# How a problem begins when the bytes are no sitemap at all (a feed, a page): XML of
+# another kind, which a crawl reads nothing from and says nothing of.
+NOT_A_SITEMAP: Final = "not a sitemap"
+
 _CHUNK: Final = 64 * 1024
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _KINDS: Final = ("urlset", "sitemapindex")
@@ -77,13 +81,13 @@ def read_sitemap(data: bytes) -> Sitemap:
     except _NotGzip as exc:
         problem = f"gzipped sitemap cannot be inflated: {exc}"
     except _NotSitemap as exc:
-        return Sitemap("", (), f"not a sitemap: its root element is <{exc}>")
+        return Sitemap("", (), f"{NOT_A_SITEMAP}: its root element is <{exc}>")
     except DefusedXmlException:
         problem = "sitemap declares a DTD or entities, which are not read"
     except SAXException as exc:
         problem = f"malformed sitemap XML: {_message(exc)}"
     if not reader.kind:
-        return Sitemap("", (), problem or "not a sitemap: no XML in it")
+        return Sitemap("", (), problem or f"{NOT_A_SITEMAP}: no XML in it")
     return Sitemap(reader.kind, tuple(reader.entries), problem)
 
 
