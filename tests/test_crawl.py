@@ -950,3 +950,31 @@ def test_a_sitemap_with_a_dtd_is_said_not_read_and_a_feed_is_not(website: Site) 
     assert rows[1]["error"] == "sitemap declares a DTD or entities, which are not read"
     _, rows = check(site.url("/feed.xml"))
     assert [(row["url"], row["category"]) for row in rows] == [(site.url("/feed.xml"), "ok")]
+
+
+def test_links_kept_from_by_a_robots_txt_that_fails_are_inconclusive(website: Site) -> None:
+    site = website(
+        {
+            "/robots.txt": html("busy", status=503),
+            "/docs/index.html": page("a.html"),
+            "/docs/a.html": page(),
+        }
+    )
+    done, rows = check("--crawl", site.url("/docs/index.html"))
+    assert done.returncode == 1
+    [link] = rows[1:]
+    assert (link["url"], link["category"], link["kind"]) == (
+        site.url("/docs/a.html"),
+        "inconclusive",
+        "not_checked",
+    )
+    assert "robots.txt could not be read (HTTP 503)" in link["error"]
+    assert site.requested("/docs/a.html") == 0
+
+
+def test_a_robots_txt_redirected_in_a_loop_allows_everything(website: Site) -> None:
+    site = website({"/docs/index.html": page("a.html"), "/docs/a.html": page()})
+    site.pages["/robots.txt"] = redirect("/robots.txt")
+    done, rows = check("--crawl", site.url("/docs/index.html"))
+    assert done.returncode == 0, done.stderr
+    assert [row["category"] for row in rows] == ["ok", "ok"]

@@ -190,9 +190,20 @@ class Crawler:
                 return None
             from ..docs.sources import KnownLine
 
-            reason = self._robots_of(url).reason or _DISALLOWED
+            unread = self._robots_of(url).reason
+            if unread is not None:
+                # Not the site's wish but its fault: the link is not known to be fine.
+                reason = f"not requested: {unread} (--ignore-robots requests it)"
+                return KnownLine(
+                    url, source, line, column=column, reason=reason, kind=FailureKind.NOT_CHECKED
+                )
             return KnownLine(
-                url, source, line, column=column, reason=reason, kind=FailureKind.ROBOTS_DISALLOWED
+                url,
+                source,
+                line,
+                column=column,
+                reason=_DISALLOWED,
+                kind=FailureKind.ROBOTS_DISALLOWED,
             )
         if (
             not self.limit_reached
@@ -268,4 +279,6 @@ class Crawler:
         if fetcher is None:
             fetcher = self._robots_fetcher = Fetcher(self._fetch_options)
         result, body = fetcher.fetch_body(where, MAX_ROBOTS)
+        if result.kind is FailureKind.TOO_MANY_REDIRECTS:
+            return Robots.allow_all()  # RFC 9309: past five redirects, it is unavailable
         return Robots.from_answer(result.status, body or b"", self._fetch_options.user_agent)
