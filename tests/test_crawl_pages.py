@@ -70,3 +70,46 @@ def test_a_link_resolves_as_urljoin_resolves_it(page: str, link: str) -> None:
 )
 def test_the_usual_links(link: str, url: str) -> None:
     assert Resolver("http://site.example/docs/index.html").join(link) == url
+
+
+def test_a_page_past_the_links_limit_has_its_first_links_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import fetchpool.crawl.pages as pages
+
+    monkeypatch.setattr(pages, "MAX_PAGE_LINKS", 3)
+    body = "".join(f'<a href="{n}.html">{n}</a>\n' for n in range(5)).encode()
+    page = pages.PageReading().read(body, "text/html", "http://site.example/", False)
+    assert [link[0] for link in page.links] == [f"http://site.example/{n}.html" for n in range(3)]
+    assert page.problem == "page has over 3 links: the rest not read"
+
+
+def test_a_large_page_is_read_alone_and_small_ones_two_at_once() -> None:
+    import threading
+
+    from fetchpool.core.fetch import BIG_PAGE, Fetcher
+    from fetchpool.core.options import Options
+
+    fetcher = Fetcher(Options())
+    try:
+        with fetcher._reading_slots(10), fetcher._reading_slots(10):
+            # Two small pages are being read: a third waits, as does a large one.
+            assert not fetcher._reading.acquire(blocking=False)
+        inside = threading.Event()
+        leave = threading.Event()
+
+        def read_large() -> None:
+            with fetcher._reading_slots(BIG_PAGE):
+                inside.set()
+                leave.wait(10)
+
+        reader = threading.Thread(target=read_large)
+        reader.start()
+        assert inside.wait(10)
+        assert not fetcher._reading.acquire(blocking=False)  # no slot left for a small page
+        leave.set()
+        reader.join(10)
+        with fetcher._reading_slots(10), fetcher._reading_slots(10):
+            pass  # both slots back
+    finally:
+        fetcher.close()

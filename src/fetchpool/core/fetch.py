@@ -10,8 +10,8 @@ import os
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -60,8 +60,10 @@ _REQUEST_ERRORS = (
 )
 
 
-# Pages a Fetcher reads for their links at once (see Fetcher._reading).
+# Pages a Fetcher reads for their links at once (see Fetcher._reading), and the size from
+# which a page is read alone.
 PAGES_READ_AT_ONCE = 2
+BIG_PAGE = 1024 * 1024
 # Why a page's links were not read when its body could not be.
 _UNREAD = (
     "page not read: its body did not come whole (the connection ended, -t or -m ran out,"
@@ -167,6 +169,7 @@ class Fetcher:
         # Pages read for links at once: reading takes the GIL and some 30 times a body's size
         # in memory, so more at once would cost memory and gain no time.
         self._reading = threading.BoundedSemaphore(PAGES_READ_AT_ONCE)
+        self._reading_big = threading.Lock()
         self._limiter = HostLimiter(
             self.options.per_host, self.options.rate, self.options.intervals
         )
@@ -304,12 +307,31 @@ class Fetcher:
             return Page(tried.final_url, (), body.problem)
         assert self.page_reader is not None
         try:
-            with self._reading:
+            with self._reading_slots(len(body.data)):
                 return self.page_reader.read(
                     body.data, body.content_type, tried.final_url, body.cut
                 )
         except Exception as exc:
             return Page(tried.final_url, (), f"cannot read its links: {type(exc).__name__}: {exc}")
+
+    @contextmanager
+    def _reading_slots(self, size: int) -> Iterator[None]:
+        """A slot to read a page of ``size`` bytes in; a large page takes every slot, since
+        reading takes some thirty times its size (one large page at a time takes them)."""
+        if size < BIG_PAGE:
+            with self._reading:
+                yield
+            return
+        with self._reading_big:
+            taken = 0
+            try:
+                for _ in range(PAGES_READ_AT_ONCE):
+                    self._reading.acquire()
+                    taken += 1
+                yield
+            finally:
+                for _ in range(taken):
+                    self._reading.release()
 
     def _fetch_with_retries(
         self, url: str, resumed: _Resumed | None = None, read: _Reading | None = None

@@ -20,6 +20,9 @@ from ..docs.reading import Unreadable, decode_served
 # marked nofollow (checked, never read); a sitemap's entry (a page to start from); a
 # sitemap that a sitemap index names (read for its entries).
 LINK, NOFOLLOW, ENTRY, SITEMAP = 0, 1, 2, 3
+# The links of one page read at most, as of one sitemap: past it a page is a list made to
+# be a burden, and what it holds would not travel, wait or be checked in bounded memory.
+MAX_PAGE_LINKS = 50_000
 
 _HTML = frozenset({"text/html", "application/xhtml+xml"})
 _MARKDOWN = frozenset({"text/markdown", "text/x-markdown"})
@@ -54,7 +57,8 @@ class PageReading:
         del body
         links: list[tuple[str, int, int, int]] = []
         try:
-            _add_links(links, url, _found(text, kind))
+            if not _add_links(links, url, _found(text, kind)):
+                problem = f"page has over {MAX_PAGE_LINKS:,} links: the rest not read"
         except Exception as exc:  # a parser's fault costs the links after it
             problem = f"cannot read its links: {type(exc).__name__}: {exc}"
         return Page(url, tuple(links), problem)
@@ -72,10 +76,13 @@ def _found(text: str, kind: DocumentKind) -> Iterable[tuple[object, bool]]:
 
 def _add_links(
     links: list[tuple[str, int, int, int]], page: str, found: Iterable[tuple[object, bool]]
-) -> None:
-    """Each link of ``found`` (markers are left out) made absolute, if it is a web link."""
+) -> bool:
+    """Each link of ``found`` (markers are left out) made absolute, if it is a web link;
+    False when MAX_PAGE_LINKS of them were taken and more were left."""
     join = Resolver(page).join
     for item, follow in found:
+        if len(links) >= MAX_PAGE_LINKS:
+            return False
         if type(item) is not Found:
             continue
         written = item.url.strip()
@@ -85,6 +92,7 @@ def _add_links(
         if scheme and scheme not in WEB_SCHEMES:
             continue  # mailto:, tel:, javascript: ... name no page to check
         links.append((join(written), item.line, item.column, LINK if follow else NOFOLLOW))
+    return True
 
 
 # What urlsplit strips, removes or splits off (whitespace, control characters, ";" params,
