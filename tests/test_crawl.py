@@ -978,3 +978,21 @@ def test_a_robots_txt_redirected_in_a_loop_allows_everything(website: Site) -> N
     done, rows = check("--crawl", site.url("/docs/index.html"))
     assert done.returncode == 0, done.stderr
     assert [row["category"] for row in rows] == ["ok", "ok"]
+
+
+def test_sigint_while_robots_txt_is_read_ends_the_run_at_once(website: Site) -> None:
+    site = website({"/robots.txt": Page(silent=True), "/docs/index.html": page()})
+    process = start(
+        sys.executable, "-m", "fetchpool", "--crawl", "-r", "0", "-t", "60", "-f", "jsonl",
+        site.url("/docs/index.html"), stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert site.wait_for("/robots.txt")
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=HANG)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130
+    assert b"Traceback" not in stderr

@@ -155,7 +155,9 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
                 from .crawl.pages import PageReading
 
                 page_reader = PageReading()
-                # Read now, so that the run's host limits hold each Crawl-delay from the start.
+                # Read now, so that the run's host limits hold each Crawl-delay from the
+                # start; a signal cuts the reading short.
+                caught.on_signal(crawler.abort)
                 delays = crawler.crawl_delays(
                     source for source in plan.sources if is_page_url(source)
                 )

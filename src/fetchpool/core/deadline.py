@@ -141,6 +141,11 @@ class Watchdog:
                 if attempt.deadline <= now and not attempt.expired:
                     attempt.expire()
 
+    def expire_all(self) -> None:
+        """Expire every attempt under way now, as if its deadline had passed."""
+        for attempt in self._attempts.copy().values():
+            attempt.expire()
+
     def close(self) -> None:
         """Stop the watchdog once the attempts under way are over (their deadlines hold)."""
         self._stop.set()

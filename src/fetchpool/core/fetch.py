@@ -194,6 +194,11 @@ class Fetcher:
         fetch raises Stopped); requests under way finish on their own."""
         self._stop.set()
 
+    def abort(self) -> None:
+        """Stop, and cut short the requests under way too (their sockets shut down)."""
+        self.stop()
+        self._watchdog.expire_all()
+
     def close(self) -> None:
         """Stop, and close every kept-alive connection."""
         self.stop()

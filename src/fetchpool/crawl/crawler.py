@@ -81,6 +81,7 @@ class Crawler:
         self.limit_reached = False
         self.not_read = 0
         self._closed = False
+        self._aborted = False
 
     @property
     def pages_read(self) -> int:
@@ -125,6 +126,12 @@ class Crawler:
         if self._robots_fetcher is not None:
             self._robots_fetcher.close()
 
+    def abort(self) -> None:
+        """Cut short a robots.txt being read (safe from another thread: a signal's)."""
+        self._aborted = True
+        if self._robots_fetcher is not None:
+            self._robots_fetcher.abort()
+
     def crawl_delays(self, sources: Iterable[str]) -> dict[str, float]:
         """The Crawl-delay each host in scope asks for, by host, with robots.txt read now
         for each (so that a run's limits hold them from its first request), MAX_CRAWL_DELAY
@@ -134,6 +141,8 @@ class Crawler:
         prefixes = self._scope or tuple(filter(None, (default_scope(url) for url in sources)))
         delays: dict[str, float] = {}
         for prefix in prefixes:
+            if self._aborted:
+                break
             robots = self._robots_of(prefix)
             host = (urlsplit(prefix).hostname or "").lower()
             if robots.crawl_delay:
@@ -278,6 +287,8 @@ class Crawler:
         fetcher = self._robots_fetcher
         if fetcher is None:
             fetcher = self._robots_fetcher = Fetcher(self._fetch_options)
+            if self._aborted:
+                fetcher.abort()
         result, body = fetcher.fetch_body(where, MAX_ROBOTS)
         if result.kind is FailureKind.TOO_MANY_REDIRECTS:
             return Robots.allow_all()  # RFC 9309: past five redirects, it is unavailable
