@@ -113,3 +113,21 @@ def test_a_large_page_is_read_alone_and_small_ones_two_at_once() -> None:
             pass  # both slots back
     finally:
         fetcher.close()
+
+
+def test_a_page_whose_turn_to_be_read_does_not_come_by_its_deadline_is_not_read() -> None:
+    import time
+
+    from fetchpool.core.fetch import BIG_PAGE, Fetcher, _NoTurn
+    from fetchpool.core.options import Options
+
+    fetcher = Fetcher(Options())
+    try:
+        with fetcher._reading_slots(BIG_PAGE):
+            for size in (10, BIG_PAGE):
+                with pytest.raises(_NoTurn), fetcher._reading_slots(size, time.monotonic()):
+                    pass
+        with fetcher._reading_slots(BIG_PAGE, time.monotonic() + 10):
+            pass  # free again: had at once
+    finally:
+        fetcher.close()

@@ -71,6 +71,10 @@ _UNREAD = (
 )
 
 
+class _NoTurn(Exception):
+    """No turn to read a page came before its deadline."""
+
+
 class _Body(NamedTuple):
     """A page's body as read for its links: its bytes, Content-Type, and whether it was
     cut at READ_LIMIT; or, with no bytes, why it could not be read."""
@@ -256,7 +260,11 @@ class Fetcher:
             raise HandOff((*handed.state[:-1], spent)) from None
         except Exception as exc:  # a bug or an odd library error must not cost a result
             tried = _Tried(None, None, classify(exc), 1)
-        settle(item, self._read_page(tried) if read else None)
+        if read:
+            max_time = self.options.max_time
+            spent = time.perf_counter() - started + (resumed.elapsed if resumed else 0.0)
+            until = None if max_time is None else time.monotonic() + max_time - spent
+            settle(item, self._read_page(tried, until))
         return self._result_of(item, tried, started, resumed)
 
     def fetch_body(self, url: str, limit: int) -> tuple[Result, bytes | None]:
@@ -302,9 +310,10 @@ class Fetcher:
             column=item.column,
         )
 
-    def _read_page(self, tried: _Tried) -> Page | None:
+    def _read_page(self, tried: _Tried, until: float | None = None) -> Page | None:
         """The links of the page ``tried`` read (None when no page was read); a reader
-        that fails costs the page's links, not its check."""
+        that fails costs the page's links, not its check, as does a turn to read that does
+        not come by ``until`` (time.monotonic(); -m)."""
         body = tried.body
         if body is None or tried.final_url is None:
             return None
@@ -312,31 +321,42 @@ class Fetcher:
             return Page(tried.final_url, (), body.problem)
         assert self.page_reader is not None
         try:
-            with self._reading_slots(len(body.data)):
+            with self._reading_slots(len(body.data), until):
                 return self.page_reader.read(
                     body.data, body.content_type, tried.final_url, body.cut
                 )
+        except _NoTurn:
+            return Page(tried.final_url, (), "page not read: -m ran out while it waited its turn")
         except Exception as exc:
             return Page(tried.final_url, (), f"cannot read its links: {type(exc).__name__}: {exc}")
 
     @contextmanager
-    def _reading_slots(self, size: int) -> Iterator[None]:
+    def _reading_slots(self, size: int, until: float | None = None) -> Iterator[None]:
         """A slot to read a page of ``size`` bytes in; a large page takes every slot, since
-        reading takes some thirty times its size (one large page at a time takes them)."""
-        if size < BIG_PAGE:
-            with self._reading:
-                yield
-            return
-        with self._reading_big:
-            taken = 0
-            try:
-                for _ in range(PAGES_READ_AT_ONCE):
-                    self._reading.acquire()
-                    taken += 1
-                yield
-            finally:
-                for _ in range(taken):
-                    self._reading.release()
+        reading takes some thirty times its size (one large page at a time takes them).
+        Raises _NoTurn when the slots are not had by ``until`` (time.monotonic())."""
+
+        def wait() -> float | None:
+            return None if until is None else max(until - time.monotonic(), 0.0)
+
+        wanted = 1 if size < BIG_PAGE else PAGES_READ_AT_ONCE
+        big = wanted > 1
+        if big:
+            left = wait()
+            if not self._reading_big.acquire(timeout=-1 if left is None else left):
+                raise _NoTurn
+        taken = 0
+        try:
+            while taken < wanted:
+                if not self._reading.acquire(timeout=wait()):
+                    raise _NoTurn
+                taken += 1
+            yield
+        finally:
+            for _ in range(taken):
+                self._reading.release()
+            if big:
+                self._reading_big.release()
 
     def _fetch_with_retries(
         self, url: str, resumed: _Resumed | None = None, read: _Reading | None = None
