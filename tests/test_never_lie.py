@@ -16,7 +16,7 @@ import pytest
 
 from fetchpool import Options, Result, fetch_all
 from fetchpool.core.fetch import Fetcher
-from fetchpool.core.limits import HostLimiter, Stopped
+from fetchpool.core.limits import NO_TURN, HostLimiter, Stopped
 
 from .server import TestHTTPServer
 from .waiting import wait_until
@@ -232,7 +232,7 @@ def test_a_hold_past_max_time_is_not_waited(server: TestHTTPServer) -> None:
     results = list(fetch_all([asks, later], options))
     assert [(result.status, result.error) for result in results] == [
         (503, None),
-        (None, "timed out"),
+        (None, NO_TURN),
     ]
     assert len(server.log) == 1
 

@@ -10,6 +10,13 @@ from contextlib import contextmanager
 
 from .failures import TIMED_OUT, Failed, FailureKind
 
+# Why a URL was not requested: its deadline (-m) came before its host's turn.
+NO_SLOT = f"{TIMED_OUT} waiting for a --per-host slot (not requested)"
+NO_TURN = (
+    f"{TIMED_OUT} before its host's turn (not requested: --rate, a Crawl-delay or a"
+    " Retry-After spaces the host's requests past -m)"
+)
+
 
 class Stopped(BaseException):
     """A request that was waiting for its host's turn when the fetcher stopped: it is never
@@ -78,7 +85,7 @@ class HostLimiter:
             if not slots.semaphore.acquire(timeout=wait):
                 self._leave(host, slots)
                 # The URL's deadline has come: no time is left for a retry.
-                raise Failed(FailureKind.TIMEOUT, TIMED_OUT, transient=False)
+                raise Failed(FailureKind.TIMEOUT, NO_SLOT, transient=False)
         try:
             start = self._start_time(host, deadline)
             if stop.wait(start - time.monotonic()):
@@ -114,7 +121,7 @@ class HostLimiter:
                 start = max(start, self._next_start.get(host, now))
             if deadline is not None and start > deadline:
                 # A retry would wait for a turn later still.
-                raise Failed(FailureKind.TIMEOUT, TIMED_OUT, transient=False)
+                raise Failed(FailureKind.TIMEOUT, NO_TURN, transient=False)
             if interval:
                 self._next_start[host] = start + interval
             if len(self._next_start) + len(self._held) > self._prune_at:
