@@ -291,5 +291,5 @@ class Crawler:
                 fetcher.abort()
         result, body = fetcher.fetch_body(where, MAX_ROBOTS)
         if result.kind is FailureKind.TOO_MANY_REDIRECTS:
-            return Robots.allow_all()  # RFC 9309: past five redirects, it is unavailable
+            return Robots.allow_all()  # RFC 9309: a redirect loop leaves it unavailable
         return Robots.from_answer(result.status, body or b"", self._fetch_options.user_agent)
