@@ -316,7 +316,7 @@ EVERY_OPTION = [
     "--ignore-robots",
     "--fail-on [any|broken|new]",
     "--baseline FILE",
-    "-f, --format [table|plain|jsonl|json|csv|junit|markdown|github]",
+    "-f, --format [table|plain|jsonl|json|csv|junit|markdown|github|sarif]",
     "-o, --output FILE",
     "-q, --quiet",
     "-V, --version",

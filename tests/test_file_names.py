@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from urllib.parse import unquote
 
 import pytest
 
@@ -68,6 +69,10 @@ def _check_shown(format_name: str, text: str) -> None:
     if format_name in ("json", "jsonl"):
         rows = [json.loads(line) for line in text.splitlines() if line.strip() not in "[]"]
         assert [row["source"] for row in rows] == [f"docs/{SHOWN}"]
+    elif format_name == "sarif":  # a URI: the name as shown, percent-encoded
+        [result] = json.loads(text)["runs"][0]["results"]
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert unquote(uri) == f"docs/{SHOWN}"
     else:
         assert SHOWN.replace("\\", "") in text.replace("\\", "")
 

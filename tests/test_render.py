@@ -210,7 +210,7 @@ def test_flush_pushes_every_written_result_to_the_stream(name: str) -> None:
 def test_every_format_has_a_writer_and_unknown_names_are_refused() -> None:
     assert set(FORMATS) == {
         *("table", "plain", "jsonl", "json", "csv"),
-        *("junit", "markdown", "github"),
+        *("junit", "markdown", "github", "sarif"),
     }
     assert set(FORMAT_BY_SUFFIX.values()) <= set(FORMATS)
     with pytest.raises(KeyError):

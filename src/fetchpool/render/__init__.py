@@ -18,6 +18,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "junit": ("junit", "JUnitWriter"),
     "markdown": ("markdown", "MarkdownWriter"),
     "github": ("github", "GitHubWriter"),
+    "sarif": ("sarif", "SarifWriter"),
 }
 
 # What `-o FILE` picks when no --format is given.
@@ -30,6 +31,7 @@ FORMAT_BY_SUFFIX = {
     ".tsv": "plain",
     ".xml": "junit",
     ".md": "markdown",
+    ".sarif": "sarif",
 }
 
 
