@@ -43,6 +43,9 @@ def test_results_come_out_in_input_order_when_later_urls_finish_first(
         [urls[2], "404"],
         [urls[3], "200"],
     ]
+    # The server marks a request answered just after its answer is written: the client may
+    # have it before then.
+    assert wait_until(lambda: all(seen.ended for seen in server.log))
     # When each path was first answered (a request sent again, on a connection gone stale,
     # is logged twice).
     first_answered: dict[str, float] = {}
