@@ -4,6 +4,7 @@ anchor looked for; a page that cannot tell is inconclusive, never broken."""
 from __future__ import annotations
 
 import pytest
+import responses
 
 from fetchpool import Options, fetch_all
 from fetchpool.ci.checks import Checks
@@ -67,3 +68,28 @@ def test_each_fragment_of_one_page_is_its_own_check(server: TestHTTPServer) -> N
 def test_without_the_check_a_fragment_is_not_looked_for(server: TestHTTPServer) -> None:
     [result] = fetch_all([server.url("/html/page#nowhere")], Options(retries=0))
     assert (result.status, result.ok) == (200, True)
+
+
+BLOB = "https://github.com/owner/repo/blob/main/src/app.py"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (f"{BLOB}#L20", (200, None, "ok")),
+        (f"{BLOB}#L20-L30", (200, None, "ok")),
+        (f"{BLOB}#L20C5-L30C2", (200, None, "ok")),
+        (f"{BLOB}#Lx", (200, "no anchor #Lx", "broken")),
+        (f"{BLOB}#missing", (200, "no anchor #missing", "broken")),
+        # Not a file shown on GitHub: a line anchor is an anchor like any other.
+        ("https://example.com/blob/main/app.py#L20", (200, "no anchor #L20", "broken")),
+        ("https://github.com/owner/repo#L20", (200, "no anchor #L20", "broken")),
+    ],
+)
+def test_github_line_anchors_on_a_file_are_taken_as_they_are(
+    url: str, expected: tuple[int, str | None, str]
+) -> None:
+    with responses.RequestsMock() as web:
+        page = "<!doctype html><h1 id='readme'>app.py</h1>"
+        web.get(url.split("#")[0], body=page, content_type="text/html")
+        assert check([url]) == [expected]

@@ -508,7 +508,7 @@ class Fetcher:
                         if attempt.expired and body is not None and body.problem is None:
                             # Cut at the deadline: a body with no length seems whole.
                             body = body._replace(data=b"", cut=False, problem=_UNREAD)
-                    if fragment and wants_check(fragment):
+                    if fragment and wants_check(fragment, str(response.url)):
                         problem = self._fragment_problem(response, fragment, body)
                 answer = _Answer(
                     response.status_code, str(response.url), retry_after, problem, body

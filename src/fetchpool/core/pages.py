@@ -9,6 +9,7 @@ for its links is read up to READ_LIMIT bytes, and what was read is what counts.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable
 from http.client import HTTPException
@@ -31,6 +32,9 @@ _CHUNK = 64 * 1024
 # which name words rather than anchors.
 _ALWAYS = frozenset({"", "top"})
 _TEXT_FRAGMENT = ":~:"
+# A line, or lines, of a file shown on GitHub: #L20, #L20-L30, #L20C5-L30C2.
+_GITHUB_LINES = re.compile(r"L\d+(?:C\d+)?(?:-L\d+(?:C\d+)?)?")
+_GITHUB_BLOB = re.compile(r"https://github\.com/[^/?#]+/[^/?#]+/blob/", re.IGNORECASE)
 
 
 class Page(NamedTuple):
@@ -97,9 +101,13 @@ def settle(item: InputLine, page: Page | None = None) -> None:
         item.deliver(page)
 
 
-def wants_check(fragment: str) -> bool:
-    """Whether a link's ``fragment`` names an anchor to look for."""
-    return fragment not in _ALWAYS and not fragment.startswith(_TEXT_FRAGMENT)
+def wants_check(fragment: str, url: str = "") -> bool:
+    """Whether a link's ``fragment`` names an anchor to look for in the page at ``url``:
+    not for the top of a page, a text fragment, or a line of a file on GitHub
+    (``blob/…#L20``, ``#L20-L30``), whose anchors its scripts make."""
+    if fragment in _ALWAYS or fragment.startswith(_TEXT_FRAGMENT):
+        return False
+    return not (_GITHUB_LINES.fullmatch(fragment) and _GITHUB_BLOB.match(url))
 
 
 def media_type(response: requests.Response) -> str:
