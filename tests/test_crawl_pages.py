@@ -36,7 +36,7 @@ STARTS = ["", "http://", "https://", "HTTP://", "http:", "//", "/", "../", "./",
 LINKS = st.one_of(LINK_TEXT, st.builds(str.__add__, st.sampled_from(STARTS), LINK_TEXT))
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(page=st.sampled_from(PAGES), link=LINKS)
 @example(page=PAGES[0], link="guide.html")
 @example(page=PAGES[0], link="/other/a.html")
