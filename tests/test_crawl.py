@@ -996,3 +996,16 @@ def test_sigint_while_robots_txt_is_read_ends_the_run_at_once(website: Site) -> 
             process.communicate()
     assert process.returncode == 130
     assert b"Traceback" not in stderr
+
+
+def test_a_fragment_on_a_crawled_page_whose_body_stalls_is_not_checked(website: Site) -> None:
+    body = '<!doctype html><h2 id="here">Here</h2>' + "x" * 200
+    site = website({"/index.html": page("slow.html#here"), "/slow.html": Page(body, trickle=True)})
+    args = ("-r", "0", "-t", "1", "-f", "jsonl", "--crawl", "--check-fragments")
+    done = run_in_process(*args, site.url("/index.html"))
+    rows = [row for row in parse_jsonl(done.stdout) if row["url"] == site.url("/slow.html#here")]
+    # Its check, then the page's own line: not read.
+    assert [(row["category"], row["kind"]) for row in rows] == [
+        ("inconclusive", "not_checked"),
+        ("inconclusive", "unreadable"),
+    ]

@@ -517,8 +517,8 @@ class Fetcher:
         return response, answer
 
     def _read_body(self, response: requests.Response, read: _Reading) -> _Body | None:
-        """The body of a page to read, when the page reader reads its kind (None else, or
-        when it cannot be read)."""
+        """The body of a page to read, when the page reader reads its kind (None else); a
+        body that cannot be read comes back empty, with its problem."""
         if not read.any_kind:
             assert self.page_reader is not None
             if not self.page_reader.reads(media_type(response), str(response.url)):
@@ -536,7 +536,7 @@ class Fetcher:
         assert self._anchors_of is not None
         if body is None:
             return fragment_problem(response, fragment, self._anchors_of)
-        if body.cut or len(body.data) > PAGE_LIMIT:
+        if body.cut or body.problem is not None or len(body.data) > PAGE_LIMIT:
             return not_checked(f"page over {PAGE_LIMIT // 2**20} MiB or cut short")
         return fragment_problem(response, fragment, self._anchors_of, body.data)
 
