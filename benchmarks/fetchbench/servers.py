@@ -297,22 +297,29 @@ def start_nginx(nginx: str, workdir: Path, echo: Path | None = None) -> Server:
             echo_location=ECHO_LOCATION if echo else "",
         )
     )
+    process, name = _run_nginx(nginx, tmp, config, [port])
+    return Server(name, port, process)
+
+
+def _run_nginx(
+    nginx: str, tmp: Path, config: Path, ports: list[int]
+) -> tuple[subprocess.Popen[bytes], str]:
+    """nginx started in the foreground on ``config``, once it listens on every one of
+    ``ports``, and its name and version; raises RuntimeError with its last word if not."""
     command = [nginx, "-p", str(tmp), "-c", str(config), "-e", str(tmp / "error.log")]
     process = subprocess.Popen(
-        [*command, "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        [*command, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
-        _wait_for_port(port, process)
+        for port in ports:
+            _wait_for_port(port, process)
     except RuntimeError as exc:
         process.kill()
         _, err = process.communicate()
         detail = err.decode(errors="replace").strip().splitlines()
         raise RuntimeError(f"{exc}: {detail[-1] if detail else 'no message'}") from exc
     version = subprocess.run([nginx, "-v"], capture_output=True, text=True, check=False)
-    name = version.stderr.strip().rpartition(": ")[2] or "nginx"
-    return Server(name, port, process)
+    return process, version.stderr.strip().rpartition(": ")[2] or "nginx"
 
 
 # Static files, one server block per site (a port each). Every answer carries a LinkChecker
@@ -342,20 +349,7 @@ def start_static_nginx(nginx: str, workdir: Path, sites: dict[int, Path]) -> Ser
     # a temporary folder only its owner may enter.
     user = "user root;" if os.geteuid() == 0 else ""
     config.write_text(STATIC_CONFIG.format(user=user, tmp=tmp, servers="\n".join(blocks)))
-    command = [nginx, "-p", str(tmp), "-c", str(config), "-e", str(tmp / "error.log")]
-    process = subprocess.Popen(
-        [*command, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        for port in sites:
-            _wait_for_port(port, process)
-    except RuntimeError as exc:
-        process.kill()
-        _, err = process.communicate()
-        detail = err.decode(errors="replace").strip().splitlines()
-        raise RuntimeError(f"{exc}: {detail[-1] if detail else 'no message'}") from exc
-    version = subprocess.run([nginx, "-v"], capture_output=True, text=True, check=False)
-    name = version.stderr.strip().rpartition(": ")[2] or "nginx"
+    process, name = _run_nginx(nginx, tmp, config, list(sites))
     return Server(f"{name}, static files", next(iter(sites)), process)
 
 
