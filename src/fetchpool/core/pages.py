@@ -112,7 +112,18 @@ def wants_check(fragment: str, url: str = "") -> bool:
 
 def media_type(response: requests.Response) -> str:
     """The response's Content-Type without its parameters, lower-cased."""
-    return str(response.headers.get("Content-Type", "")).split(";")[0].strip().lower()
+    return media_of(str(response.headers.get("Content-Type", "")))[0]
+
+
+def media_of(content_type: str) -> tuple[str, str | None]:
+    """A Content-Type's media type (lower-cased) and its charset parameter, if any."""
+    media, _, parameters = content_type.partition(";")
+    charset = None
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            charset = value.strip()
+    return media.strip().lower(), charset
 
 
 def fragment_problem(

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urljoin, urlsplit
 
-from ..core.pages import READ_LIMIT, Page
+from ..core.pages import READ_LIMIT, Page, media_of
 from ..docs.found import Found
 from ..docs.local import WEB_SCHEMES, scheme_of
 from ..docs.options import DocumentKind
@@ -43,7 +43,7 @@ class PageReading:
 
     def read(self, body: bytes, content_type: str, url: str, cut: bool) -> Page:
         """The links of ``body``, each made absolute against ``url`` (and a ``<base>``)."""
-        media, charset = _media_of(content_type)
+        media, charset = media_of(content_type)
         if media in _XML or (media in _ANY and _sitemap_like(url)):
             return _sitemap(body, url, cut)
         kind = DocumentKind.HTML if media in _HTML else DocumentKind.MARKDOWN
@@ -183,17 +183,6 @@ def _sitemap(body: bytes, url: str, cut: bool) -> Page:
     join = Resolver(url).join
     links = [(join(written), line, column, role) for written, line, column in sitemap.entries]
     return Page(url, tuple(links), problem)
-
-
-def _media_of(content_type: str) -> tuple[str, str | None]:
-    """A Content-Type's media type (lower-cased) and its charset parameter, if any."""
-    media, _, parameters = content_type.partition(";")
-    charset = None
-    for parameter in parameters.split(";"):
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset" and value.strip():
-            charset = value.strip()
-    return media.strip().lower(), charset
 
 
 def _sitemap_like(url: str) -> bool:
