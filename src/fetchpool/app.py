@@ -173,7 +173,7 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
             # its result), and links to files are looked up on disk. A crawl gives each
             # link once already: with websites alone, no result is kept to answer repeats
             # (memory stays flat however large the site).
-            sites_only = all(source != "-" and is_site(source) for source in plan.sources)
+            sites_only = all(is_site(source) for source in plan.sources)
             checks = Checks(
                 reader.read(plan.sources, env.stdin),
                 options,
@@ -199,7 +199,7 @@ def _crawler(plan: CheckPlan) -> Crawler | None:
     """The crawler that reads the plan's web pages and sitemaps; None when it has none."""
     from .docs.sources import is_site
 
-    if not any(source != "-" and is_site(source) for source in plan.sources):
+    if not any(is_site(source) for source in plan.sources):
         return None
     from .crawl.crawler import Crawler
 
@@ -523,7 +523,7 @@ def _check_shard(plan: CheckPlan) -> None:
     from .docs.sources import is_site
 
     shard = plan.selection.shard if plan.selection is not None else None
-    if shard is not None and any(source != "-" and is_site(source) for source in plan.sources):
+    if shard is not None and any(is_site(source) for source in plan.sources):
         raise UsageError(
             "--shard splits URL lists and documents, not websites: check a web page or"
             " sitemap SOURCE in one run"

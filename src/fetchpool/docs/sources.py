@@ -71,7 +71,7 @@ def is_page_url(source: str) -> bool:
 
 def is_site(source: str) -> bool:
     """Whether the SOURCE ``source`` is read as part of a website: a page's URL, or a
-    sitemap file (``.xml``, ``.xml.gz``)."""
+    sitemap file (``.xml``, ``.xml.gz``). Never standard input (``-``)."""
     if is_page_url(source):
         return True
     from ..crawl.sitemaps import sitemap_like
