@@ -231,6 +231,9 @@ class Handler(BaseHTTPRequestHandler):
         segments = [segment for segment in parts.path.split("/") if segment]
         head = segments[0] if segments else ""
         extra = {"Retry-After": query["retry_after"]} if "retry_after" in query else {}
+        if "reset" in query:  # a spent rate limit, as GitHub says so, reset N seconds on
+            extra["X-RateLimit-Remaining"] = "0"
+            extra["X-RateLimit-Reset"] = str(int(time.time()) + int(query["reset"]))
         if head == "status":
             self._answer(int(segments[1]), extra)
         elif head == "delay":

@@ -50,6 +50,7 @@ TRAITS = [
     (K.OUTSIDE_TREE, False, "inconclusive"),
     (K.WORKER_LOST, False, "inconclusive"),
     (K.ROBOTS_DISALLOWED, False, "skipped"),
+    (K.RATE_LIMITED, False, "inconclusive"),
     (K.OTHER, False, "inconclusive"),
 ]
 

@@ -87,6 +87,7 @@ def test_jsonl_is_one_object_per_result_with_every_field() -> None:
         "category": "ok",
         "kind": None,
         "cached": False,
+        "remapped": None,
     }
     assert [record["kind"] for record in records] == [
         None,
@@ -170,6 +171,7 @@ def test_csv_has_a_header_then_one_row_per_result() -> None:
         "category": "ok",
         "kind": "",
         "cached": "false",
+        "remapped": "",
     }
     assert [row["kind"] for row in rows] == ["", "", "http_status", "refused", "missing_scheme"]
     assert (rows[3]["status"], rows[3]["error"], rows[3]["final_url"]) == (
@@ -449,7 +451,7 @@ def test_json_objects_are_written_compact() -> None:
         '{"url":"example.com","status":null,"ok":false,'
         '"error":"missing scheme, did you mean https://example.com?","elapsed":0.0,'
         '"final_url":null,"attempts":0,"source":"-","line":0,"column":0,'
-        '"category":"broken","kind":"missing_scheme","cached":false}\n'
+        '"category":"broken","kind":"missing_scheme","cached":false,"remapped":null}\n'
     )
 
 

@@ -189,10 +189,27 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
 
         try:
             return _write(
-                start, report, output, env, caught, baseline=baseline, cache=cache, reader=reader
+                start,
+                report,
+                output,
+                env,
+                caught,
+                baseline=baseline,
+                cache=cache,
+                reader=reader,
+                hide=secrets_hidden(plan.options),
             )
         finally:
             reader.close()
+
+
+def secrets_hidden(options: Options) -> Callable[[str], str] | None:
+    """What masks the run's secrets (secret -H values, host headers) in what it writes;
+    None when it has none."""
+    from .core.credentials import Redactor, secrets_of
+
+    redactor = Redactor(secrets_of(options.headers, options.host_headers))
+    return redactor if redactor else None
 
 
 def _crawler(plan: CheckPlan) -> Crawler | None:
@@ -329,6 +346,7 @@ def _write(
     cache: Cache | None = None,
     merged: int | None = None,
     reader: DocumentReader | None = None,
+    hide: Callable[[str], str] | None = None,
 ) -> Outcome:
     """Open the output, write what ``results()`` yields (a running Checks, or merged
     reports), close the output; then save the cache and print the summary."""
@@ -351,6 +369,7 @@ def _write(
                 progress_note=reader.crawler.describe
                 if reader is not None and reader.crawler is not None
                 else None,
+                hide=hide,
             )
     except OSError as exc:
         if _reader_gone(exc):

@@ -4,6 +4,11 @@
 Keys are the long option names (``max-workers = 8``; ``max_workers`` works too).
 Options that take a path (``output``, ``cache``, ...) are relative to the file's
 directory. The command line and FETCHPOOL_<OPTION> variables both win over a file.
+
+A table per host gives the headers sent to that host alone, as ``--host-header`` does::
+
+    [tool.fetchpool.hosts."api.example.com"]
+    headers = { Authorization = "Bearer ..." }
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from typing import Any
 from ..errors import ConfigError as ConfigError  # importable here too, as before
 
 CONFIG_NAME = "fetchpool.toml"
+# The table of per-host settings, and the option its headers set.
+HOSTS = "hosts"
+HOST_HEADER = "host-header"
 PYPROJECT_NAME = "pyproject.toml"
 
 
@@ -68,6 +76,9 @@ def load_config(path: Path, settings: Mapping[str, Setting]) -> dict[str, Any]:
     else:
         table = data
         where = str(path)
+    hosts = table.get(HOSTS) if HOST_HEADER in settings else None
+    if hosts is not None:
+        table = {key: value for key, value in table.items() if key != HOSTS}
     normalised = {key.replace("_", "-"): key for key in table}
     unknown = [key for name, key in normalised.items() if name not in settings]
     if unknown:
@@ -86,7 +97,29 @@ def load_config(path: Path, settings: Mapping[str, Setting]) -> dict[str, Any]:
         if setting.path and isinstance(value, str) and value != "-":
             value = os.path.join(base, os.path.expanduser(value))
         defaults[setting.param] = value
+    if hosts is not None:
+        param = settings[HOST_HEADER].param
+        defaults[param] = [*defaults.get(param, []), *_host_headers(hosts, where)]
     return defaults
+
+
+def _host_headers(hosts: object, where: str) -> list[list[str]]:
+    """``[hosts."HOST"] headers = {Name = "value"}`` as --host-header's (HOST, "Name: value")
+    pairs. Raises ConfigError, naming the host and header but never a value."""
+    if not isinstance(hosts, dict):
+        raise ConfigError(f'{where}: {HOSTS!r} is a table of hosts, like [{HOSTS}."example.com"]')
+    pairs = []
+    for host, settings in hosts.items():
+        if not isinstance(settings, dict) or set(settings) - {"headers"}:
+            raise ConfigError(f'{where}: [{HOSTS}.{host!r}] takes headers = {{ Name = "value" }}')
+        headers = settings.get("headers", {})
+        if not isinstance(headers, dict):
+            raise ConfigError(f"{where}: [{HOSTS}.{host!r}] headers is a table of names and values")
+        for name, value in headers.items():
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: [{HOSTS}.{host!r}] header {name!r} is not text")
+            pairs.append([host, f"{name}: {value}"])
+    return pairs
 
 
 def _unknown_keys(unknown: list[str], settings: Mapping[str, Setting]) -> str:

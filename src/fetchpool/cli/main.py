@@ -21,7 +21,8 @@ import click
 from click.core import ParameterSource
 
 from .. import __version__
-from ..core.options import Accept, Options, available_cpus
+from ..core.credentials import HostHeader, github_headers
+from ..core.options import Accept, Options, Remap, available_cpus
 from ..crawl.options import CrawlOptions
 from ..docs.options import DocumentKind, DocumentOptions
 from ..environment import Environment
@@ -93,6 +94,9 @@ def cli(
     max_retry_wait: float,
     method: str,
     headers: tuple[tuple[str, str], ...],
+    host_headers: tuple[HostHeader, ...],
+    github_token: str | None,
+    remap: tuple[Remap, ...],
     user_agent: str,
     follow: bool,
     accept: Accept,
@@ -159,6 +163,8 @@ def cli(
         max_retry_wait=max_retry_wait,
         method=method.upper(),
         headers=headers,
+        host_headers=(*(github_headers(github_token) if github_token else ()), *host_headers),
+        remap=remap,
         user_agent=user_agent,
         follow=follow,
         accept=accept,

@@ -17,6 +17,7 @@ import click
 from click.core import ParameterSource
 from click.shell_completion import CompletionItem
 
+from ..core.credentials import HostHeader, parse_host
 from ..core.options import (
     DEFAULT_MAX_AGE,
     MAX_PROCESSES,
@@ -24,6 +25,7 @@ from ..core.options import (
     METHODS,
     Accept,
     Options,
+    Remap,
     parse_duration,
     parse_header,
     parse_user_agent,
@@ -91,6 +93,18 @@ def parsed(parse: Callable[[str], Any], *, skip_blank: bool = False) -> Callback
             raise click.BadParameter(str(exc)) from exc
 
     return callback
+
+
+def _host_headers(ctx: click.Context, param: click.Parameter, value: Any) -> tuple[HostHeader, ...]:
+    """--host-header's pairs as headers; a usage error names what is wrong, not the value."""
+    headers = []
+    for host, header in value or ():
+        try:
+            name, text = parse_header(header)
+            headers.append(HostHeader(parse_host(host), name, text))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+    return tuple(headers)
 
 
 def _compile_pattern(text: str) -> Any:
@@ -267,7 +281,37 @@ check_options = _all(
             multiple=True,
             callback=parsed(parse_header, skip_blank=True),
             metavar="'NAME: VALUE'",
-            help="Extra request header; repeatable.",
+            help="Extra request header, sent to every host; repeatable. Those that carry a"
+            " secret (Authorization, Cookie, a name with token, key, auth, secret, session)"
+            " are dropped when a redirect leaves the host.",
+        ),
+        option(
+            "--host-header",
+            "host_headers",
+            type=_LineList(),
+            nargs=2,
+            multiple=True,
+            callback=_host_headers,
+            metavar="HOST 'NAME: VALUE'",
+            help="A request header sent to HOST alone (.example.com: it and its"
+            " subdomains), redirects included; repeatable.",
+        ),
+        option(
+            "--github-token",
+            envvar=[ENV_PREFIX + "GITHUB_TOKEN", "GITHUB_TOKEN"],
+            metavar="TOKEN",
+            help="Sent to github.com, api.github.com and raw.githubusercontent.com alone."
+            "  [default: $GITHUB_TOKEN]",
+        ),
+        option(
+            "--remap",
+            type=_LineList(),
+            multiple=True,
+            callback=parsed(Remap.parse, skip_blank=True),
+            metavar="'REGEX REPLACEMENT'",
+            help="Fetch a URL the REGEX matches as REPLACEMENT makes it ($1 or \\1 for a"
+            " group); the report keeps the URL as written. Repeatable: the first that"
+            " matches applies.",
         ),
         option(
             "-A",

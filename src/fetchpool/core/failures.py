@@ -63,6 +63,7 @@ class FailureKind(Enum):
     OUTSIDE_TREE = "outside_tree"  # a link or symlink out of the tree checked: not looked up
     WORKER_LOST = "worker_lost"  # the worker process checking it ended (killed, out of memory)
     ROBOTS_DISALLOWED = "robots_disallowed"  # a crawl's link robots.txt says not to request
+    RATE_LIMITED = "rate_limited"  # a host's rate limit spent until after --max-retry-wait
     HTTP_STATUS = "http_status"  # a response whose status is outside --accept
     OTHER = "other"  # anything unexpected
 
@@ -122,6 +123,7 @@ _TRAITS: dict[FailureKind, tuple[bool, str | None]] = {
     FailureKind.OUTSIDE_TREE: (False, INCONCLUSIVE),
     FailureKind.WORKER_LOST: (False, INCONCLUSIVE),
     FailureKind.ROBOTS_DISALLOWED: (False, SKIPPED),
+    FailureKind.RATE_LIMITED: (False, INCONCLUSIVE),
     FailureKind.HTTP_STATUS: (False, None),
     FailureKind.OTHER: (False, INCONCLUSIVE),
 }

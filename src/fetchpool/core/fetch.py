@@ -19,11 +19,12 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
+from .credentials import HostHeaders, is_secret
 from .deadline import Attempt, Watchdog
 from .failures import TIMED_OUT, Failed, Failure, FailureKind, causes, classify
 from .inputs import InputLine
 from .limits import HostLimiter, host_key
-from .options import Options
+from .options import Options, remapped
 from .pages import (
     PAGE_LIMIT,
     READ_LIMIT,
@@ -38,7 +39,14 @@ from .pages import (
     wants_check,
 )
 from .results import Result
-from .retry import RETRY_STATUSES, backoff_delay, first_retry_after, parse_retry_after
+from .retry import (
+    RETRY_STATUSES,
+    backoff_delay,
+    first_retry_after,
+    parse_retry_after,
+    rate_limit_reset,
+    rate_limited,
+)
 from .transport import SharedAdapter
 from .urls import BAD_LOCATION, check_url, prepared_as_is, redirect_target
 
@@ -108,14 +116,16 @@ class _Tried(NamedTuple):
 
 
 class _Answer(NamedTuple):
-    """The last answer of a URL's redirects: its status, URL and Retry-After, and what is
-    wrong with its page when one was looked into for a #fragment."""
+    """The last answer of a URL's redirects: its status, URL and Retry-After, what is
+    wrong with its page when one was looked into for a #fragment, and its rate limit."""
 
     status: int
     url: str
     retry_after: str | None
     problem: Failure | None = None
     body: _Body | None = None
+    # Seconds until the host's spent rate limit resets (retry.rate_limit_reset).
+    rate_limit: float | None = None
 
 
 class HandOff(Exception):
@@ -214,7 +224,7 @@ class Fetcher:
         if item.error:
             problem: Failure | None = Failure(FailureKind.BAD_LINE, item.error)
         else:
-            problem = check_url(item.text)
+            problem = check_url(self._target(item.text))
         if problem is None:
             return None
         kind, reason = problem
@@ -230,7 +240,17 @@ class Fetcher:
             item.line,
             kind=kind,
             column=item.column,
+            remapped=self._remapped(item.text),
         )
+
+    def _target(self, url: str) -> str:
+        """The URL fetched for ``url``: itself, or what --remap makes of it."""
+        return remapped(url, self.options.remap) if self.options.remap else url
+
+    def _remapped(self, url: str) -> str | None:
+        """What --remap made of ``url``, or None when it left it as it is."""
+        target = self._target(url)
+        return None if target == url else target
 
     def fetch(self, item: InputLine | str) -> Result:
         """Check one URL; never raises for anything the network or the input does."""
@@ -254,7 +274,9 @@ class Fetcher:
         started = time.perf_counter()
         read = type(item) is PageLine and self.page_reader is not None
         try:
-            tried = self._fetch_with_retries(item.text, resumed, _READ_PAGE if read else None)
+            tried = self._fetch_with_retries(
+                self._target(item.text), resumed, _READ_PAGE if read else None
+            )
         except HandOff as handed:
             spent = time.perf_counter() - started + (resumed.elapsed if resumed else 0.0)
             raise HandOff((*handed.state[:-1], spent)) from None
@@ -277,7 +299,9 @@ class Fetcher:
             return rejected, None
         started = time.perf_counter()
         try:
-            tried = self._fetch_with_retries(url, None, _Reading(limit, any_kind=True))
+            tried = self._fetch_with_retries(
+                self._target(url), None, _Reading(limit, any_kind=True)
+            )
         except Exception as exc:
             tried = _Tried(None, None, classify(exc), 1)
         read = tried.body
@@ -308,6 +332,7 @@ class Fetcher:
             item.line,
             kind=kind,
             column=item.column,
+            remapped=self._remapped(item.text),
         )
 
     def _read_page(self, tried: _Tried, until: float | None = None) -> Page | None:
@@ -378,7 +403,7 @@ class Fetcher:
         while True:
             attempts += 1
             try:
-                status, final_url, retry_after, problem, body = self._request(
+                status, final_url, retry_after, problem, body, rate_limit = self._request(
                     method, url, deadline, resumed, read
                 )
             except HandOff as handed:
@@ -395,6 +420,18 @@ class Fetcher:
                     retries_left -= 1
                     continue
                 return _Tried(None, failure.url, failure.failure, attempts)
+            if rate_limit is not None:
+                if (
+                    retries_left > 0
+                    and rate_limit <= options.max_retry_wait
+                    and self._backoff(attempts, rate_limit, deadline)
+                ):
+                    retries_left -= 1
+                    continue
+                reason = rate_limited(rate_limit, options.max_retry_wait, retries_left)
+                return _Tried(
+                    status, final_url, Failure(FailureKind.RATE_LIMITED, reason), attempts
+                )
             if (
                 status in RETRY_STATUSES
                 and retries_left > 0
@@ -498,6 +535,10 @@ class Fetcher:
             retry_after = first_retry_after(response)
             if retry_after is not None and response.status_code in RETRY_STATUSES:
                 self._limiter.hold(host_key(urlsplit(url).hostname), self._held_for(retry_after))
+            rate_limit = rate_limit_reset(response)
+            if rate_limit is not None and rate_limit <= self.options.max_retry_wait:
+                # The host's other URLs wait for the reset too, rather than spend requests.
+                self._limiter.hold(host_key(urlsplit(url).hostname), rate_limit)
             answer = None
             if not (self.options.follow and response.is_redirect):
                 problem = None
@@ -511,7 +552,7 @@ class Fetcher:
                     if fragment and wants_check(fragment, str(response.url)):
                         problem = self._fragment_problem(response, fragment, body)
                 answer = _Answer(
-                    response.status_code, str(response.url), retry_after, problem, body
+                    response.status_code, str(response.url), retry_after, problem, body, rate_limit
                 )
             _discard_body(response, attempt)
         return response, answer
@@ -604,6 +645,11 @@ class _Requests:
         checked = requests.PreparedRequest()
         checked.prepare_headers(headers)
         self.headers = checked.headers
+        # The -H headers a redirect to another host drops (their secrets).
+        self._secrets = tuple(name for name, _ in options.headers if is_secret(name))
+        self._host_headers = HostHeaders(options.host_headers)
+        for header in options.host_headers:
+            checked.prepare_headers({header.name: header.value})  # raises as -H would
 
     def prepare(self, method: str, url: str) -> requests.PreparedRequest:
         """The first request of a check."""
@@ -614,6 +660,8 @@ class _Requests:
         else:
             request.prepare_url(url, None)
         request.headers = self.headers.copy()
+        if self._host_headers:
+            request.headers.update(self._host_headers.of(_hostname(str(request.url))))
         if "@" in url:  # credentials in the URL become a header; no "@", no credentials
             request.prepare_auth(None, url)
         return request
@@ -653,9 +701,15 @@ class _Requests:
                 raise Failed(FailureKind.INVALID_REDIRECT, BAD_LOCATION) from exc
         hop.headers = request.headers.copy()
         hop.headers.pop("Cookie", None)
+        if self._host_headers:
+            self._host_headers_for(hop, previous, str(hop.url))
         if self._session.should_strip_auth(previous, target):  # type: ignore[no-untyped-call]
             hop.headers.pop("Authorization", None)
+            for name in self._secrets:
+                hop.headers.pop(name, None)
             cookies.given = None
+            if self._host_headers:  # its own host's may have been among those dropped
+                hop.headers.update(self._host_headers.of(_hostname(str(hop.url))))
         if "@" in target:
             hop.prepare_auth(None, target)
         hop.prepare_cookies(cookies)
@@ -663,6 +717,24 @@ class _Requests:
             chain = hop.headers.get("Cookie")
             hop.headers["Cookie"] = f"{cookies.given}; {chain}" if chain else cookies.given
         return hop
+
+    def _host_headers_for(self, hop: requests.PreparedRequest, previous: str, url: str) -> None:
+        """Give ``hop`` its host's --host-header headers in place of the last hop's: each
+        of those names goes back to its -H value, if any, or away."""
+        before, after = _hostname(previous), _hostname(url)
+        if before == after:
+            return
+        for name, _ in self._host_headers.of(before):
+            given = self.headers.get(name)
+            if given is None:
+                hop.headers.pop(name, None)
+            else:
+                hop.headers[name] = given
+        hop.headers.update(self._host_headers.of(after))
+
+
+def _hostname(url: str) -> str:
+    return host_key(urlsplit(url).hostname)
 
 
 class _Resumed(NamedTuple):

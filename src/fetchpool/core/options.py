@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import __version__
+from .credentials import HostHeader
 
 METHODS = ("GET", "HEAD")
 DEFAULT_USER_AGENT = f"fetchpool/{__version__}"
@@ -53,11 +54,12 @@ class Accept:
 
 
 def parse_header(text: str) -> tuple[str, str]:
-    """Split ``Name: value``; raises ValueError when it is not a valid header."""
+    """Split ``Name: value``; raises ValueError when it is not a valid header (saying
+    so without the text, which may be a secret pasted in the wrong place)."""
     name, sep, value = text.partition(":")
     name = name.strip()
     if not sep or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
-        raise ValueError(f"{text!r} is not a header like 'Name: value'")
+        raise ValueError("the value given is not a header like 'Name: value'")
     value = value.strip()
     if any(ch in value for ch in "\r\n\x00"):
         raise ValueError(f"header {name!r} has a line break or NUL in its value")
@@ -73,6 +75,53 @@ def parse_user_agent(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Remap:
+    """A rewrite of the URLs fetched: the first part of ``REGEX REPLACEMENT`` that matches
+    a URL is replaced (``\\1``, ``$1``, ``${name}`` name its groups)."""
+
+    pattern: re.Pattern[str]
+    replacement: str
+
+    @classmethod
+    def parse(cls, text: str) -> Remap:
+        """``REGEX REPLACEMENT``, split at the last space; raises ValueError naming what
+        is wrong."""
+        parts = text.strip().rsplit(None, 1)
+        if len(parts) != 2:
+            raise ValueError(f"{text!r} is not 'REGEX REPLACEMENT'")
+        try:
+            pattern = re.compile(parts[0])
+        except re.error as exc:
+            raise ValueError(f"{parts[0]!r} is not a regular expression: {exc}") from None
+        replacement = _DOLLAR.sub(r"\\g<\1\2>", parts[1])
+        try:
+            pattern.sub(replacement, "")  # parses the replacement, matched or not
+        except (re.error, IndexError) as exc:
+            raise ValueError(f"{parts[1]!r} is not a replacement for {parts[0]!r}: {exc}") from None
+        return cls(pattern, replacement)
+
+    def apply(self, url: str) -> str | None:
+        """``url`` rewritten, or None when the pattern does not match it."""
+        match = self.pattern.search(url)
+        if match is None:
+            return None
+        return url[: match.start()] + match.expand(self.replacement) + url[match.end() :]
+
+
+# $1 or ${1} or ${name}, as other tools write a group, to Python's \g<1>.
+_DOLLAR = re.compile(r"\$(?:(\d+)|\{(\w+)\})")
+
+
+def remapped(url: str, remaps: tuple[Remap, ...]) -> str:
+    """``url`` as the first remap that matches it rewrites it; itself when none does."""
+    for remap in remaps:
+        rewritten = remap.apply(url)
+        if rewritten is not None:
+            return rewritten
+    return url
+
+
+@dataclass(frozen=True)
 class Options:
     """Everything that decides how URLs are fetched. Defaults match the CLI's."""
 
@@ -85,6 +134,11 @@ class Options:
     retries: int = 2
     method: str = "GET"
     headers: tuple[tuple[str, str], ...] = ()
+    # Headers sent to one host (or domain) alone, redirects included: --host-header, and
+    # credentials.github_headers for a GitHub token.
+    host_headers: tuple[HostHeader, ...] = ()
+    # Rewrites of the URLs fetched (--remap); a result shows the URL as written.
+    remap: tuple[Remap, ...] = ()
     user_agent: str = DEFAULT_USER_AGENT
     follow: bool = True
     max_redirects: int = 10

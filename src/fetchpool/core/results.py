@@ -27,6 +27,7 @@ FIELDS = (
     "category",
     "kind",
     "cached",
+    "remapped",
 )
 
 
@@ -54,6 +55,8 @@ class Result:
     kind: FailureKind | None = None
     # Where on its line the link starts, from 1, for a link found in a document; else 0.
     column: int = 0
+    # The URL fetched in place of ``url`` when --remap rewrote it; else None.
+    remapped: str | None = None
 
     def __post_init__(self) -> None:
         if self.ok:
@@ -98,6 +101,7 @@ class Result:
             "category": OK if kind is None else kind.category_for(self.status),
             "kind": None if kind is None else kind.value,
             "cached": self.cached,
+            "remapped": self.remapped,
         }
 
     @classmethod
@@ -125,6 +129,7 @@ class Result:
         cached = data.get("cached", False)
         kind = data.get("kind")
         column = data.get("column", 0)
+        remapped = data.get("remapped")
         checks = (
             (isinstance(ok, bool), "'ok' is not true or false"),
             (error is None or isinstance(error, str), "'error' is not a string or null"),
@@ -136,6 +141,7 @@ class Result:
             (isinstance(cached, bool), "'cached' is not true or false"),
             (kind is None or isinstance(kind, str), "'kind' is not a string or null"),
             (_is_int(column), "'column' is not an integer"),
+            (remapped is None or isinstance(remapped, str), "'remapped' is not a string"),
         )
         for passed, problem in checks:
             if not passed:
@@ -153,6 +159,7 @@ class Result:
             cached,
             None if kind is None else FailureKind.named(kind),
             column,
+            remapped,
         )
 
 

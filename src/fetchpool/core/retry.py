@@ -40,6 +40,35 @@ def first_retry_after(response: requests.Response) -> str | None:
     return values[0] if values else None
 
 
+def rate_limit_reset(response: requests.Response, now: float | None = None) -> float | None:
+    """Seconds until the rate limit a 403 or 429 answer says is spent resets, by GitHub's
+    headers (``x-ratelimit-remaining: 0``, ``x-ratelimit-reset``: seconds since the
+    epoch); None for any other answer."""
+    if response.status_code not in (403, 429):
+        return None
+    headers = response.raw.headers
+    remaining = headers.getlist("x-ratelimit-remaining")
+    resets = headers.getlist("x-ratelimit-reset")
+    if not remaining or remaining[0].strip() != "0" or not resets:
+        return None
+    reset = resets[0].strip()
+    if not (reset.isascii() and reset.isdigit()):
+        return None
+    return max(0.0, float(reset) - (now if now is not None else time.time()))
+
+
+def rate_limited(reset: float, max_wait: float, retries_left: int) -> str:
+    """Why a check ended on a spent rate limit that resets in ``reset`` seconds."""
+    when = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + reset))
+    if retries_left <= 0:
+        why = "no retries left"
+    elif reset > max_wait:
+        why = f"over --max-retry-wait {max_wait:g} s"
+    else:
+        why = "past -m"
+    return f"rate limited: the host's limit resets at {when}, in {reset:.0f} s ({why})"
+
+
 def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | None) -> float:
     """Seconds to wait before retry number ``attempt`` (from 1): as long as the server's
     Retry-After says, or ``base`` doubled each time with jitter; never over ``cap``."""

@@ -6,7 +6,8 @@ tuples); no rich object is pickled per URL. Both ends are the same interpreter a
 the same fetchpool (the parent starts the children), so marshal's format is shared.
 
     work:    (VERSION, ((index, url), ...))
-    results: (VERSION, ((index, status, ok, error, elapsed, final_url, attempts, kind), ...))
+    results: (VERSION, ((index, status, ok, error, elapsed, final_url, attempts, kind,
+                         remapped), ...))
 
 A work entry may carry a third item, and a result entry be ``(index, "handed off",
 state)``: a check that reached a redirect to a host another process owns goes on
@@ -18,7 +19,8 @@ told. A batch of no results is a worker's sign of life
 (engine.HEARTBEAT).
 
 ``kind`` is a FailureKind's value or None; ``final_url`` is "" when it is the URL
-itself, as it is for most, which keeps a batch small.
+itself, as it is for most, which keeps a batch small; ``remapped`` the URL --remap
+fetched instead, or None.
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ from .inputs import InputLine
 from .pages import Page, PageLine, settle
 from .results import Result
 
-VERSION = 2
+VERSION = 3
 
 Work: TypeAlias = tuple[object, ...]
 # The length of a result entry that hands its check on (see above).
 HANDED_OFF = 3
 Outcome: TypeAlias = tuple[
-    int, "int | None", bool, "str | None", float, "str | None", int, "str | None"
+    int, "int | None", bool, "str | None", float, "str | None", int, "str | None", "str | None"
 ]
 
 
@@ -118,14 +120,15 @@ def _outcome(index: int, result: Result, final_url: str | None, kind: str | None
         final_url,
         result.attempts,
         kind,
+        result.remapped,
     )
 
 
 def result_of(item: InputLine, outcome: Sequence[object]) -> Result:
     """The Result of ``item`` that ``outcome`` (from ``outcome_of``) describes; a page
     read on the way goes to ``item``'s sink."""
-    _, status, ok, error, elapsed, final_url, attempts, kind = outcome[:8]
-    settle(item, Page(*outcome[8]) if len(outcome) > 8 else None)  # type: ignore[misc]
+    _, status, ok, error, elapsed, final_url, attempts, kind, remapped = outcome[:9]
+    settle(item, Page(*outcome[9]) if len(outcome) > 9 else None)  # type: ignore[misc]
     return Result(
         item.text,
         status,  # type: ignore[arg-type]
@@ -138,4 +141,5 @@ def result_of(item: InputLine, outcome: Sequence[object]) -> Result:
         item.line,
         kind=None if kind is None else FailureKind(kind),
         column=item.column,
+        remapped=remapped,  # type: ignore[arg-type]
     )

@@ -92,14 +92,16 @@ def write_report(
     terminal: bool = False,
     baseline: Baseline | None = None,
     progress_note: Callable[[], str] | None = None,
+    hide: Callable[[str], str] | None = None,
 ) -> Written:
     """Write every result in ``format_name`` to ``stream`` as it arrives.
 
     ``results`` is a running ``Checks`` (with a live progress display on the
     terminal ``progress``, when given) or any iterator of Results (merged
-    reports). Each is written as ``text.for_display`` gives it, passwords masked, and
-    compared with ``baseline`` so. ``terminal`` says that ``stream`` is a terminal, the one the
-    display is on: results are then printed above the display, not through it.
+    reports). Each is written as ``text.for_display`` gives it, passwords and what
+    ``hide`` masks (the run's secrets) masked, and compared with ``baseline`` so.
+    ``terminal`` says that ``stream`` is a terminal, the one the display is on: results
+    are then printed above the display, not through it.
     ``progress_note`` gives the display more to show (see StatusDisplay).
     A run cut short by ``Checks.interrupt()`` (a signal) ends with
     the results already finished, in order, and the output closed as for a
@@ -131,7 +133,7 @@ def write_report(
 
         def take(result: Result) -> None:
             # The one door to the writers: no format shows a password or a bare surrogate.
-            result = for_display(result)
+            result = for_display(result, hide)
             writer.write(result)
             written.tally.add(result)
             if baseline is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import http
 import re
+from collections.abc import Callable
 
 from ..core.results import SKIPPED, Result
 from ..core.urls import mask_credentials, mask_credentials_in
@@ -52,30 +53,44 @@ def escape_surrogates(text: str) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-def for_display(result: Result) -> Result:
+def for_display(result: Result, hide: Callable[[str], str] | None = None) -> Result:
     """``result`` as it may be shown or stored: passwords in its URLs masked (see
-    urls.mask_credentials), and file names that are not UTF-8 escaped (see
+    urls.mask_credentials), what ``hide`` masks (a run's secrets, credentials.Redactor)
+    masked in every text, and file names that are not UTF-8 escaped (see
     ``escape_surrogates``), in every field; ``result`` itself when nothing changes.
 
     Every format writes what this gives: what a run fetched keeps the real URL.
     """
-    url = escape_surrogates(mask_credentials(result.url))
+    mask = _masking(hide)
+    url = mask(mask_credentials(result.url))
     final_url = result.final_url
     if final_url is not None:
-        final_url = escape_surrogates(mask_credentials(final_url))
+        final_url = mask(mask_credentials(final_url))
     error = result.error
     if error is not None:
-        error = escape_surrogates(mask_credentials_in(error))
+        error = mask(mask_credentials_in(error))
     # A source may be a page's URL (a crawl): masked as any URL is.
-    source = escape_surrogates(mask_credentials(result.source))
+    source = mask(mask_credentials(result.source))
+    remapped = result.remapped
+    if remapped is not None:
+        remapped = mask(mask_credentials(remapped))
     if (
         url is result.url
         and final_url is result.final_url
         and error is result.error
         and source is result.source
+        and remapped is result.remapped
     ):
         return result
-    return dataclasses.replace(result, url=url, final_url=final_url, error=error, source=source)
+    return dataclasses.replace(
+        result, url=url, final_url=final_url, error=error, source=source, remapped=remapped
+    )
+
+
+def _masking(hide: Callable[[str], str] | None) -> Callable[[str], str]:
+    if hide is None:
+        return escape_surrogates
+    return lambda text: escape_surrogates(hide(text))
 
 
 def format_elapsed(seconds: float) -> str:

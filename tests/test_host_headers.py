@@ -1,0 +1,392 @@
+"""Credentials scoped to hosts (--host-header, the config's hosts table, a GitHub token),
+secret -H headers dropped when a redirect leaves the host, GitHub's rate limit, --remap,
+and secrets masked in everything written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from fetchpool.core.credentials import (
+    GITHUB_HOSTS,
+    HostHeader,
+    Redactor,
+    is_secret,
+    parse_host,
+    secrets_of,
+)
+from fetchpool.core.inputs import InputLine
+from fetchpool.core.options import Remap, remapped
+from fetchpool.core.results import Result
+from fetchpool.core.wire import outcome_of, result_of
+from fetchpool.render import FORMATS
+
+from .inprocess import run_in_process
+from .server import TestHTTPServer
+
+SECRET = "s3cr3t-t0ken-value"
+
+
+def records(stdout: bytes) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stdout.decode().splitlines()]
+
+
+def localhost(server: TestHTTPServer, path: str) -> str:
+    """``path`` on the test server by the name localhost: another host to a client."""
+    return server.url(path).replace("127.0.0.1", "localhost")
+
+
+def headers_at(server: TestHTTPServer, path: str) -> dict[str, str]:
+    (seen,) = [seen for seen in server.log if seen.path == path]
+    return seen.headers
+
+
+# -- the parts --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("Authorization", True),
+        ("proxy-authorization", True),
+        ("Cookie", True),
+        ("PRIVATE-TOKEN", True),
+        ("X-Api-Key", True),
+        ("X-API-KEY", True),
+        ("X-Auth-Token", True),
+        ("X-Session-Id", True),
+        ("Accept", False),
+        ("X-Probe", False),
+        ("Referer", False),
+    ],
+)
+def test_a_header_is_a_secret_by_its_name(name: str, secret: bool) -> None:
+    assert is_secret(name) is secret
+
+
+@pytest.mark.parametrize(
+    ("text", "host"),
+    [
+        ("api.example.com", "api.example.com"),
+        ("API.Example.COM.", "api.example.com"),
+        (".example.com", ".example.com"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("bücher.example", "xn--bcher-kva.example"),
+    ],
+)
+def test_a_host_is_named_as_a_request_names_it(text: str, host: str) -> None:
+    assert parse_host(text) == host
+
+
+@pytest.mark.parametrize("text", ["", ".", "..example.com", "https://x.test", "a b", "x/y", "a:1"])
+def test_what_is_no_host_name_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a host name"):
+        parse_host(text)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "hostname", "matches"),
+    [
+        ("api.example.com", "api.example.com", True),
+        ("api.example.com", "example.com", False),
+        ("api.example.com", "x.api.example.com", False),
+        (".example.com", "example.com", True),
+        (".example.com", "api.example.com", True),
+        (".example.com", "a.b.example.com", True),
+        (".example.com", "badexample.com", False),
+        (".example.com", "example.com.evil.test", False),
+    ],
+)
+def test_a_host_header_goes_to_its_host_or_domain_alone(
+    pattern: str, hostname: str, matches: bool
+) -> None:
+    assert HostHeader(pattern, "X-Key", "v").matches(hostname) is matches
+
+
+def test_secrets_are_masked_and_short_values_left_alone() -> None:
+    redact = Redactor(
+        secrets_of(
+            [("X-Api-Key", SECRET), ("Accept", "text/html"), ("Cookie", "a=1")],
+            [HostHeader("api.test", "Authorization", "Bearer ghp_abcdef")],
+        )
+    )
+    text = f"{SECRET} text/html ghp_abcdef Bearer ghp_abcdef a=1"
+    assert redact(text) == "*** text/html *** *** a=1"
+
+
+@pytest.mark.parametrize(
+    ("rule", "url", "fetched"),
+    [
+        (
+            r"^https://old\.test/(.*) https://new.test/$1",
+            "https://old.test/a?b",
+            "https://new.test/a?b",
+        ),
+        (
+            r"^https://old\.test/(.*) https://new.test/\1",
+            "https://old.test/a",
+            "https://new.test/a",
+        ),
+        (r"^https://old\.test/(?P<p>.*) http://h/${p}", "https://old.test/x", "http://h/x"),
+        (r"old\.test new.test", "https://old.test/old.test", "https://new.test/old.test"),
+        (r"^https://old\.test/ https://new.test/", "https://other.test/", "https://other.test/"),
+    ],
+)
+def test_a_remap_rewrites_the_first_match_of_the_url(rule: str, url: str, fetched: str) -> None:
+    assert remapped(url, (Remap.parse(rule),)) == fetched
+
+
+def test_the_first_remap_that_matches_applies() -> None:
+    rules = (Remap.parse("^https://a/ https://b/"), Remap.parse("^https://b/ https://c/"))
+    assert remapped("https://a/x", rules) == "https://b/x"
+
+
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [
+        ("just-one-part", "is not 'REGEX REPLACEMENT'"),
+        ("(unclosed https://x/", "is not a regular expression"),
+        (r"^https://a/ https://b/$1", "is not a replacement"),
+        (r"^https://a/(?P<p>.*) https://b/${q}", "is not a replacement"),
+    ],
+)
+def test_a_bad_remap_says_what_is_wrong(rule: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        Remap.parse(rule)
+
+
+def test_the_remapped_url_travels_between_processes() -> None:
+    item = InputLine("https://old.test/a", "docs.md", 3)
+    result = Result(
+        item.text, 200, True, final_url="https://new.test/a", remapped="https://new.test/a"
+    )
+    assert result_of(item, outcome_of(0, result)).remapped == "https://new.test/a"
+
+
+# -- host headers on the wire ------------------------------------------------------------
+
+
+def test_a_host_header_reaches_its_host_and_no_other(server: TestHTTPServer) -> None:
+    mine, other = server.url("/status/200?to=mine"), localhost(server, "/status/200?to=other")
+    done = run_in_process(
+        "-q", "-f", "jsonl", "--host-header", "127.0.0.1", f"X-Api-Key: {SECRET}",
+        input=f"{mine}\n{other}\n",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert headers_at(server, "/status/200?to=mine")["x-api-key"] == SECRET
+    assert "x-api-key" not in headers_at(server, "/status/200?to=other")
+
+
+def test_a_host_header_stays_behind_when_a_redirect_leaves_its_host(
+    server: TestHTTPServer,
+) -> None:
+    away = localhost(server, "/status/200?hop=away")
+    start = server.url(f"/redirect-to?url={quote(away)}")
+    done = run_in_process(
+        "-q", "-f", "jsonl", "--host-header", "127.0.0.1", f"X-Api-Key: {SECRET}",
+        input=start + "\n",
+    )  # fmt: skip
+    assert records(done.stdout)[0]["status"] == 200
+    assert headers_at(server, f"/redirect-to?url={quote(away)}")["x-api-key"] == SECRET
+    assert "x-api-key" not in headers_at(server, "/status/200?hop=away")
+
+
+def test_a_redirect_to_a_host_brings_its_host_header(server: TestHTTPServer) -> None:
+    back = server.url("/status/200?hop=back")
+    start = localhost(server, "/redirect-to") + f"?url={quote(back)}"
+    run_in_process(
+        "-q", "--host-header", "127.0.0.1", f"X-Api-Key: {SECRET}", "-H", "X-Probe: 1",
+        input=start + "\n",
+    )  # fmt: skip
+    assert "x-api-key" not in headers_at(server, f"/redirect-to?url={quote(back)}")
+    assert headers_at(server, "/status/200?hop=back")["x-api-key"] == SECRET
+    assert headers_at(server, "/status/200?hop=back")["x-probe"] == "1"
+
+
+def test_secret_headers_given_with_h_are_dropped_when_a_redirect_leaves_the_host(
+    server: TestHTTPServer,
+) -> None:
+    away = localhost(server, "/status/200?hop=h")
+    start = server.url(f"/redirect-to?url={quote(away)}")
+    run_in_process(
+        "-q",
+        "-H", f"Authorization: Bearer {SECRET}",
+        "-H", f"PRIVATE-TOKEN: {SECRET}",
+        "-H", f"Proxy-Authorization: Basic {SECRET}",
+        "-H", "X-Probe: 1",
+        input=start + "\n",
+    )  # fmt: skip
+    first = headers_at(server, f"/redirect-to?url={quote(away)}")
+    assert first["authorization"] == f"Bearer {SECRET}"
+    assert first["private-token"] == SECRET
+    hop = headers_at(server, "/status/200?hop=h")
+    assert not {"authorization", "private-token", "proxy-authorization"} & set(hop)
+    assert hop["x-probe"] == "1"
+
+
+def test_host_headers_come_from_the_config_file(
+    server: TestHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "fetchpool.toml").write_text(
+        f'[hosts."127.0.0.1"]\nheaders = {{ X-Api-Key = "{SECRET}" }}\n'
+        f'[hosts.".localhost"]\nheaders = {{ X-Other = "other-value" }}\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    run_in_process(
+        "-q", input=f"{server.url('/status/200?c=1')}\n{localhost(server, '/status/200?c=2')}\n"
+    )
+    one, two = headers_at(server, "/status/200?c=1"), headers_at(server, "/status/200?c=2")
+    assert (one["x-api-key"], "x-other" in one) == (SECRET, False)
+    assert (two["x-other"], "x-api-key" in two) == ("other-value", False)
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ("hosts = 1", "is a table of hosts"),
+        ('[hosts."h.test"]\nheader = {}', "takes headers"),
+        ('[hosts."h.test"]\nheaders = 1', "headers is a table"),
+        ('[hosts."h.test"]\nheaders = { X-Key = 1 }', "'X-Key' is not text"),
+        (f'[hosts."h t"]\nheaders = {{ X-Key = "{SECRET}" }}', "is not a host name"),
+    ],
+)
+def test_a_bad_hosts_table_is_a_usage_error_that_shows_no_value(
+    table: str, problem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "fetchpool.toml").write_text(table + "\n")
+    monkeypatch.chdir(tmp_path)
+    done = run_in_process("-q", input="http://127.0.0.1:9/\n")
+    assert done.returncode == 2
+    assert problem in done.stderr.decode()
+    assert SECRET not in done.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-H", SECRET],
+        ["--host-header", "h.test", SECRET],
+        ["--host-header", "not a host", f"X-Key: {SECRET}"],
+    ],
+)
+def test_a_bad_header_is_a_usage_error_that_shows_no_value(args: list[str]) -> None:
+    done = run_in_process(*args, input="http://127.0.0.1:9/\n")
+    assert done.returncode == 2
+    assert SECRET not in done.stderr.decode()
+    assert len(done.stderr.decode().strip().splitlines()) <= 2
+
+
+# -- a GitHub token -----------------------------------------------------------------------
+
+
+def test_a_github_token_goes_to_githubs_hosts_alone(
+    server: TestHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every host through the test server as a proxy: it sees each request's host and headers.
+    for name in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, server.base)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv("GITHUB_TOKEN", SECRET)
+    hosts = [*GITHUB_HOSTS, "gist.github.com", "github.com.evil.test", "example.test"]
+    done = run_in_process(
+        "-q", "-f", "jsonl", input="".join(f"http://{host}/status/200\n" for host in hosts)
+    )
+    assert [record["status"] for record in records(done.stdout)] == [200] * len(hosts)
+    sent = {seen.path: seen.headers.get("authorization") for seen in server.log}
+    assert sent == {
+        f"http://{host}/status/200": f"Bearer {SECRET}" if host in GITHUB_HOSTS else None
+        for host in hosts
+    }
+
+
+def test_a_spent_rate_limit_that_resets_within_the_wait_is_waited_for(
+    server: TestHTTPServer,
+) -> None:
+    done = run_in_process(
+        "-q", "-f", "jsonl", input=server.url("/flaky/gh-soon/1/403?reset=0") + "\n"
+    )
+    (record,) = records(done.stdout)
+    assert (record["status"], record["attempts"], record["ok"]) == (200, 2, True)
+
+
+def test_a_spent_rate_limit_that_resets_later_is_inconclusive_and_says_when(
+    server: TestHTTPServer,
+) -> None:
+    done = run_in_process(
+        "-q", "-f", "jsonl", "--max-retry-wait", "5",
+        input=server.url("/flaky/gh-later/5/429?reset=3600") + "\n",
+    )  # fmt: skip
+    (record,) = records(done.stdout)
+    assert (record["status"], record["attempts"]) == (429, 1)
+    assert (record["kind"], record["category"]) == ("rate_limited", "inconclusive")
+    assert "resets at" in record["error"] and "--max-retry-wait 5 s" in record["error"]
+
+
+def test_a_403_without_a_spent_limit_is_not_waited_on(server: TestHTTPServer) -> None:
+    done = run_in_process("-q", "-f", "jsonl", input=server.url("/status/403") + "\n")
+    (record,) = records(done.stdout)
+    assert (record["status"], record["attempts"], record["kind"]) == (403, 1, "http_status")
+
+
+# -- --remap ---------------------------------------------------------------------------------
+
+
+def test_a_remapped_url_is_fetched_and_reported_as_written(server: TestHTTPServer) -> None:
+    rule = rf"^http://docs\.old\.test/(.*) {server.base}/$1"
+    done = run_in_process(
+        "-q", "-f", "jsonl", "--remap", rule,
+        input="http://docs.old.test/status/204\nhttp://elsewhere.invalid:9/\n",
+    )  # fmt: skip
+    first, second = records(done.stdout)
+    assert first["url"] == "http://docs.old.test/status/204"
+    assert (first["remapped"], first["status"]) == (server.url("/status/204"), 204)
+    assert second["remapped"] is None
+    assert [seen.path for seen in server.log] == ["/status/204"]
+
+
+def test_remaps_come_from_the_config_file(
+    server: TestHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = rf"^http://mirror\.test/ {server.base}/"
+    (tmp_path / "fetchpool.toml").write_text(f"remap = [{json.dumps(rule)}]\n")
+    monkeypatch.chdir(tmp_path)
+    done = run_in_process("-q", "-f", "jsonl", input="http://mirror.test/status/200\n")
+    assert records(done.stdout)[0]["status"] == 200
+
+
+def test_an_invalid_remap_is_a_usage_error_naming_the_flag() -> None:
+    done = run_in_process("--remap", "(oops https://x/", input="http://127.0.0.1:9/\n")
+    assert done.returncode == 2
+    assert "--remap" in done.stderr.decode()
+    assert "Traceback" not in done.stderr.decode()
+
+
+def test_a_remap_to_something_no_url_is_reported_not_fetched(server: TestHTTPServer) -> None:
+    done = run_in_process(
+        "-q", "-f", "jsonl", "--remap", r"^http://a\.test/ file:///tmp/",
+        input="http://a.test/x\n",
+    )  # fmt: skip
+    (record,) = records(done.stdout)
+    assert (record["url"], record["remapped"]) == ("http://a.test/x", "file:///tmp/x")
+    assert record["kind"] == "unsupported_scheme"
+
+
+# -- secrets in what is written ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("format_name", FORMATS)
+def test_secrets_are_masked_in_every_format(format_name: str, server: TestHTTPServer) -> None:
+    # The secret in a URL too, where a report would write it.
+    url = server.url(f"/status/404?key={SECRET}")
+    done = run_in_process(
+        "-f", format_name, "-H", f"X-Api-Key: {SECRET}",
+        "--remap", rf"nothing-matches {server.base}",
+        input=url + "\n",
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert SECRET not in done.stdout.decode() + done.stderr.decode()
+    assert "***" in done.stdout.decode()
