@@ -403,7 +403,7 @@ def _summarise(
         written.tally,
         written.seconds,
         written.unreported,
-        skipped=checks.selection.skipped if checks else 0,
+        not_selected=checks.selection.skipped if checks else 0,
         merged=merged,
         held=checks.held if checks else None,
         interrupted=interrupted,
