@@ -319,6 +319,8 @@ EVERY_OPTION = [
     "-f, --format [table|plain|jsonl|json|csv|junit|markdown|github|sarif]",
     "-o, --output FILE",
     "-q, --quiet",
+    "--show [problems|all]",
+    "-v, --verbose",
     "-V, --version",
     "-h, --help",
 ]

@@ -412,6 +412,16 @@ def test_the_progress_display_shows_the_tally_as_it_stands_at_each_refresh() -> 
     assert "checked 4 · 2 ok 2 broken 0 inconclusive ·" in shown.export_text()
 
 
+def test_the_progress_display_counts_skipped_links_once_there_are_any() -> None:
+    tally = tally_of([OK, DISALLOWED])
+    display = StatusDisplay(io.StringIO(), enabled=True, redirect_stdout=False, tally=tally)
+    shown = Console(file=io.StringIO(), width=200, record=True)
+    with display:
+        assert display._progress is not None
+        shown.print(display._progress.get_renderable())
+    assert "checked 2 · 1 ok 0 broken 0 inconclusive 1 skipped ·" in shown.export_text()
+
+
 # -- control characters --------------------------------------------------------
 
 # A URL line that retitles an xterm (OSC 0 ... BEL), DEL and a C1 CSI in a reason, a file

@@ -301,3 +301,18 @@ def test_the_progress_display_names_the_url_the_output_waits_for(
         os.close(controller)
     assert process.returncode == 1
     assert len(stdout.splitlines()) == 21
+
+
+def test_documents_on_a_terminal_show_the_problem_rows_and_a_summary_of_every_link(
+    fetchpool_exe: str, tmp_path: Path
+) -> None:
+    (tmp_path / "there.md").write_text("# There\n")
+    fine = "".join(f"[fine {n}](there.md)\n" for n in range(20))
+    (tmp_path / "index.md").write_text(f"{fine}[gone](gone.md)\n{fine}")
+    run = run_on_terminal(fetchpool_exe, str(tmp_path))
+    rows = visible_lines(run.terminal.decode("utf-8", "replace"))
+    header = rows.index(next(line for line in rows if line.split()[:2] == ["URL", "Status"]))
+    assert [line.split()[:2] for line in rows[header + 1 : header + 2]] == [["gone.md", "ERR"]]
+    assert not any(line.startswith("there.md ") for line in rows)
+    assert rows[-1].startswith("41 URLs: 40 ok, 1 broken, 0 inconclusive in ")
+    assert run.returncode == 1

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .core.results import Result
     from .crawl.crawler import Crawler
     from .docs.sources import DocumentReader
+    from .render.base import Show, View
     from .render.output import Written
     from .signals import SignalStop
 
@@ -59,6 +60,11 @@ class Report:
     fail_on: FailOn = DEFAULT_FAIL_ON
     # An earlier run's -f jsonl report, to compare this run's results with.
     baseline: str | None = None
+    # What the table shows: "problems" or "all"; None: the problems when any SOURCE is
+    # read for its links (a document, a folder, a web page), every result for URL lists.
+    show: Show | None = None
+    # The table shows the path each link to a local file resolved to.
+    verbose: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,7 +195,15 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
 
         try:
             return _write(
-                start, report, output, env, caught, baseline=baseline, cache=cache, reader=reader
+                start,
+                report,
+                output,
+                env,
+                caught,
+                baseline=baseline,
+                cache=cache,
+                reader=reader,
+                documents=documents,
             )
         finally:
             reader.close()
@@ -318,6 +332,17 @@ def choose_format(name: str | None, output: str | None, terminal: bool) -> str:
     return "table" if terminal else "plain"
 
 
+def table_view(report: Report, documents: bool) -> View:
+    """How the table shows results: as ``report.show`` says; else, when a SOURCE is read
+    for its links (``documents``: a document, a folder, a web page, alone or among URL
+    lists), only the problems, which would be lost among thousands of links that are
+    fine; else every row, as a URL list's lines are what was asked about."""
+    from .render.base import View
+
+    show = report.show or ("problems" if documents else "all")
+    return View(problems_only=show == "problems", verbose=report.verbose)
+
+
 def _write(
     results: Callable[[], Iterator[Result]],
     report: Report,
@@ -329,9 +354,12 @@ def _write(
     cache: Cache | None = None,
     merged: int | None = None,
     reader: DocumentReader | None = None,
+    documents: bool = False,
 ) -> Outcome:
     """Open the output, write what ``results()`` yields (a running Checks, or merged
-    reports), close the output; then save the cache and print the summary."""
+    reports), close the output; then save the cache and print the summary. ``documents``
+    says that a SOURCE is read for its links, which makes the table show the problems
+    alone unless ``report.show`` says otherwise."""
     from .ci.checks import Checks
     from .render.output import write_report
 
@@ -351,6 +379,7 @@ def _write(
                 progress_note=reader.crawler.describe
                 if reader is not None and reader.crawler is not None
                 else None,
+                view=table_view(report, documents),
             )
     except OSError as exc:
         if _reader_gone(exc):

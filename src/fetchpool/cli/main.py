@@ -41,6 +41,7 @@ from .options import (
 if TYPE_CHECKING:
     from ..app import Outcome, Report
     from ..ci.selection import Shard
+    from ..render.base import Show
 
 _S = ExitStatus
 EXIT_STATUSES = (
@@ -124,6 +125,8 @@ def cli(
     format_name: str | None,
     output: str | None,
     quiet: bool,
+    show: Show | None,
+    verbose: bool,
     sources: tuple[str, ...] = (),
 ) -> Outcome | None:
     """Check the links in each SOURCE concurrently and report each one's status in input
@@ -179,7 +182,7 @@ def cli(
     plan = CheckPlan(
         sources,
         options,
-        _report(fail_on, baseline, format_name, output, quiet),
+        _report(fail_on, baseline, format_name, output, quiet, show, verbose),
         selection=Selection(include, exclude, shard),
         dedupe=dedupe,
         cache=cache,
@@ -218,6 +221,8 @@ def merge(
     format_name: str | None,
     output: str | None,
     quiet: bool,
+    show: Show | None,
+    verbose: bool,
 ) -> Outcome:
     """Combine shards' reports (each written with -f jsonl) into one report in input order.
 
@@ -231,17 +236,23 @@ def merge(
     session = _session(ctx)
     from ..app import MergePlan
 
-    plan = MergePlan(reports, _report(fail_on, baseline, format_name, output, quiet))
+    plan = MergePlan(reports, _report(fail_on, baseline, format_name, output, quiet, show, verbose))
     return app.merge(plan, session.env, session.stop)
 
 
 def _report(
-    fail_on: str, baseline: str | None, format_name: str | None, output: str | None, quiet: bool
+    fail_on: str,
+    baseline: str | None,
+    format_name: str | None,
+    output: str | None,
+    quiet: bool,
+    show: Show | None,
+    verbose: bool,
 ) -> Report:
-    # click.Choice(FAIL_ON) has made sure of fail_on.
+    # click.Choice(FAIL_ON) has made sure of fail_on, click.Choice(SHOW) of show.
     from ..app import Report
 
-    return Report(output, format_name, quiet, cast(FailOn, fail_on), baseline)
+    return Report(output, format_name, quiet, cast(FailOn, fail_on), baseline, show, verbose)
 
 
 def run(argv: Sequence[str] | None, env: Environment, stop: SignalStop | None = None) -> ExitStatus:
