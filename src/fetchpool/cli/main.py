@@ -13,9 +13,9 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from click.core import ParameterSource
@@ -27,7 +27,7 @@ from ..docs.options import DocumentKind, DocumentOptions
 from ..environment import Environment
 from ..errors import FetchpoolError
 from ..signals import SignalStop
-from ..status import ExitStatus, FailOn, leave_now
+from ..status import ExitStatus, leave_now
 from .group import MERGE, MainGroup
 from .options import (
     CONTEXT,
@@ -182,7 +182,7 @@ def cli(
     plan = CheckPlan(
         sources,
         options,
-        _report(fail_on, baseline, format_name, output, quiet, show, verbose),
+        _report(ctx.params),
         selection=Selection(include, exclude, shard),
         dedupe=dedupe,
         cache=cache,
@@ -236,23 +236,25 @@ def merge(
     session = _session(ctx)
     from ..app import MergePlan
 
-    plan = MergePlan(reports, _report(fail_on, baseline, format_name, output, quiet, show, verbose))
+    plan = MergePlan(reports, _report(ctx.params))
     return app.merge(plan, session.env, session.stop)
 
 
-def _report(
-    fail_on: str,
-    baseline: str | None,
-    format_name: str | None,
-    output: str | None,
-    quiet: bool,
-    show: Show | None,
-    verbose: bool,
-) -> Report:
-    # click.Choice(FAIL_ON) has made sure of fail_on, click.Choice(SHOW) of show.
+def _report(params: Mapping[str, Any]) -> Report:
+    """The Report that the report options (options.report_options) say, from a command's
+    parameters by name: the main command and merge share them."""
     from ..app import Report
 
-    return Report(output, format_name, quiet, cast(FailOn, fail_on), baseline, show, verbose)
+    # click.Choice(FAIL_ON) and click.Choice(SHOW) have made sure of fail_on and show.
+    return Report(
+        output=params["output"],
+        format_name=params["format_name"],
+        quiet=params["quiet"],
+        fail_on=params["fail_on"],
+        baseline=params["baseline"],
+        show=params["show"],
+        verbose=params["verbose"],
+    )
 
 
 def run(argv: Sequence[str] | None, env: Environment, stop: SignalStop | None = None) -> ExitStatus:
