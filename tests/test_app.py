@@ -40,7 +40,7 @@ def test_a_check_writes_its_results_and_returns_its_outcome(urls: Path) -> None:
     assert outcome.written is not None
     assert (outcome.written.tally.ok, outcome.written.tally.broken) == (1, 1)
     assert [json.loads(line)["status"] for line in env.output().splitlines()] == [200, 404]
-    assert env.errors().startswith("2 URLs: 1 ok, 1 failed")
+    assert env.errors().startswith("2 URLs: 1 ok, 1 broken, 0 inconclusive")
 
 
 def test_fail_on_broken_with_only_inconclusive_failures_is_ok(

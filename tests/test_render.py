@@ -291,11 +291,39 @@ def tally_of(results: list[Result]) -> Tally:
     return tally
 
 
-def test_the_summary_counts_ok_failed_and_errors_with_time_and_rate() -> None:
+def test_the_summary_counts_each_class_with_time_and_rate() -> None:
     line = summary_line(tally_of(ALL), 2.0)
-    assert line == (
-        "5 URLs: 2 ok, 1 failed, 2 errors in 2.00 s (2.5 URLs/s); 3 broken, 0 inconclusive"
-    )
+    assert line == "5 URLs: 2 ok, 3 broken, 0 inconclusive in 2.00 s (2.5 URLs/s)"
+
+
+BUSY = Result("http://e.test/", 503, False, None, 0.1, None, 1, "-", 5)
+DISALLOWED = Result(
+    "http://f.test/private",
+    None,
+    False,
+    "disallowed by robots.txt",
+    kind=FailureKind.ROBOTS_DISALLOWED,
+)
+
+
+@pytest.mark.parametrize(
+    ("result", "counts"),
+    [
+        (OK, "1 URL: 1 ok, 0 broken, 0 inconclusive in "),
+        (FAILED, "1 URL: 0 ok, 1 broken, 0 inconclusive in "),
+        (ERROR, "1 URL: 0 ok, 1 broken, 0 inconclusive in "),
+        (BUSY, "1 URL: 0 ok, 0 broken, 1 inconclusive in "),
+        (DISALLOWED, "1 URL: 0 ok, 0 broken, 0 inconclusive, 1 skipped in "),
+    ],
+)
+def test_the_summary_counts_a_result_under_its_class_in_the_class_s_own_word(
+    result: Result, counts: str
+) -> None:
+    assert summary_line(tally_of([result]), 1.0).startswith(counts)
+
+
+def test_the_summary_says_skipped_only_when_a_link_was_skipped() -> None:
+    assert "skipped" not in summary_line(tally_of(ALL), 1.0)
 
 
 def test_the_summary_says_url_for_one() -> None:
@@ -308,12 +336,16 @@ def test_the_summary_of_an_interrupted_run_says_so() -> None:
     assert line.endswith("; 3 in flight not reported")
 
 
-def test_the_summary_counts_in_the_singular_where_it_should() -> None:
-    assert "1 URL: 0 ok, 0 failed, 1 error in" in summary_line(tally_of([ERROR]), 1.0)
+def test_the_summary_counts_lines_not_selected_apart_from_skipped_links() -> None:
+    line = summary_line(tally_of([OK]), 1.0, not_selected=1)
+    assert line.endswith("; 1 line not selected")
+    assert "skipped" not in line
 
 
 def test_the_summary_of_nothing_in_no_time_does_not_divide_by_zero() -> None:
-    assert summary_line(Tally(), 0.0) == "0 URLs: 0 ok, 0 failed, 0 errors in 0.00 s (0.0 URLs/s)"
+    assert summary_line(Tally(), 0.0) == (
+        "0 URLs: 0 ok, 0 broken, 0 inconclusive in 0.00 s (0.0 URLs/s)"
+    )
 
 
 def test_the_summary_is_plain_text_when_not_a_terminal() -> None:
@@ -325,17 +357,19 @@ def test_the_summary_is_plain_text_when_not_a_terminal() -> None:
 @pytest.mark.parametrize(
     ("results", "counts", "all_ok"),
     [
-        ([], (0, 0, 0), True),
-        ([OK, REDIRECTED], (2, 0, 0), True),
-        ([OK, FAILED], (1, 1, 0), False),
-        ([ERROR, INVALID], (0, 0, 2), False),
+        ([], (0, 0, 0, 0), True),
+        ([OK, REDIRECTED], (2, 0, 0, 0), True),
+        ([OK, FAILED], (1, 1, 0, 0), False),
+        ([ERROR, INVALID], (0, 2, 0, 0), False),
+        ([BUSY, OK], (1, 0, 1, 0), False),
+        ([DISALLOWED, OK], (1, 0, 0, 1), True),
     ],
 )
-def test_the_tally_sorts_results_into_ok_failed_and_error(
-    results: list[Result], counts: tuple[int, int, int], all_ok: bool
+def test_the_tally_sorts_results_into_ok_broken_inconclusive_and_skipped(
+    results: list[Result], counts: tuple[int, int, int, int], all_ok: bool
 ) -> None:
     tally = tally_of(results)
-    assert (tally.ok, tally.failed, tally.error) == counts
+    assert (tally.ok, tally.broken, tally.inconclusive, tally.skipped) == counts
     assert tally.total == len(results)
     assert tally.all_ok is all_ok
 
@@ -377,7 +411,17 @@ def test_the_progress_display_shows_the_tally_as_it_stands_at_each_refresh() -> 
         for result in [OK, REDIRECTED, FAILED, ERROR]:
             tally.add(result)
         shown.print(display._progress.get_renderable())
-    assert "checked 4 · 2 ok 1 failed 1 errors" in shown.export_text()
+    assert "checked 4 · 2 ok 2 broken 0 inconclusive ·" in shown.export_text()
+
+
+def test_the_progress_display_counts_skipped_links_once_there_are_any() -> None:
+    tally = tally_of([OK, DISALLOWED])
+    display = StatusDisplay(io.StringIO(), enabled=True, redirect_stdout=False, tally=tally)
+    shown = Console(file=io.StringIO(), width=200, record=True)
+    with display:
+        assert display._progress is not None
+        shown.print(display._progress.get_renderable())
+    assert "checked 2 · 1 ok 0 broken 0 inconclusive 1 skipped ·" in shown.export_text()
 
 
 # -- control characters --------------------------------------------------------

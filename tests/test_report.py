@@ -22,7 +22,7 @@ def test_every_result_is_written_and_counted_in_order() -> None:
     written = write_report(iter([OK, GONE, BUSY]), "jsonl", stream)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [line["line"] for line in lines] == [1, 2, 3]
-    assert (written.tally.ok, written.tally.failed, written.tally.error) == (1, 2, 0)
+    assert (written.tally.ok, written.tally.broken, written.tally.inconclusive) == (1, 1, 1)
     assert not written.interrupted
 
 

@@ -131,7 +131,7 @@ def test_a_terminal_gets_a_coloured_table_with_progress_and_summary(
     assert re.search(r"\x1b\[32m +200\x1b\[0m", text)
     assert re.search(r"\x1b\[1;33m +404\x1b\[0m", text)
     assert re.search(r"\x1b\[1;31m +ERR\x1b\[0m", text)
-    assert "4 URLs: 2 ok, 1 failed, 1 error in " in plain
+    assert "4 URLs: 2 ok, 2 broken, 0 inconclusive in " in plain
     assert "Traceback" not in plain
 
 
@@ -161,7 +161,7 @@ def test_piped_stdout_gets_plain_lines_even_with_stderr_on_a_terminal(
         "example.com\tERR\tmissing scheme, did you mean https://example.com?",
     ]
     # The summary still reaches the person at the terminal.
-    assert "4 URLs: 2 ok, 1 failed, 1 error in" in ANSI.sub("", run.terminal.decode())
+    assert "4 URLs: 2 ok, 2 broken, 0 inconclusive in" in ANSI.sub("", run.terminal.decode())
 
 
 def test_quiet_leaves_a_terminal_stderr_untouched(
@@ -225,7 +225,7 @@ def test_the_screen_shows_the_table_without_leftovers_of_the_progress_display(
         [listed[1], "200"],
         [listed[2], "503"],
     ]
-    assert shown[4].startswith("3 URLs: 2 ok, 1 failed, 0 errors in ")
+    assert shown[4].startswith("3 URLs: 2 ok, 0 broken, 1 inconclusive in ")
     assert len(shown) == 5
     assert not any("in flight" in line or "checked" in line for line in shown)
 
@@ -255,7 +255,7 @@ def test_escapes_in_the_input_do_not_retitle_or_clear_the_terminal(
     cells = [line.split() for line in screen.lines[1:]]
     rows = {words[0]: words[1] for words in cells if len(words) > 1}
     assert [rows.get(url) for url in shown_urls] == ["200", "ERR", "ERR"]
-    assert screen.lines[-1].startswith("3 URLs: 1 ok, 0 failed, 2 errors in ")
+    assert screen.lines[-1].startswith("3 URLs: 1 ok, 2 broken, 0 inconclusive in ")
 
 
 def test_escapes_in_the_input_reach_neither_the_table_nor_plain_output_raw(
@@ -301,3 +301,18 @@ def test_the_progress_display_names_the_url_the_output_waits_for(
         os.close(controller)
     assert process.returncode == 1
     assert len(stdout.splitlines()) == 21
+
+
+def test_documents_on_a_terminal_show_the_problem_rows_and_a_summary_of_every_link(
+    fetchpool_exe: str, tmp_path: Path
+) -> None:
+    (tmp_path / "there.md").write_text("# There\n")
+    fine = "".join(f"[fine {n}](there.md)\n" for n in range(20))
+    (tmp_path / "index.md").write_text(f"{fine}[gone](gone.md)\n{fine}")
+    run = run_on_terminal(fetchpool_exe, str(tmp_path))
+    rows = visible_lines(run.terminal.decode("utf-8", "replace"))
+    header = rows.index(next(line for line in rows if line.split()[:2] == ["URL", "Status"]))
+    assert [line.split()[:2] for line in rows[header + 1 : header + 2]] == [["gone.md", "ERR"]]
+    assert not any(line.startswith("there.md ") for line in rows)
+    assert rows[-1].startswith("41 URLs: 40 ok, 1 broken, 0 inconclusive in ")
+    assert run.returncode == 1

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .core.results import Result
     from .crawl.crawler import Crawler
     from .docs.sources import DocumentReader
+    from .render.base import Show, View
     from .render.output import Written
     from .signals import SignalStop
 
@@ -59,6 +60,11 @@ class Report:
     fail_on: FailOn = DEFAULT_FAIL_ON
     # An earlier run's -f jsonl report, to compare this run's results with.
     baseline: str | None = None
+    # What the table shows: "problems" or "all"; None: the problems when any SOURCE is
+    # read for its links (a document, a folder, a web page), every result for URL lists.
+    show: Show | None = None
+    # The table shows the path each link to a local file resolved to.
+    verbose: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,6 +204,7 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
                 cache=cache,
                 reader=reader,
                 hide=secrets_hidden(plan.options),
+                documents=documents,
             )
         finally:
             reader.close()
@@ -335,6 +342,17 @@ def choose_format(name: str | None, output: str | None, terminal: bool) -> str:
     return "table" if terminal else "plain"
 
 
+def table_view(report: Report, documents: bool) -> View:
+    """How the table shows results: as ``report.show`` says; else, when a SOURCE is read
+    for its links (``documents``: a document, a folder, a web page, alone or among URL
+    lists), only the problems, which would be lost among thousands of links that are
+    fine; else every row, as a URL list's lines are what was asked about."""
+    from .render.base import View
+
+    show = report.show or ("problems" if documents else "all")
+    return View(problems_only=show == "problems", verbose=report.verbose)
+
+
 def _write(
     results: Callable[[], Iterator[Result]],
     report: Report,
@@ -347,9 +365,12 @@ def _write(
     merged: int | None = None,
     reader: DocumentReader | None = None,
     hide: Callable[[str], str] | None = None,
+    documents: bool = False,
 ) -> Outcome:
     """Open the output, write what ``results()`` yields (a running Checks, or merged
-    reports), close the output; then save the cache and print the summary."""
+    reports), close the output; then save the cache and print the summary. ``documents``
+    says that a SOURCE is read for its links, which makes the table show the problems
+    alone unless ``report.show`` says otherwise."""
     from .ci.checks import Checks
     from .render.output import write_report
 
@@ -370,6 +391,7 @@ def _write(
                 if reader is not None and reader.crawler is not None
                 else None,
                 hide=hide,
+                view=table_view(report, documents),
             )
     except OSError as exc:
         if _reader_gone(exc):
@@ -422,7 +444,7 @@ def _summarise(
         written.tally,
         written.seconds,
         written.unreported,
-        skipped=checks.selection.skipped if checks else 0,
+        not_selected=checks.selection.skipped if checks else 0,
         merged=merged,
         held=checks.held if checks else None,
         interrupted=interrupted,

@@ -13,9 +13,9 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from click.core import ParameterSource
@@ -28,7 +28,7 @@ from ..docs.options import DocumentKind, DocumentOptions
 from ..environment import Environment
 from ..errors import FetchpoolError
 from ..signals import SignalStop
-from ..status import ExitStatus, FailOn, leave_now
+from ..status import ExitStatus, leave_now
 from .group import MERGE, MainGroup
 from .options import (
     CONTEXT,
@@ -42,6 +42,7 @@ from .options import (
 if TYPE_CHECKING:
     from ..app import Outcome, Report
     from ..ci.selection import Shard
+    from ..render.base import Show
 
 _S = ExitStatus
 EXIT_STATUSES = (
@@ -128,6 +129,8 @@ def cli(
     format_name: str | None,
     output: str | None,
     quiet: bool,
+    show: Show | None,
+    verbose: bool,
     sources: tuple[str, ...] = (),
 ) -> Outcome | None:
     """Check the links in each SOURCE concurrently and report each one's status in input
@@ -185,7 +188,7 @@ def cli(
     plan = CheckPlan(
         sources,
         options,
-        _report(fail_on, baseline, format_name, output, quiet),
+        _report(ctx.params),
         selection=Selection(include, exclude, shard),
         dedupe=dedupe,
         cache=cache,
@@ -224,6 +227,8 @@ def merge(
     format_name: str | None,
     output: str | None,
     quiet: bool,
+    show: Show | None,
+    verbose: bool,
 ) -> Outcome:
     """Combine shards' reports (each written with -f jsonl) into one report in input order.
 
@@ -237,17 +242,25 @@ def merge(
     session = _session(ctx)
     from ..app import MergePlan
 
-    plan = MergePlan(reports, _report(fail_on, baseline, format_name, output, quiet))
+    plan = MergePlan(reports, _report(ctx.params))
     return app.merge(plan, session.env, session.stop)
 
 
-def _report(
-    fail_on: str, baseline: str | None, format_name: str | None, output: str | None, quiet: bool
-) -> Report:
-    # click.Choice(FAIL_ON) has made sure of fail_on.
+def _report(params: Mapping[str, Any]) -> Report:
+    """The Report that the report options (options.report_options) say, from a command's
+    parameters by name: the main command and merge share them."""
     from ..app import Report
 
-    return Report(output, format_name, quiet, cast(FailOn, fail_on), baseline)
+    # click.Choice(FAIL_ON) and click.Choice(SHOW) have made sure of fail_on and show.
+    return Report(
+        output=params["output"],
+        format_name=params["format_name"],
+        quiet=params["quiet"],
+        fail_on=params["fail_on"],
+        baseline=params["baseline"],
+        show=params["show"],
+        verbose=params["verbose"],
+    )
 
 
 def run(argv: Sequence[str] | None, env: Environment, stop: SignalStop | None = None) -> ExitStatus:

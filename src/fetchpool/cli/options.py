@@ -33,6 +33,7 @@ from ..core.options import (
 from ..crawl.options import DEFAULT_MAX_PAGES
 from ..docs.options import DocumentKind
 from ..render import FORMATS
+from ..render.base import SHOW
 from ..status import DEFAULT_FAIL_ON, FAIL_ON
 from .group import MERGE
 
@@ -545,5 +546,19 @@ report_options = _all(
             help="Write results to this file instead of standard output (- is standard output).",
         ),
         option("-q", "--quiet", is_flag=True, help="No progress display and no summary."),
+        option(
+            "--show",
+            type=click.Choice(SHOW),
+            default=None,
+            help="What the table shows: the problems alone (broken, inconclusive, in input"
+            " order) or every result; other formats write every result.  [default: problems"
+            " when a SOURCE is a document, folder or web page, else all]",
+        ),
+        option(
+            "-v",
+            "--verbose",
+            is_flag=True,
+            help="In the table, show the path each link to a local file resolved to.",
+        ),
     ]
 )

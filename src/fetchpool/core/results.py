@@ -173,31 +173,33 @@ def _is_number(value: object) -> bool:
 
 @dataclass
 class Tally:
-    """Counts of outcomes and failure classes, updated as results are written."""
+    """Results counted by class (ok, broken, inconclusive, skipped), as they are written;
+    ``cached`` counts the ok results taken from --cache."""
 
     ok: int = 0
-    failed: int = 0
-    error: int = 0
     broken: int = 0
     inconclusive: int = 0
     skipped: int = 0
     cached: int = 0
 
     def add(self, result: Result) -> None:
-        outcome = result.outcome
-        setattr(self, outcome, getattr(self, outcome) + 1)
         category = result.category
-        if category == BROKEN:
+        if category == OK:
+            self.ok += 1
+        elif category == BROKEN:
             self.broken += 1
         elif category == INCONCLUSIVE:
             self.inconclusive += 1
+        else:
+            self.skipped += 1
         if result.cached:
             self.cached += 1
 
     @property
     def total(self) -> int:
-        return self.ok + self.failed + self.error + self.skipped
+        return self.ok + self.broken + self.inconclusive + self.skipped
 
     @property
     def all_ok(self) -> bool:
-        return self.failed == 0 and self.error == 0
+        """Whether nothing is broken or inconclusive (a skipped link fails no run)."""
+        return self.broken == 0 and self.inconclusive == 0

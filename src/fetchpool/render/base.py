@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from dataclasses import dataclass
+from typing import Literal, TextIO
 
 from ..core.results import Result
+
+# What the table shows: the problems (broken, inconclusive) alone, or every result.
+Show = Literal["problems", "all"]
+SHOW: tuple[Show, ...] = ("problems", "all")
+
+
+@dataclass(frozen=True)
+class View:
+    """How the table, the one format for people's eyes alone, shows results: only the
+    problems (``problems_only``), and with the path each link to a local file resolved to
+    (``verbose``). Every other format writes every record in full and takes no view."""
+
+    problems_only: bool = False
+    verbose: bool = False
 
 
 class Writer:

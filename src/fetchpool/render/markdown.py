@@ -11,7 +11,7 @@ import re
 import tempfile
 from typing import TextIO
 
-from ..core.results import BROKEN, INCONCLUSIVE, Result, Tally
+from ..core.results import BROKEN, INCONCLUSIVE, SKIPPED, Result, Tally
 from .base import Writer
 from .text import format_elapsed, printable, reason, status_text, where
 
@@ -74,6 +74,8 @@ class MarkdownWriter(Writer):
         write(f"| ok | {tally.ok} |\n")
         write(f"| {BROKEN} | {tally.broken} |\n")
         write(f"| {INCONCLUSIVE} | {tally.inconclusive} |\n")
+        if tally.skipped:
+            write(f"| {SKIPPED} | {tally.skipped} |\n")
         write(f"| **total** | **{tally.total}** |\n")
         if tally.total - tally.ok:
             write("\n### Failures\n\n")

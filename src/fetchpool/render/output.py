@@ -18,6 +18,7 @@ from ..core.results import Result, Tally
 
 if TYPE_CHECKING:
     from ..ci.baseline import Baseline
+    from .base import View
 
 
 @dataclass
@@ -93,6 +94,7 @@ def write_report(
     baseline: Baseline | None = None,
     progress_note: Callable[[], str] | None = None,
     hide: Callable[[str], str] | None = None,
+    view: View | None = None,
 ) -> Written:
     """Write every result in ``format_name`` to ``stream`` as it arrives.
 
@@ -102,7 +104,9 @@ def write_report(
     ``hide`` masks (the run's secrets) masked, and compared with ``baseline`` so.
     ``terminal`` says that ``stream`` is a terminal, the one the display is on: results
     are then printed above the display, not through it.
-    ``progress_note`` gives the display more to show (see StatusDisplay).
+    ``progress_note`` gives the display more to show (see StatusDisplay). ``view`` says
+    how the table shows results (see base.View); the tally counts every result whatever
+    the table shows.
     A run cut short by ``Checks.interrupt()`` (a signal) ends with
     the results already finished, in order, and the output closed as for a
     whole run; ``interrupted`` and ``unreported`` say so. Errors reading the
@@ -129,7 +133,8 @@ def write_report(
     with display, watch:
         # Made inside the display, on the standard output it puts in place (which prints
         # above it) when the results go to its terminal.
-        writer = make_writer(format_name, sys.stdout if terminal and display.enabled else stream)
+        target = sys.stdout if terminal and display.enabled else stream
+        writer = make_writer(format_name, target, view)
 
         def take(result: Result) -> None:
             # The one door to the writers: no format shows a password or a bare surrogate.

@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..core.inputs import InputLine
 from ..core.pool import PoolState
-from ..core.results import Tally
+from ..core.results import BROKEN, INCONCLUSIVE, OK, SKIPPED, Tally
 from ..core.urls import mask_credentials
+from .summary import class_counts
 from .text import escape_surrogates, printable
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.progress import Progress
 
+
+_CLASS_STYLES = {OK: "green", BROKEN: "red", INCONCLUSIVE: "yellow", SKIPPED: "dim"}
 
 # The output has waited this long for one URL before the display names it.
 NAME_THE_WAIT_AFTER = 1.0
@@ -105,17 +108,23 @@ class StatusDisplay:
                     latest[0] = state() if state is not None else None
                     if tally is not None:
                         for task in self.tasks:
-                            self.update(
-                                task.id,
-                                completed=tally.total,
-                                ok=tally.ok,
-                                failed=tally.failed,
-                                error=tally.error,
-                            )
+                            self.update(task.id, completed=tally.total)
                     yield self.make_tasks_table(self.tasks)
                     wait = describe_wait(latest[0]) if latest[0] else None
                     if wait:
                         yield Text(wait, style="yellow", no_wrap=True, overflow="ellipsis")
+
+            class CountsColumn(ProgressColumn):
+                """The tally by class, in the summary's words."""
+
+                def render(self, task: Task) -> Text:
+                    if tally is None:
+                        return Text("")
+                    text = Text()
+                    for number, word in class_counts(tally):
+                        text.append(f"{number} {word} ", style=_CLASS_STYLES.get(word, ""))
+                    text.append("·")
+                    return text
 
             class RateColumn(ProgressColumn):
                 """Results per second so far, worked out at each refresh, not at each result."""
@@ -129,10 +138,7 @@ class StatusDisplay:
             self._progress = LiveProgress(
                 SpinnerColumn(),
                 TextColumn("checked [bold]{task.completed}[/] ·"),
-                TextColumn(
-                    "[green]{task.fields[ok]} ok[/] [yellow]{task.fields[failed]} failed[/]"
-                    " [red]{task.fields[error]} errors[/] ·"
-                ),
+                CountsColumn(),
                 StateColumn(),
                 RateColumn(),
                 TimeElapsedColumn(),
@@ -142,7 +148,7 @@ class StatusDisplay:
                 redirect_stderr=False,
             )
             self._progress.start()
-            self._progress.add_task("", total=None, ok=0, failed=0, error=0)
+            self._progress.add_task("", total=None)
         return self
 
     def __exit__(

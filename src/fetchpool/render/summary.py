@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
-from ..core.results import Result, Tally
+from ..core.results import BROKEN, INCONCLUSIVE, OK, SKIPPED, Result, Tally
 from .text import printable
 
 if TYPE_CHECKING:
@@ -16,11 +16,20 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
+def class_counts(tally: Tally) -> list[tuple[int, str]]:
+    """The tally in the result classes' own words, for every count people read: ok,
+    broken and inconclusive always, skipped when there are any."""
+    counts = [(tally.ok, OK), (tally.broken, BROKEN), (tally.inconclusive, INCONCLUSIVE)]
+    if tally.skipped:
+        counts.append((tally.skipped, SKIPPED))
+    return counts
+
+
 def summary_line(
     tally: Tally,
     seconds: float | None,
     unreported: int = 0,
-    skipped: int = 0,
+    not_selected: int = 0,
     merged: int | None = None,
     held: Mapping[str, float] | None = None,
     interrupted: bool = False,
@@ -29,22 +38,21 @@ def summary_line(
     pages: int | None = None,
     repeats: int = 0,
 ) -> str:
-    """One line: the counts, the wall time and the rate; then the failure classes, the
-    cached results and the lines left out, when there are any.
+    """One line: the counts by class (see ``class_counts``), the wall time and the rate;
+    then the pages read, the cached results and the lines left out, when there are any.
 
     An ``interrupted`` run says so, with how many URLs in flight went ``unreported``
     (which implies ``interrupted``). ``seconds`` is None for merged reports, whose
     wall time says nothing; ``merged`` is then how many reports were merged.
+    ``not_selected`` is how many lines --include, --exclude and --shard left out;
     ``held`` is how long hosts asked to be left alone (Retry-After), in seconds by host;
     ``left_out`` how many web links in documents were not checked (``--offline``);
     ``not_read`` how many documents and folders could not be read; ``pages`` how many
     web pages were read for their links (None: no web page was a SOURCE), ``repeats`` how
     many links a crawl found again (each checked once, at the first place found).
     """
-    text = (
-        f"{_count(tally.total, 'URL')}: {tally.ok} ok, {tally.failed} failed,"
-        f" {_count(tally.error, 'error')}"
-    )
+    counts = ", ".join(f"{number} {word}" for number, word in class_counts(tally))
+    text = f"{_count(tally.total, 'URL')}: {counts}"
     if interrupted or unreported:
         text = f"interrupted after {text}"
     if merged is not None:
@@ -57,14 +65,10 @@ def summary_line(
         extras.append(f"{_count(pages, 'page')} read")
     if repeats:
         extras.append(f"{_count(repeats, 'link')} found again, checked once")
-    if not tally.all_ok:
-        extras.append(f"{tally.broken} broken, {tally.inconclusive} inconclusive")
-    if tally.skipped:
-        extras.append(f"{tally.skipped} skipped")
     if tally.cached:
         extras.append(f"{tally.cached} ok from cache")
-    if skipped:
-        extras.append(f"{_count(skipped, 'line')} not selected")
+    if not_selected:
+        extras.append(f"{_count(not_selected, 'line')} not selected")
     if not_read:
         extras.append(f"{_count(not_read, 'document')} not read")
     if left_out:

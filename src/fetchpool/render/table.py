@@ -1,4 +1,5 @@
-"""A Rich table for people at a terminal, printed a row at a time as results arrive."""
+"""A Rich table for people at a terminal, printed a row at a time as results arrive: every
+result, or only the problems (see base.View)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..core.results import SKIPPED, Result
-from .base import Writer
+from ..core.results import BROKEN, INCONCLUSIVE, SKIPPED, Result
+from .base import View, Writer
 from .text import format_elapsed, printable, status_text, where
 
 _STATUS_WIDTH = 6
@@ -28,13 +29,21 @@ def status_style(result: Result) -> str:
 
 
 class TableWriter(Writer):
-    """Columns URL, Status, Time and Detail; widths fixed from the terminal's, so rows line up."""
+    """Columns URL, Status, Time and Detail; widths fixed from the terminal's, so rows line up.
 
-    def __init__(self, stream: TextIO, console: Console | None = None) -> None:
+    With ``view.problems_only`` only broken and inconclusive results get a row (in input
+    order, as every row); the header comes with the first row, so no problem, no header.
+    """
+
+    def __init__(
+        self, stream: TextIO, console: Console | None = None, view: View | None = None
+    ) -> None:
         super().__init__(stream)
         # A console of the caller's sets width and colours; rows still go to ``stream``.
         self.console = console or Console(file=stream, highlight=False)
+        self.view = view or View()
         self._header_done = False
+        self._left_out = 0
 
     def _table(self, header: bool) -> Table:
         width = self.console.width
@@ -54,6 +63,9 @@ class TableWriter(Writer):
         return table
 
     def write(self, result: Result) -> None:
+        if self.view.problems_only and result.category not in (BROKEN, INCONCLUSIVE):
+            self._left_out += 1
+            return
         table = self._table(header=not self._header_done)
         self._header_done = True
         skipped = result.outcome == SKIPPED
@@ -62,7 +74,13 @@ class TableWriter(Writer):
             detail = f"{result.category}: {result.error}" if result.error else result.category
             if result.final_url and result.final_url != result.url:
                 detail += f" at {result.final_url}"  # where a redirect led, and it failed
-        elif result.final_url and result.final_url != result.url:
+        elif (
+            result.final_url
+            and result.final_url != result.url
+            and (self.view.verbose or result.status is not None)
+        ):
+            # Where a redirect led; for a link to a file (ok with no response), its path
+            # on disk, with -v only: the row already says where the link is written.
             detail = f"-> {result.final_url}"
         else:
             detail = ""
@@ -90,5 +108,10 @@ class TableWriter(Writer):
 
     def finish(self, seconds: float | None = None) -> None:
         if not self._header_done:
-            self._print(Text("No URLs in the input.", style="dim"))
+            if self._left_out:
+                noun = "URL" if self._left_out == 1 else "URLs"
+                line = f"Nothing broken or inconclusive among {self._left_out:,} {noun}."
+            else:
+                line = "No URLs in the input."
+            self._print(Text(line, style="dim"))
         super().finish(seconds)
