@@ -20,9 +20,11 @@ from fetchpool.core.credentials import (
 )
 from fetchpool.core.inputs import InputLine
 from fetchpool.core.options import Remap, remapped
+from fetchpool.core.pool import PoolState
 from fetchpool.core.results import Result
 from fetchpool.core.wire import outcome_of, result_of
 from fetchpool.render import FORMATS
+from fetchpool.render.progress import describe_wait
 
 from .inprocess import run_in_process
 from .server import TestHTTPServer
@@ -390,3 +392,10 @@ def test_secrets_are_masked_in_every_format(format_name: str, server: TestHTTPSe
     assert done.returncode == 1
     assert SECRET not in done.stdout.decode() + done.stderr.decode()
     assert "***" in done.stdout.decode()
+
+
+def test_a_secret_in_the_url_waited_for_is_masked_on_the_progress_line() -> None:
+    state = PoolState(running=1, waiting=0, spilled=0, head=InputLine(f"http://h.test/?k={SECRET}"),
+                      head_started=0.0)  # fmt: skip
+    hide = Redactor([SECRET])
+    assert describe_wait(state, now=60.0, hide=hide) == "waiting for http://h.test/?k=*** (60 s)"

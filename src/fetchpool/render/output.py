@@ -127,6 +127,7 @@ def write_report(
         state=checks.state if checks is not None else None,
         tally=written.tally,
         note=progress_note,
+        hide=hide,
     )
 
     watch = _ReaderWatch(stream, checks.close if checks is not None else None)

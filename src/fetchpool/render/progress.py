@@ -31,16 +31,20 @@ def describe_flight(state: PoolState) -> str:
     return f"{text} · {state.waiting} done behind" if state.waiting else text
 
 
-def describe_wait(state: PoolState, now: float | None = None) -> str | None:
+def describe_wait(
+    state: PoolState, now: float | None = None, hide: Callable[[str], str] | None = None
+) -> str | None:
     """The URL the output waits for, once it has waited a while: ``waiting for
-    https://slow.example/ (8 s)``; None while nothing has waited that long."""
+    https://slow.example/ (8 s)``, its password and what ``hide`` masks masked; None while
+    nothing has waited that long."""
     if state.head is None or state.head_started is None:
         return None
     waited = (time.monotonic() if now is None else now) - state.head_started
     if waited < NAME_THE_WAIT_AFTER:
         return None
     url = state.head.text if isinstance(state.head, InputLine) else str(state.head)
-    shown = printable(escape_surrogates(mask_credentials(url)))
+    url = mask_credentials(url) if hide is None else hide(mask_credentials(url))
+    shown = printable(escape_surrogates(url))
     return f"waiting for {shown} ({waited:.0f} s)"
 
 
@@ -53,7 +57,8 @@ class StatusDisplay:
     asked at each refresh what is in flight and what the output waits for, so
     the display stays true while no result comes. ``tally`` is read at each refresh
     too: counting a result costs the writer nothing here. ``note``, when given, is asked
-    at each refresh for more to show (a crawl's pages read and to read).
+    at each refresh for more to show (a crawl's pages read and to read). ``hide`` masks the
+    run's secrets in the URL waited for.
     """
 
     def __init__(
@@ -64,9 +69,11 @@ class StatusDisplay:
         state: Callable[[], PoolState] | None = None,
         tally: Tally | None = None,
         note: Callable[[], str] | None = None,
+        hide: Callable[[str], str] | None = None,
     ) -> None:
         self.stream = stream
         self._note = note
+        self._hide = hide
         self.enabled = enabled and stream is not None
         self._state = state
         self._tally = tally
@@ -89,6 +96,7 @@ class StatusDisplay:
             state = self._state
             tally = self._tally
             note = self._note
+            hide = self._hide
             # The pool's state, asked once at each refresh, for the column and the line below.
             latest: list[PoolState | None] = [None]
 
@@ -110,7 +118,7 @@ class StatusDisplay:
                         for task in self.tasks:
                             self.update(task.id, completed=tally.total)
                     yield self.make_tasks_table(self.tasks)
-                    wait = describe_wait(latest[0]) if latest[0] else None
+                    wait = describe_wait(latest[0], hide=hide) if latest[0] else None
                     if wait:
                         yield Text(wait, style="yellow", no_wrap=True, overflow="ellipsis")
 
