@@ -395,7 +395,7 @@ def test_secrets_are_masked_in_every_format(format_name: str, server: TestHTTPSe
 
 
 def test_a_secret_in_the_url_waited_for_is_masked_on_the_progress_line() -> None:
-    state = PoolState(running=1, waiting=0, spilled=0, head=InputLine(f"http://h.test/?k={SECRET}"),
-                      head_started=0.0)  # fmt: skip
+    head = InputLine(f"http://h.test/?k={SECRET}")
+    state = PoolState(running=1, waiting=0, spilled=0, head=head, head_started=0.0)
     hide = Redactor([SECRET])
     assert describe_wait(state, now=60.0, hide=hide) == "waiting for http://h.test/?k=*** (60 s)"
