@@ -26,7 +26,7 @@ from .options import DocumentKind, DocumentOptions, kind_of
 from .reading import MAX_DOCUMENT as MAX_DOCUMENT
 from .reading import Unreadable, decode, read_bytes
 from .tree import tree as tree_of
-from .walk import Skipped, documents, work_tree
+from .walk import Skipped, clean_path, documents, work_tree
 
 if TYPE_CHECKING:
     from ..crawl.crawler import Crawler
@@ -115,7 +115,9 @@ class DocumentReader:
         is a KnownLine instead.
         """
         forced = self.options.kind
-        for source in sources:
+        for given in sources:
+            # Named here once, as every report shows it (README.md, not ./README.md).
+            source = clean_path(given)
             if source != "-" and os.path.isdir(source):
                 yield from self._folder(source)
                 continue
