@@ -109,6 +109,8 @@ def cli(
     input_format: str | None,
     offline: bool,
     root_dir: str | None,
+    index_files: tuple[str, ...],
+    fallback_extensions: tuple[str, ...],
     base_url: str | None,
     follow_symlinks: bool,
     allow_outside: bool,
@@ -173,6 +175,8 @@ def cli(
         base_url=base_url,
         follow_symlinks=follow_symlinks,
         allow_outside=allow_outside,
+        index_files=index_files,
+        fallback_extensions=fallback_extensions,
     )
     from ..app import CheckPlan
 

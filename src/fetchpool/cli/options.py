@@ -93,6 +93,34 @@ def parsed(parse: Callable[[str], Any], *, skip_blank: bool = False) -> Callback
     return callback
 
 
+def _listed(parse: Callable[[str], str]) -> Callback:
+    """A callback for a repeatable option whose values are comma-separated lists: one
+    tuple of every item, ``parse``d, in order (empty items left out, so an empty value
+    gives none); a ValueError from ``parse`` is a usage error naming the option."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> tuple[str, ...]:
+        items = (item.strip() for each in value or () for item in str(each).split(","))
+        try:
+            return tuple(parse(item) for item in items if item)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+
+    return callback
+
+
+def _index_file(name: str) -> str:
+    if name != os.curdir and ("/" in name or os.sep in name or name == os.pardir):
+        raise ValueError(f"an index file is a file's name in the folder, not a path: {name!r}")
+    return name
+
+
+def _extension(text: str) -> str:
+    extension = text.removeprefix(".")
+    if not extension or "/" in extension or os.sep in extension:
+        raise ValueError(f"not a file name extension: {text!r}")
+    return extension
+
+
 def _compile_pattern(text: str) -> Any:
     from ..ci.selection import compile_pattern
 
@@ -381,6 +409,27 @@ document_options = _all(
             default=None,
             metavar="DIR",
             help="Resolve /-rooted links in documents to files under DIR.",
+        ),
+        option(
+            "--index-files",
+            type=_LineList(),
+            multiple=True,
+            callback=_listed(_index_file),
+            metavar="NAMES",
+            help="What a link to a folder in a document means: the first of these files in"
+            " it (comma-separated, repeatable; . is the folder itself), e.g."
+            " index.html,index.md,README.md; a #fragment is looked for in that file."
+            "  [default: none: any folder that exists]",
+        ),
+        option(
+            "--fallback-extensions",
+            type=_LineList(),
+            multiple=True,
+            callback=_listed(_extension),
+            metavar="EXTS",
+            help="For a link in a document to a file that is not there, the extensions to"
+            " try in turn (comma-separated, repeatable), e.g. html,md: a link to guide is"
+            " then guide.md.  [default: none]",
         ),
         option(
             "--base-url",

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 # Links with these schemes (or none) are checked; any other names no page to check.
 _CHECKED_SCHEMES = frozenset(("", "file", *WEB_SCHEMES))
-_OUTSIDE = "outside the tree checked: not looked up (--allow-outside looks)"
 
 
 @dataclass(frozen=True)
@@ -284,11 +283,15 @@ class DocumentReader:
             return _result(item, Verdict(False, reason, FailureKind.NOT_CHECKED), None)
         rooted = item.text.startswith("/") and self.options.root_dir is not None
         tree = self.options.root_dir if rooted else item.tree
+        inside = None
         if tree and not self.options.allow_outside:
-            real = tree_of(tree).resolve(link.path, self.options.follow_symlinks)
-            if real is None:
-                return _result(item, Verdict(False, _OUTSIDE, FailureKind.OUTSIDE_TREE), None)
-        return _result(item, check(link), link.path)
+            checked, follow = tree_of(tree), self.options.follow_symlinks
+
+            def inside(path: str) -> bool:
+                return checked.resolve(path, follow) is not None
+
+        verdict = check(link, self.options, inside)
+        return _result(item, verdict, verdict.path)
 
     def _stdin_fragment(self, fragment: str) -> Verdict:
         """Whether the document read from standard input has the anchor ``fragment``."""
