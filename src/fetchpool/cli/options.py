@@ -391,6 +391,16 @@ check_options = _all(
 document_options = _all(
     [
         option(
+            "--files-from",
+            type=click.Path(dir_okay=False, allow_dash=True),
+            multiple=True,
+            metavar="FILE",
+            help="Read the paths FILE lists too, one a line, after the SOURCEs (- is standard"
+            " input; blank lines and # comments skipped; repeatable): a folder is walked, a"
+            " document read, any other file left out, and a path that is not there reported"
+            " as not read.",
+        ),
+        option(
             "--input-format",
             type=click.Choice([kind.value for kind in DocumentKind]),
             default=None,
