@@ -29,7 +29,7 @@ from ..core.options import (
     parse_user_agent,
 )
 from ..crawl.options import DEFAULT_MAX_PAGES
-from ..docs.options import DocumentKind
+from ..docs.options import DocumentKind, DocumentOptions
 from ..render import FORMATS
 from ..status import DEFAULT_FAIL_ON, FAIL_ON
 from .group import MERGE
@@ -43,6 +43,7 @@ Callback = Callable[[click.Context, click.Parameter, Any], Any]
 
 # The library's defaults, which the options show and use.
 DEFAULTS = Options()
+DOCUMENT_DEFAULTS = DocumentOptions()
 
 
 class Option(click.Option):
@@ -424,6 +425,7 @@ document_options = _all(
             "--index-files",
             type=_LineList(),
             multiple=True,
+            default=DOCUMENT_DEFAULTS.index_files,
             callback=_listed(_index_file),
             metavar="NAMES",
             help="What a link to a folder in a document means: the first of these files in"
@@ -435,6 +437,7 @@ document_options = _all(
             "--fallback-extensions",
             type=_LineList(),
             multiple=True,
+            default=DOCUMENT_DEFAULTS.fallback_extensions,
             callback=_listed(_extension),
             metavar="EXTS",
             help="For a link in a document to a file that is not there, the extensions to"
