@@ -87,6 +87,9 @@ class CheckPlan:
     check_fragments: bool = False
     # How SOURCEs that are web pages or sitemaps are read (--crawl and the like).
     crawl: CrawlOptions = field(default_factory=CrawlOptions)
+    # Files listing more paths to read, one a line, after the sources ("-" is standard
+    # input); a folder is walked, documents are read, other files left out.
+    files_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,11 +127,11 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     from .docs.sources import DocumentReader, has_documents, is_page_url, is_site
 
     report = plan.report
-    _check_sources(plan.sources)
+    _check_sources(plan)
     _check_shard(plan)
     _check_fail_on(report)
     output = _output_file(report.output)
-    _refuse_overwrite(output, [*plan.sources, plan.cache])
+    _refuse_overwrite(output, [*plan.sources, *plan.files_from, plan.cache])
     # Read before the output is opened: it may be last run's report, about to be replaced.
     baseline = _load_baseline(report.baseline)
     cache = Cache.load(plan.cache, plan.max_age) if plan.cache else None
@@ -146,7 +149,7 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     reader = DocumentReader(
         plan.documents, output=output, processes=plan.options.processes, crawler=crawler
     )
-    documents = has_documents(plan.sources, plan.documents)
+    documents = bool(plan.files_from) or has_documents(plan.sources, plan.documents)
     with _catching(stop) as caught:
 
         def start() -> Checks:
@@ -179,9 +182,9 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
             # its result), and links to files are looked up on disk. A crawl gives each
             # link once already: with websites alone, no result is kept to answer repeats
             # (memory stays flat however large the site).
-            sites_only = all(is_site(source) for source in plan.sources)
+            sites_only = not plan.files_from and all(is_site(source) for source in plan.sources)
             checks = Checks(
-                reader.read(plan.sources, env.stdin),
+                reader.read(plan.sources, env.stdin, plan.files_from),
                 options,
                 plan.selection,
                 dedupe=plan.dedupe or (documents and not sites_only),
@@ -241,14 +244,14 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
     from .docs.sources import DocumentReader, KnownLine
     from .render.text import escape_surrogates, place, printable
 
-    _check_sources(plan.sources)
+    _check_sources(plan)
     _check_shard(plan)
     output = _output_file(plan.report.output)
     crawler = _crawler(plan)
     reader = DocumentReader(
         plan.documents, output=output, processes=plan.options.processes, crawler=crawler
     )
-    lines = reader.read(plan.sources, env.stdin)
+    lines = reader.read(plan.sources, env.stdin, plan.files_from)
     if plan.selection is not None and plan.selection.active:
         lines = plan.selection.select(lines)
     if crawler is not None:
@@ -542,20 +545,36 @@ def _output_file(output: str | None) -> str | None:
     return None if output == "-" else output
 
 
-def _check_sources(sources: Iterable[str]) -> None:
-    """Fail early on a SOURCE that cannot be read.
+def _check_sources(plan: CheckPlan) -> None:
+    """Fail early on a SOURCE or --files-from list that cannot be read, a glob that
+    matches no document, or standard input named twice.
 
     Nothing is opened here: each source is opened once, by the reader, when reached.
     """
     from .core.inputs import check_source
+    from .docs.globs import Glob, is_glob
     from .docs.sources import is_page_url
 
-    for source in sources:
+    if [*plan.sources, *plan.files_from].count("-") > 1:
+        raise UsageError(
+            "standard input can be read once: name - as a SOURCE or as --files-from, not both"
+        )
+    for source in plan.sources:
         if source != "-" and (os.path.isdir(source) or is_page_url(source)):
             continue  # a folder of documents, walked when reached; a web page, fetched
+        if source != "-" and is_glob(source):
+            if Glob.parse(source).first() is None:
+                raise UsageError(
+                    f"cannot read {source!r}: no such file, and no document matches it as a glob"
+                )
+            continue
         problem = None if source == "-" else check_source(source)
         if problem:
             raise UsageError(f"cannot read {source!r}: {problem}")
+    for listing in plan.files_from:
+        problem = None if listing == "-" else check_source(listing)
+        if problem:
+            raise UsageError(f"--files-from: cannot read {listing!r}: {problem}")
 
 
 def _check_shard(plan: CheckPlan) -> None:

@@ -94,8 +94,12 @@ def load_config(path: Path, settings: Mapping[str, Setting]) -> dict[str, Any]:
             value = [value] if not isinstance(value, list) else value
         elif isinstance(value, list):
             raise ConfigError(f"{where}: {key!r} takes one value, not a list")
-        if setting.path and isinstance(value, str) and value != "-":
-            value = os.path.join(base, os.path.expanduser(value))
+        if setting.path:
+            value = (
+                [_beside(base, each) for each in value]
+                if setting.multiple
+                else _beside(base, value)
+            )
         defaults[setting.param] = value
     if hosts is not None:
         param = settings[HOST_HEADER].param
@@ -120,6 +124,13 @@ def _host_headers(hosts: object, where: str) -> list[list[str]]:
                 raise ConfigError(f"{where}: [{HOSTS}.{host!r}] header {name!r} is not text")
             pairs.append([host, f"{name}: {value}"])
     return pairs
+
+
+def _beside(base: Path, value: Any) -> Any:
+    """A path option's value, relative to the config file's folder (``-`` kept)."""
+    if isinstance(value, str) and value != "-":
+        return os.path.join(base, os.path.expanduser(value))
+    return value
 
 
 def _unknown_keys(unknown: list[str], settings: Mapping[str, Setting]) -> str:

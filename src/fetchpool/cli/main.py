@@ -111,9 +111,12 @@ def cli(
     shard: Shard | None,
     cache: str | None,
     max_age: float,
+    files_from: tuple[str, ...],
     input_format: str | None,
     offline: bool,
     root_dir: str | None,
+    index_files: tuple[str, ...],
+    fallback_extensions: tuple[str, ...],
     base_url: str | None,
     follow_symlinks: bool,
     allow_outside: bool,
@@ -138,8 +141,9 @@ def cli(
 
     SOURCE is a file with one URL per line, or - for standard input (the default when
     input is piped; blank lines and lines starting with # are skipped); a Markdown,
-    HTML or reST document, or a folder of them; a web page's URL (its links are
-    checked; --crawl reads the whole site); or a sitemap, by URL or file.
+    HTML or reST document, or a folder of them, or a quoted glob of them
+    ('docs/**/*.md'); a web page's URL (its links are checked; --crawl reads the whole
+    site); or a sitemap, by URL or file.
     """
     if ctx.invoked_subcommand:
         return None
@@ -148,7 +152,7 @@ def cli(
 
     session = _session(ctx)
     env = session.env
-    if not sources:
+    if not sources and not files_from:
         if env.stdin is None or env.stdin_isatty:
             env.stderr.write(f"Usage: {ctx.command_path} [OPTIONS] [SOURCE]...\n")
             raise click.UsageError(
@@ -182,6 +186,8 @@ def cli(
         base_url=base_url,
         follow_symlinks=follow_symlinks,
         allow_outside=allow_outside,
+        index_files=index_files,
+        fallback_extensions=fallback_extensions,
     )
     from ..app import CheckPlan
 
@@ -202,6 +208,7 @@ def cli(
             max_pages=max_pages,
             robots=not ignore_robots,
         ),
+        files_from=files_from,
     )
     if dump:
         return app.dump(plan, env)

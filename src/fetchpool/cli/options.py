@@ -31,7 +31,7 @@ from ..core.options import (
     parse_user_agent,
 )
 from ..crawl.options import DEFAULT_MAX_PAGES
-from ..docs.options import DocumentKind
+from ..docs.options import DocumentKind, DocumentOptions
 from ..render import FORMATS
 from ..render.base import SHOW
 from ..status import DEFAULT_FAIL_ON, FAIL_ON
@@ -46,6 +46,7 @@ Callback = Callable[[click.Context, click.Parameter, Any], Any]
 
 # The library's defaults, which the options show and use.
 DEFAULTS = Options()
+DOCUMENT_DEFAULTS = DocumentOptions()
 
 
 class Option(click.Option):
@@ -106,6 +107,34 @@ def _host_headers(ctx: click.Context, param: click.Parameter, value: Any) -> tup
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from exc
     return tuple(headers)
+
+
+def _listed(parse: Callable[[str], str]) -> Callback:
+    """A callback for a repeatable option whose values are comma-separated lists: one
+    tuple of every item, ``parse``d, in order (empty items left out, so an empty value
+    gives none); a ValueError from ``parse`` is a usage error naming the option."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> tuple[str, ...]:
+        items = (item.strip() for each in value or () for item in str(each).split(","))
+        try:
+            return tuple(parse(item) for item in items if item)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+
+    return callback
+
+
+def _index_file(name: str) -> str:
+    if name != os.curdir and ("/" in name or os.sep in name or name == os.pardir):
+        raise ValueError(f"an index file is a file's name in the folder, not a path: {name!r}")
+    return name
+
+
+def _extension(text: str) -> str:
+    extension = text.removeprefix(".")
+    if not extension or "/" in extension or os.sep in extension:
+        raise ValueError(f"not a file name extension: {text!r}")
+    return extension
 
 
 def _compile_pattern(text: str) -> Any:
@@ -408,6 +437,16 @@ check_options = _all(
 document_options = _all(
     [
         option(
+            "--files-from",
+            type=click.Path(dir_okay=False, allow_dash=True),
+            multiple=True,
+            metavar="FILE",
+            help="Read the paths FILE lists too, one a line, after the SOURCEs (- is standard"
+            " input; blank lines and # comments skipped; repeatable): a folder is walked, a"
+            " document read, any other file left out, and a path that is not there reported"
+            " as not read.",
+        ),
+        option(
             "--input-format",
             type=click.Choice([kind.value for kind in DocumentKind]),
             default=None,
@@ -426,6 +465,29 @@ document_options = _all(
             default=None,
             metavar="DIR",
             help="Resolve /-rooted links in documents to files under DIR.",
+        ),
+        option(
+            "--index-files",
+            type=_LineList(),
+            multiple=True,
+            default=DOCUMENT_DEFAULTS.index_files,
+            callback=_listed(_index_file),
+            metavar="NAMES",
+            help="What a link to a folder in a document means: the first of these files in"
+            " it (comma-separated, repeatable; . is the folder itself), e.g."
+            " index.html,index.md,README.md; a #fragment is looked for in that file."
+            "  [default: none: any folder that exists]",
+        ),
+        option(
+            "--fallback-extensions",
+            type=_LineList(),
+            multiple=True,
+            default=DOCUMENT_DEFAULTS.fallback_extensions,
+            callback=_listed(_extension),
+            metavar="EXTS",
+            help="For a link in a document to a file that is not there, the extensions to"
+            " try in turn (comma-separated, repeatable), e.g. html,md: a link to guide is"
+            " then guide.md.  [default: none]",
         ),
         option(
             "--base-url",

@@ -39,6 +39,7 @@ class DocumentOptions:
     resolves ``/``-rooted links to files; ``base_url`` turns links to files into
     links to that site instead. ``follow_symlinks`` follows symlinks out of a folder
     being walked; ``allow_outside`` looks up links to files outside the tree checked.
+    ``index_files`` and ``fallback_extensions`` read links to files as sites serve them.
     """
 
     kind: DocumentKind | None = None
@@ -47,3 +48,8 @@ class DocumentOptions:
     base_url: str | None = None
     follow_symlinks: bool = False
     allow_outside: bool = False
+    # What a link to a folder means: the first of these files in it ("." the folder
+    # itself); with none, any folder that exists will do.
+    index_files: tuple[str, ...] = ()
+    # Extensions tried in turn for a link to a file that is not there (guide: guide.md).
+    fallback_extensions: tuple[str, ...] = ()

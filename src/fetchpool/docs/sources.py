@@ -8,6 +8,7 @@ not parse) is one result, for the document or for the link, and the run goes on.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,25 +16,25 @@ from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import unquote, urljoin
 
 from ..core.failures import FailureKind
-from ..core.inputs import InputLine, read_sources
+from ..core.inputs import InputLine, check_source, read_sources
 from ..core.results import Result
 from ..core.wire import Fault
 from .extract import anchors_of, links_of
 from .found import Found
+from .globs import Glob, is_glob
 from .local import WEB_SCHEMES, Verdict, check, fragment_verdict, is_remote, resolve, scheme_of
 from .markers import enabled
 from .options import DocumentKind, DocumentOptions, kind_of
 from .reading import MAX_DOCUMENT as MAX_DOCUMENT
 from .reading import Unreadable, decode, read_bytes
 from .tree import tree as tree_of
-from .walk import Skipped, documents, work_tree
+from .walk import Skipped, clean_path, documents, work_tree
 
 if TYPE_CHECKING:
     from ..crawl.crawler import Crawler
 
 # Links with these schemes (or none) are checked; any other names no page to check.
 _CHECKED_SCHEMES = frozenset(("", "file", *WEB_SCHEMES))
-_OUTSIDE = "outside the tree checked: not looked up (--allow-outside looks)"
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def has_documents(sources: Iterable[str], options: DocumentOptions) -> bool:
     if options.kind not in (None, DocumentKind.URLS):
         return True
     return any(
-        source != "-" and (os.path.isdir(source) or kind_of(source) or is_site(source))
+        source != "-"
+        and (os.path.isdir(source) or kind_of(source) or is_site(source) or is_glob(source))
         for source in sources
     )
 
@@ -108,16 +110,29 @@ class DocumentReader:
         self._stdin: tuple[str, DocumentKind] | None = None
         self._stdin_anchors: frozenset[str] | None = None
 
-    def read(self, sources: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[InputLine]:
-        """Each SOURCE's lines: a folder's documents, a document's links, a list's URLs.
+    def read(
+        self,
+        sources: Iterable[str],
+        stdin: BinaryIO | None = None,
+        files_from: Iterable[str] = (),
+    ) -> Iterator[InputLine]:
+        """Each SOURCE's lines: a folder's documents, a document's links, a list's URLs,
+        a glob's documents; then those of the paths each ``files_from`` list names.
 
         Raises InputError when a URL list cannot be read; a document that cannot be read
         is a KnownLine instead.
         """
         forced = self.options.kind
-        for source in sources:
+        for given in sources:
+            # Named here once, as every report shows it (README.md, not ./README.md).
+            source = clean_path(given)
             if source != "-" and os.path.isdir(source):
                 yield from self._folder(source)
+                continue
+            if source != "-" and is_glob(source):
+                pattern = Glob.parse(source)
+                walk = pattern.documents(self.options.follow_symlinks)
+                yield from self._walked(walk, None)
                 continue
             if self.crawler is not None and forced is None and source != "-" and is_site(source):
                 yield from self._site(source, self.crawler)
@@ -127,6 +142,39 @@ class DocumentReader:
                 yield from read_sources([source], stdin)
             else:
                 yield from self._document(source, kind, _tree_of(source), stdin)
+        for listing in files_from:
+            yield from self._listed(listing, stdin)
+
+    def _listed(self, listing: str, stdin: BinaryIO | None) -> Iterator[InputLine]:
+        """The lines of the paths a --files-from list names, one a line (blank lines and
+        ``#`` comments skipped), each read as ``_found`` says."""
+        for line in read_sources([listing], stdin):
+            # A path, never standard input: "-" in a list is a file of that name.
+            path = clean_path(line.text) if line.text != "-" else os.path.join(os.curdir, "-")
+            if line.error is not None:
+                yield self._not_read(path, f"not a path: {line.error}")
+            else:
+                yield from self._found(path)
+
+    def _found(self, path: str) -> Iterator[InputLine]:
+        """The lines of a path a list named: a folder's documents, a document's links (or
+        a URL list's, with --input-format urls). Any other file is left out, as a folder's
+        walk leaves it out; a path that names nothing is a line not read."""
+        if os.path.isdir(path):
+            yield from self._folder(path)
+            return
+        if not os.path.lexists(path):
+            yield self._not_read(path, f"cannot read: {os.strerror(errno.ENOENT)}")
+            return
+        kind = self.options.kind or kind_of(path)
+        if kind is DocumentKind.URLS:
+            problem = check_source(path)
+            if problem is None:
+                yield from read_sources([path])
+            else:
+                yield self._not_read(path, f"cannot read: {problem}")
+        elif kind is not None:
+            yield from self._document(path, kind, _tree_of(path))
 
     def _site(self, source: str, crawler: Crawler) -> Iterator[InputLine]:
         """The lines of a web page or a sitemap, by URL (read as the crawler reads
@@ -156,15 +204,21 @@ class DocumentReader:
             self.crawler.close()
 
     def _folder(self, folder: str) -> Iterator[InputLine]:
-        """The lines of every document in ``folder``, in the walk's order, each read on a
-        worker process when there are several (extract_document is the work)."""
+        """The lines of every document in ``folder``, in the walk's order."""
+        yield from self._walked(documents(folder, self.options.follow_symlinks), folder)
+
+    def _walked(self, walk: Iterable[str | Skipped], tree: str | None) -> Iterator[InputLine]:
+        """The lines of every document a walk found, in its order, each read on a worker
+        process when there are several (extract_document is the work); their links to
+        files may look into ``tree`` (None: each document's, as if it were given alone,
+        so that a glob reads its matches as the shell's expansion of it would)."""
         # Plain values, to travel: (path, kind) for a document, (path, reason, kind of
         # failure) for what the walk skipped, which needs no reading.
         entries = (
             (entry.path, entry.reason, entry.kind.value)
             if isinstance(entry, Skipped)
             else (entry, (kind_of(entry) or DocumentKind.MARKDOWN).value)
-            for entry in documents(folder, self.options.follow_symlinks)
+            for entry in walk
         )
         read: Iterator[tuple[tuple[object, ...], object]]
         if self._processes > 1:
@@ -180,7 +234,8 @@ class DocumentReader:
             elif isinstance(extracted, Fault):
                 yield self._not_read(path, f"cannot read its links: {extracted}")
             else:
-                yield from self._extracted(path, extracted, folder)  # type: ignore[arg-type]
+                within = tree if tree is not None else _tree_of(path)
+                yield from self._extracted(path, extracted, within)  # type: ignore[arg-type]
 
     def _document(
         self, path: str, kind: DocumentKind, tree: str, stdin: BinaryIO | None = None
@@ -282,11 +337,15 @@ class DocumentReader:
             return _result(item, Verdict(False, reason, FailureKind.NOT_CHECKED), None)
         rooted = item.text.startswith("/") and self.options.root_dir is not None
         tree = self.options.root_dir if rooted else item.tree
+        inside = None
         if tree and not self.options.allow_outside:
-            real = tree_of(tree).resolve(link.path, self.options.follow_symlinks)
-            if real is None:
-                return _result(item, Verdict(False, _OUTSIDE, FailureKind.OUTSIDE_TREE), None)
-        return _result(item, check(link), link.path)
+            checked, follow = tree_of(tree), self.options.follow_symlinks
+
+            def inside(path: str) -> bool:
+                return checked.resolve(path, follow) is not None
+
+        verdict = check(link, self.options, inside)
+        return _result(item, verdict, verdict.path)
 
     def _stdin_fragment(self, fragment: str) -> Verdict:
         """Whether the document read from standard input has the anchor ``fragment``."""

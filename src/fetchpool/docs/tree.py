@@ -84,7 +84,12 @@ def _within(path: str, root: str) -> list[str] | None:
     return [part for part in path[len(prefix) :].split(os.sep) if part and part != "."]
 
 
-@lru_cache(maxsize=64)
 def tree(folder: str) -> Tree:
     """The Tree of ``folder``, made once."""
+    # By absolute path: a relative one (".") names another folder after a chdir.
+    return _tree(os.path.abspath(folder))
+
+
+@lru_cache(maxsize=64)
+def _tree(folder: str) -> Tree:
     return Tree(folder)

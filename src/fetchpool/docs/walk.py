@@ -10,7 +10,7 @@ the deeper file and the later pattern deciding, with ``.git/info/exclude`` under
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from ..core.failures import FailureKind
@@ -34,9 +34,19 @@ class Skipped(NamedTuple):
 _Rules = tuple[tuple[str, Any], ...]
 
 
-def documents(root: str, follow_symlinks: bool = False) -> Iterator[str | Skipped]:
+def documents(
+    root: str,
+    follow_symlinks: bool = False,
+    wanted: Callable[[str], bool] | None = None,
+    enter: Callable[[str], bool] | None = None,
+) -> Iterator[str | Skipped]:
     """Every document under ``root``, lazily, in a stable order (names sorted, a folder's
-    files before its subfolders), and what was skipped on the way, where it was met."""
+    files before its subfolders), and what was skipped on the way, where it was met.
+
+    Paths are named from ``root`` as given (``root/sub/a.md``; ``sub/a.md`` for ``.``).
+    ``wanted`` (a file's path) chooses the files instead of their suffix, and ``enter``
+    (a folder's path) the folders worth walking into; a glob gives both."""
+    wanted = wanted or _is_document
     checked = Tree(root)
     top = checked.real
     # Each folder as named from root, as a real path (matched against ignore rules), and
@@ -62,6 +72,7 @@ def documents(root: str, follow_symlinks: bool = False) -> Iterator[str | Skippe
             if entry.name.startswith("."):
                 continue
             path = os.path.join(real, entry.name)
+            named = entry.name if folder == os.curdir else os.path.join(folder, entry.name)
             try:
                 is_link = entry.is_symlink()
             except OSError:
@@ -69,22 +80,41 @@ def documents(root: str, follow_symlinks: bool = False) -> Iterator[str | Skippe
             if is_link and not follow_symlinks and checked.resolve(entry.path) is None:
                 # Out of the folder, and looked at no further: whether what it points to
                 # exists (or is a folder) stays unsaid. A document's name is reported.
-                if kind_of(entry.name) is not None and not _ignored(path, False, rules):
-                    yield Skipped(entry.path, _OUT_OF_FOLDER, FailureKind.OUTSIDE_TREE)
+                if wanted(named) and not _ignored(path, False, rules):
+                    yield Skipped(named, _OUT_OF_FOLDER, FailureKind.OUTSIDE_TREE)
                 continue
             try:
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
-            if not is_dir and kind_of(entry.name) is None:
+            if not is_dir and not wanted(named):
+                continue
+            if is_dir and enter is not None and not enter(named):
                 continue
             if _ignored(path, is_dir, rules):
                 continue
             if is_dir:
-                folders.append((entry.path, path))
+                folders.append((named, path))
             else:
-                yield entry.path
+                yield named
         stack.extend((sub, sub_real, rules) for sub, sub_real in reversed(folders))
+
+
+def _is_document(path: str) -> bool:
+    return kind_of(path) is not None
+
+
+def clean_path(path: str) -> str:
+    """``path`` as every report names it: without ``.`` components and repeated or
+    trailing separators (``./docs//a.md`` is ``docs/a.md``); ``..`` and an absolute
+    start are kept, and so are ``-`` (standard input) and a web page's URL."""
+    if path == "-" or path[:8].lower().startswith(("http://", "https://")):
+        return path
+    start = os.sep if path.startswith(os.sep) else ""
+    cleaned = start + os.sep.join(part for part in path.split(os.sep) if part not in ("", "."))
+    if cleaned == "-":
+        return os.path.join(os.curdir, "-")  # a file named -, not standard input
+    return cleaned or os.curdir
 
 
 _UNREADABLE = FailureKind.UNREADABLE
