@@ -202,6 +202,8 @@ def test_method_head_sends_head(web: responses.RequestsMock, good_urls: Path) ->
         (["-A", "probe\n"], ["-A", "line break"]),
         (["--user-agent", "probe\x00"], ["-A", "NUL"]),
         (["-H", "X-Token: a\rb"], ["--header", "line break"]),
+        (["-H", "X-Token: ü€"], ["--header", "not Latin-1"]),
+        (["--host-header", "h.test", "X-Token: ü€"], ["--host-header", "not Latin-1"]),
     ],
 )
 def test_a_bad_option_is_one_line_on_stderr_and_exit_2(

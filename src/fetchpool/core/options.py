@@ -63,6 +63,12 @@ def parse_header(text: str) -> tuple[str, str]:
     value = value.strip()
     if any(ch in value for ch in "\r\n\x00"):
         raise ValueError(f"header {name!r} has a line break or NUL in its value")
+    try:
+        value.encode("latin-1")  # what http.client sends a header value as
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"header {name!r} has characters in its value that are not Latin-1"
+        ) from None
     return name, value
 
 
