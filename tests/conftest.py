@@ -99,13 +99,52 @@ def run_fetchpool(fetchpool_exe: str):
 
 
 # Module-scoped fixtures that run fetchpool once for many tests (the benchmark's is slow).
-SHARED_RUNS = ("bench", "hostile_run", "with_processes")
+SHARED_RUNS = ("bench", "hostile", "hostile_run", "with_processes")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Under xdist (--dist loadgroup), the tests that read one shared run go to one worker,
     # so that the run is made once, not once on each worker.
     for item in items:
         for name in SHARED_RUNS:
             if name in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.xdist_group(name))
+    if config.getoption("loadgroup", default=False):
+        for item in items:
+            join_its_group(item)
+
+
+def join_its_group(item: pytest.Item) -> None:
+    """Give a test marked xdist_group the node id ``id@group`` that xdist's loadgroup
+    schedules by, where xdist could not: pytest 9.2 keeps node ids structured, and
+    xdist 3.8 writes the old ``_nodeid`` field, which nothing reads any more (so every
+    group was spread over the workers, and each worker made the shared runs again).
+
+    Raises pytest.UsageError where the id cannot be set, rather than lose the groups
+    silently.
+    """
+    groups = sorted(
+        {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+    )
+    if not groups:
+        return
+    suffix = "@" + "_".join(groups)
+    if item.nodeid.endswith(suffix):
+        # This xdist and pytest still understand each other: xdist set it.
+        return
+    grouped = item.nodeid + suffix
+    if hasattr(item, "_id"):
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(grouped)
+    else:
+        item._nodeid = grouped
+    if item.nodeid != grouped:
+        raise pytest.UsageError(
+            f"cannot put {item.nodeid} in its xdist_group on this pytest: "
+            "the tests that share a run would each make it again"
+        )

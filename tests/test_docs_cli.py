@@ -141,6 +141,14 @@ def hook(hook_id: str) -> dict[str, object]:
     return dict(found)
 
 
+def hook_command(hook_id: str, fetchpool_exe: str) -> list[str]:
+    """The hook's entry as pre-commit runs it (the staged files' names go after it), with
+    the installed executable for its first word."""
+    command = shlex.split(str(hook(hook_id)["entry"]))
+    assert command[0] == "fetchpool"
+    return [fetchpool_exe, *command[1:]]
+
+
 def test_the_pre_commit_hook_checks_the_files_it_is_given(
     server: TestHTTPServer, tmp_path: Path, fetchpool_exe: str
 ) -> None:
@@ -148,8 +156,7 @@ def test_the_pre_commit_hook_checks_the_files_it_is_given(
     entry = hook("fetchpool")
     assert entry["types_or"] == ["markdown", "html", "rst"]
     # As pre-commit runs it: the entry, then the staged files' names, from the repository.
-    command = shlex.split(str(entry["entry"]))
-    command[0] = fetchpool_exe
+    command = hook_command("fetchpool", fetchpool_exe)
     files = ["README.md", "docs/guide.md"]
     done = subprocess.run([*command, *files], cwd=tmp_path, capture_output=True, timeout=60)
     assert done.returncode == 1  # docs/gone.md is missing
@@ -161,14 +168,34 @@ def test_the_pre_commit_hook_checks_the_files_it_is_given(
     assert again.returncode == 0
 
 
+@pytest.mark.parametrize(
+    ("link", "status"),
+    [
+        ("/docs/guide.md", 0),  # inconclusive: a /-rooted link with no --root-dir
+        ("docs/gone.md", 1),  # broken: no such file
+    ],
+)
+def test_the_offline_hook_fails_a_commit_on_broken_links_only(
+    tmp_path: Path, fetchpool_exe: str, link: str, status: int
+) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "guide.md").write_text("# Guide\n")
+    (tmp_path / "README.md").write_text(f"# Top\n\nSee [the guide]({link}) and [the top](#top).\n")
+    command = hook_command("fetchpool", fetchpool_exe)
+    done = subprocess.run([*command, "README.md"], cwd=tmp_path, capture_output=True, timeout=60)
+    assert done.returncode == status, done.stderr
+    [checked, top] = done.stdout.decode().splitlines()
+    assert checked.startswith(f"{link}\tERR\t")
+    assert top.startswith("#top\tOK\t")
+
+
 def test_the_web_hook_fails_only_on_broken_links(
     server: TestHTTPServer, tmp_path: Path, fetchpool_exe: str
 ) -> None:
     (tmp_path / "a.md").write_text(
         f"[x]({server.url('/status/503')}) [y]({server.url('/status/200')})\n"
     )
-    command = shlex.split(str(hook("fetchpool-web")["entry"]))
-    command[0] = fetchpool_exe
+    command = hook_command("fetchpool-web", fetchpool_exe)
     done = subprocess.run(
         [*command, "-r", "0", "a.md"], cwd=tmp_path, capture_output=True, timeout=60
     )

@@ -497,7 +497,7 @@ class _Hrefs(HTMLParser):
                 self.urls.append(value)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_markdown())
 def test_every_link_the_renderer_makes_is_reported(text: str) -> None:
     from fetchpool.docs.markdown import _parser

@@ -188,7 +188,7 @@ def _document(draw: st.DrawFn) -> str:
     return "".join(piece + draw(st.sampled_from(["", "", "\n", "\r\n", " "])) for piece in pieces)
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_document())
 def test_any_document_is_read_alike(text: str) -> None:
     assert new(text) == old(text), text

@@ -558,7 +558,7 @@ def _prepared(url: str) -> str:
     return str(request.url)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.from_regex(_PREPARED_AS_IS, fullmatch=True))
 def test_a_url_sent_as_it_is_is_what_requests_would_prepare(url: str) -> None:
     assert prepared_as_is(url)
