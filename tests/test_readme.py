@@ -402,12 +402,14 @@ def test_the_csv_shown_has_the_header_a_run_writes() -> None:
     assert done.stdout.decode().splitlines()[0] == header
 
 
-def test_the_config_file_shown_is_one_fetchpool_reads(workdir: Path) -> None:
-    [config] = [block.text for block in code_blocks(README) if block.language == "toml"]
-    (workdir / "pyproject.toml").write_text(config)
+def test_each_config_file_shown_is_one_fetchpool_reads(workdir: Path) -> None:
+    configs = [block.text for block in code_blocks(README) if block.language == "toml"]
+    assert configs
     (workdir / "a.md").write_text("# A\n\n[top](#a)\n")
-    done = run_in_process("--dump", "a.md")
-    assert done.returncode == ExitStatus.OK, done.stderr.decode()
+    for config in configs:
+        (workdir / "pyproject.toml").write_text(config)
+        done = run_in_process("--dump", "a.md")
+        assert done.returncode == ExitStatus.OK, (config, done.stderr.decode())
 
 
 def yaml_mapping(text: str) -> dict[str, Any]:
