@@ -221,3 +221,27 @@ def test_an_unknown_show_value_is_a_usage_error_on_one_line(docs: Path) -> None:
     assert done.returncode == 2
     assert len(errors) == 1
     assert "--show" in errors[0]
+
+
+def test_a_missing_anchor_row_does_not_name_its_own_document_twice() -> None:
+    missing = Result(
+        "#nowhere", None, False, "no anchor #nowhere", 0.0, "docs/a.md", 0, "docs/a.md", 9,
+        kind=FailureKind.MISSING_ANCHOR, column=4,
+    )  # fmt: skip
+    gone = Result(
+        "b.md", None, False, "file not found", 0.0, "docs/b.md", 0, "docs/a.md", 10,
+        kind=FailureKind.FILE_NOT_FOUND, column=2,
+    )  # fmt: skip
+    text = "\n".join(table([missing, gone], View(problems_only=True)))
+    assert text.count("docs/a.md") == 2  # where each link is written, and no more
+    assert "file not found at docs/b.md" in text
+
+
+def test_links_in_documents_give_the_detail_column_half_the_width() -> None:
+    gone = Result(
+        "b.md", None, False, "file not found", 0.0, "docs/b.md", 0, "docs/a.md", 10,
+        kind=FailureKind.FILE_NOT_FOUND, column=2,
+    )  # fmt: skip
+    header = table([gone], View())[0]
+    assert header.index("Detail") == pytest.approx(60, abs=2)
+    assert table([GONE], View())[0].index("Detail") == pytest.approx(80, abs=2)

@@ -15,7 +15,10 @@ from .text import format_elapsed, printable, status_text, where
 
 _STATUS_WIDTH = 6
 _TIME_WIDTH = 8
-_DETAIL_SHARE = 3  # the detail column takes up to a third of the width
+# The detail column takes a third of the width; half when links in documents come first:
+# their detail holds where the link is written as well as what is wrong.
+_DETAIL_SHARE = 3
+_DOCUMENT_DETAIL_SHARE = 2
 
 
 def status_style(result: Result) -> str:
@@ -44,10 +47,12 @@ class TableWriter(Writer):
         self.view = view or View()
         self._header_done = False
         self._left_out = 0
+        # Set by the first row, so that every row lines up with the header.
+        self._detail_share = _DETAIL_SHARE
 
     def _table(self, header: bool) -> Table:
         width = self.console.width
-        detail_width = max(20, width // _DETAIL_SHARE)
+        detail_width = max(20, width // self._detail_share)
         url_width = max(20, width - _STATUS_WIDTH - _TIME_WIDTH - detail_width - 3)
         table = Table(
             box=None,
@@ -66,14 +71,18 @@ class TableWriter(Writer):
         if self.view.problems_only and result.category not in (BROKEN, INCONCLUSIVE):
             self._left_out += 1
             return
+        if not self._header_done and result.column:
+            self._detail_share = _DOCUMENT_DETAIL_SHARE
         table = self._table(header=not self._header_done)
         self._header_done = True
         skipped = result.outcome == SKIPPED
         if not result.ok:
             # The failure class first: it is what decides whether the run fails.
             detail = f"{result.category}: {result.error}" if result.error else result.category
-            if result.final_url and result.final_url != result.url:
-                detail += f" at {result.final_url}"  # where a redirect led, and it failed
+            if result.final_url and result.final_url not in (result.url, result.source):
+                # Where a redirect led, and it failed; the file a local link was looked
+                # for in (not the document it is in: the row says where that is).
+                detail += f" at {result.final_url}"
         elif (
             result.final_url
             and result.final_url != result.url
