@@ -399,3 +399,17 @@ def test_a_secret_in_the_url_waited_for_is_masked_on_the_progress_line() -> None
     state = PoolState(running=1, waiting=0, spilled=0, head=head, head_started=0.0)
     hide = Redactor([SECRET])
     assert describe_wait(state, now=60.0, hide=hide) == "waiting for http://h.test/?k=*** (60 s)"
+
+
+def test_a_redirect_whose_host_parsers_disagree_on_drops_the_secret_headers(
+    server: TestHTTPServer,
+) -> None:
+    # "http://localhost:P\@127.0.0.1:P/" names 127.0.0.1 to urlsplit, but the request
+    # goes to localhost, where requests' parser stops the host at the backslash.
+    port = server.url("/").split(":")[2].split("/")[0]
+    away = f"http://localhost:{port}\\@127.0.0.1:{port}/status/200"
+    start = server.url(f"/redirect-to?url={quote(away)}")
+    run_in_process("-q", "-H", f"X-Api-Key: {SECRET}", input=start + "\n")
+    assert headers_at(server, f"/redirect-to?url={quote(away)}")["x-api-key"] == SECRET
+    hops = [seen for seen in server.log if "redirect-to" not in seen.path]
+    assert hops and all("x-api-key" not in seen.headers for seen in hops)

@@ -701,8 +701,11 @@ class _Requests:
                 raise Failed(FailureKind.INVALID_REDIRECT, BAD_LOCATION) from exc
         hop.headers = request.headers.copy()
         hop.headers.pop("Cookie", None)
+        # The hop goes to the prepared URL's host: urlsplit reads some Locations
+        # ("http://a\\@b/") as naming another host than the one requests connects to.
+        target = str(hop.url)
         if self._host_headers:
-            self._host_headers_for(hop, previous, str(hop.url))
+            self._host_headers_for(hop, previous, target)
         if self._session.should_strip_auth(previous, target):  # type: ignore[no-untyped-call]
             hop.headers.pop("Authorization", None)
             for name in self._secrets:
