@@ -413,3 +413,17 @@ def test_a_redirect_whose_host_parsers_disagree_on_drops_the_secret_headers(
     assert headers_at(server, f"/redirect-to?url={quote(away)}")["x-api-key"] == SECRET
     hops = [seen for seen in server.log if "redirect-to" not in seen.path]
     assert hops and all("x-api-key" not in seen.headers for seen in hops)
+
+
+def test_the_cache_file_holds_no_secret_and_still_answers_the_next_run(
+    server: TestHTTPServer, tmp_path: Path
+) -> None:
+    away = server.url(f"/status/200?k={SECRET}")
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"{away}\n{server.url('/redirect-to')}?url={quote(away)}\n")
+    cache = tmp_path / "cache.json"
+    args = ("-q", "-f", "jsonl", "-H", f"X-Api-Key: {SECRET}", "--cache", str(cache), str(urls))
+    assert run_in_process(*args).returncode == 0
+    assert SECRET not in cache.read_text()
+    again = run_in_process(*args)
+    assert [record["cached"] for record in records(again.stdout)] == [True, True]

@@ -134,7 +134,9 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     _refuse_overwrite(output, [*plan.sources, *plan.files_from, plan.cache])
     # Read before the output is opened: it may be last run's report, about to be replaced.
     baseline = _load_baseline(report.baseline)
-    cache = Cache.load(plan.cache, plan.max_age) if plan.cache else None
+    cache = (
+        Cache.load(plan.cache, plan.max_age, secrets_hidden(plan.options)) if plan.cache else None
+    )
     if plan.options.verify is False:
         import warnings
 
