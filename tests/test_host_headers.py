@@ -427,3 +427,11 @@ def test_the_cache_file_holds_no_secret_and_still_answers_the_next_run(
     assert SECRET not in cache.read_text()
     again = run_in_process(*args)
     assert [record["cached"] for record in records(again.stdout)] == [True, True]
+
+
+def test_dump_masks_the_runs_secrets(tmp_path: Path) -> None:
+    (tmp_path / "page.md").write_text(f"[a](https://a.test/?k={SECRET})\n")
+    done = run_in_process("--dump", "-H", f"X-Api-Key: {SECRET}", str(tmp_path / "page.md"))
+    assert done.returncode == 0
+    assert SECRET not in done.stdout.decode() + done.stderr.decode()
+    assert "https://a.test/?k=***" in done.stdout.decode()
