@@ -328,6 +328,18 @@ def test_a_spent_rate_limit_that_resets_later_is_inconclusive_and_says_when(
     assert "resets at" in record["error"] and "--max-retry-wait 5 s" in record["error"]
 
 
+@pytest.mark.parametrize("reset", ["99999999999999999999", "99999999999"])
+def test_a_rate_limit_reset_past_any_clock_is_reported_as_rate_limited(
+    reset: str, server: TestHTTPServer
+) -> None:
+    done = run_in_process(
+        "-q", "-f", "jsonl", input=server.url(f"/flaky/gh-far-{reset}/5/429?reset={reset}") + "\n"
+    )
+    (record,) = records(done.stdout)
+    assert (record["status"], record["kind"]) == (429, "rate_limited")
+    assert "over --max-retry-wait" in record["error"]
+
+
 def test_a_403_without_a_spent_limit_is_not_waited_on(server: TestHTTPServer) -> None:
     done = run_in_process("-q", "-f", "jsonl", input=server.url("/status/403") + "\n")
     (record,) = records(done.stdout)
