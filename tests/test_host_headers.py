@@ -9,17 +9,21 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import requests
+import urllib3
 
 from fetchpool.core.credentials import (
     GITHUB_HOSTS,
     HostHeader,
     Redactor,
+    github_headers,
     is_secret,
     parse_host,
     secrets_of,
 )
+from fetchpool.core.fetch import _ChainCookies, _Requests
 from fetchpool.core.inputs import InputLine
-from fetchpool.core.options import Remap, remapped
+from fetchpool.core.options import Options, Remap, remapped
 from fetchpool.core.pool import PoolState
 from fetchpool.core.results import Result
 from fetchpool.core.wire import outcome_of, result_of
@@ -284,7 +288,34 @@ def test_a_bad_header_is_a_usage_error_that_shows_no_value(args: list[str]) -> N
 # -- a GitHub token -----------------------------------------------------------------------
 
 
-def test_a_github_token_goes_to_githubs_hosts_alone(
+def github_request(url: str, after: str | None = None) -> dict[str, str]:
+    """The headers fetchpool sends, with a GitHub token, to ``url``, or to the hop a
+    redirect from ``url`` to ``after`` leads to."""
+    requests_of = _Requests(Options(host_headers=github_headers(SECRET)))
+    request = requests_of.prepare("GET", url)
+    if after is not None:
+        answer = requests.Response()
+        answer.status_code = 302
+        answer.raw = urllib3.HTTPResponse(headers={"Location": after})
+        request = requests_of.next_hop(request, answer, _ChainCookies(None))
+    return dict(request.headers)
+
+
+@pytest.mark.parametrize(
+    "host", [*GITHUB_HOSTS, "gist.github.com", "github.com.evil.test", "example.test"]
+)
+def test_a_github_token_goes_to_githubs_hosts_alone(host: str) -> None:
+    sent = github_request(f"https://{host}/x").get("Authorization")
+    assert sent == (f"Bearer {SECRET}" if host in GITHUB_HOSTS else None)
+
+
+def test_a_github_token_stays_behind_when_a_redirect_drops_to_plain_http() -> None:
+    assert "Authorization" not in github_request("https://github.com/a", "http://github.com/b")
+    upgraded = github_request("http://github.com/a", "https://github.com/b")
+    assert upgraded["Authorization"] == f"Bearer {SECRET}"
+
+
+def test_a_github_token_is_never_sent_in_the_clear(
     server: TestHTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every host through the test server as a proxy: it sees each request's host and headers.
@@ -293,16 +324,11 @@ def test_a_github_token_goes_to_githubs_hosts_alone(
     for name in ("no_proxy", "NO_PROXY"):
         monkeypatch.setenv(name, "")
     monkeypatch.setenv("GITHUB_TOKEN", SECRET)
-    hosts = [*GITHUB_HOSTS, "gist.github.com", "github.com.evil.test", "example.test"]
     done = run_in_process(
-        "-q", "-f", "jsonl", input="".join(f"http://{host}/status/200\n" for host in hosts)
+        "-q", "-f", "jsonl", input="".join(f"http://{host}/status/200\n" for host in GITHUB_HOSTS)
     )
-    assert [record["status"] for record in records(done.stdout)] == [200] * len(hosts)
-    sent = {seen.path: seen.headers.get("authorization") for seen in server.log}
-    assert sent == {
-        f"http://{host}/status/200": f"Bearer {SECRET}" if host in GITHUB_HOSTS else None
-        for host in hosts
-    }
+    assert [record["status"] for record in records(done.stdout)] == [200] * len(GITHUB_HOSTS)
+    assert [seen.headers.get("authorization") for seen in server.log] == [None] * 3
 
 
 def test_a_spent_rate_limit_that_resets_within_the_wait_is_waited_for(

@@ -330,7 +330,8 @@ check_options = _all(
             "--github-token",
             envvar=[ENV_PREFIX + "GITHUB_TOKEN", "GITHUB_TOKEN"],
             metavar="TOKEN",
-            help="Sent to github.com, api.github.com and raw.githubusercontent.com alone."
+            help="Sent over https to github.com, api.github.com and raw.githubusercontent.com"
+            " alone, never in the clear."
             "  [default: $GITHUB_TOKEN]",
         ),
         option(

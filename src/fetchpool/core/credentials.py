@@ -56,16 +56,24 @@ class HostHeader:
     host: str
     name: str
     value: str
+    # Sent over https alone: a token no link written http:// may put on the wire in clear.
+    https_only: bool = False
 
-    def matches(self, hostname: str) -> bool:
+    def matches(self, hostname: str, https: bool = True) -> bool:
+        if self.https_only and not https:
+            return False
         if self.host.startswith("."):
             return hostname == self.host[1:] or hostname.endswith(self.host)
         return hostname == self.host
 
 
 def github_headers(token: str) -> tuple[HostHeader, ...]:
-    """The headers a GitHub token makes: ``Authorization: Bearer`` to GitHub's hosts."""
-    return tuple(HostHeader(host, "Authorization", f"Bearer {token}") for host in GITHUB_HOSTS)
+    """The headers a GitHub token makes: ``Authorization: Bearer`` to GitHub's hosts, over
+    https alone."""
+    return tuple(
+        HostHeader(host, "Authorization", f"Bearer {token}", https_only=True)
+        for host in GITHUB_HOSTS
+    )
 
 
 class HostHeaders:
@@ -79,11 +87,12 @@ class HostHeaders:
     def __bool__(self) -> bool:
         return bool(self._headers)
 
-    def _of(self, hostname: str) -> tuple[tuple[str, str], ...]:
-        """The headers for ``hostname`` (lower-case), later ones over earlier of a name."""
+    def _of(self, hostname: str, https: bool) -> tuple[tuple[str, str], ...]:
+        """The headers for ``hostname`` (lower-case) over https or not, later ones over
+        earlier of a name."""
         chosen: dict[str, tuple[str, str]] = {}
         for header in self._headers:
-            if header.matches(hostname):
+            if header.matches(hostname, https):
                 chosen[header.name.lower()] = (header.name, header.value)
         return tuple(chosen.values())
 
