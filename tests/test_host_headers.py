@@ -398,6 +398,22 @@ def test_remaps_come_from_the_config_file(
     assert records(done.stdout)[0]["status"] == 200
 
 
+def test_the_cache_answers_for_the_url_a_remap_fetches(
+    server: TestHTTPServer, tmp_path: Path
+) -> None:
+    cache, line = str(tmp_path / "cache.json"), "http://docs.old.test/status/200\n"
+    rule = rf"^http://docs\.old\.test/ {server.base}/"
+    run_in_process("-q", "--cache", cache, "--remap", rule, input=line)
+    done = run_in_process("-q", "-f", "jsonl", "--cache", cache, "--remap", rule, input=line)
+    (cached,) = records(done.stdout)
+    assert (cached["cached"], cached["remapped"]) == (True, server.url("/status/200"))
+    # Another remap fetches another URL: the cache knows nothing of it.
+    elsewhere = rf"^http://docs\.old\.test/status/200 {server.base}/status/404"
+    done = run_in_process("-q", "-f", "jsonl", "--cache", cache, "--remap", elsewhere, input=line)
+    (record,) = records(done.stdout)
+    assert (record["cached"], record["status"]) == (False, 404)
+
+
 def test_an_invalid_remap_is_a_usage_error_naming_the_flag() -> None:
     done = run_in_process("--remap", "(oops https://x/", input="http://127.0.0.1:9/\n")
     assert done.returncode == 2

@@ -135,7 +135,9 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     # Read before the output is opened: it may be last run's report, about to be replaced.
     baseline = _load_baseline(report.baseline)
     cache = (
-        Cache.load(plan.cache, plan.max_age, secrets_hidden(plan.options)) if plan.cache else None
+        Cache.load(plan.cache, plan.max_age, secrets_hidden(plan.options), plan.options.remap)
+        if plan.cache
+        else None
     )
     if plan.options.verify is False:
         import warnings
