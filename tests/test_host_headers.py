@@ -87,7 +87,9 @@ def test_a_host_is_named_as_a_request_names_it(text: str, host: str) -> None:
     assert parse_host(text) == host
 
 
-@pytest.mark.parametrize("text", ["", ".", "..example.com", "https://x.test", "a b", "x/y", "a:1"])
+@pytest.mark.parametrize(
+    "text", ["", ".", "..example.com", "https://x.test", "a b", "x/y", "a:1", "*.example.com"]
+)
 def test_what_is_no_host_name_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="is not a host name"):
         parse_host(text)

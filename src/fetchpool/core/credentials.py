@@ -45,7 +45,8 @@ def parse_host(text: str) -> str:
     return ("." if host.startswith(".") else "") + encoded
 
 
-_HOST = re.compile(r"[^\s/:@?#\[\]\\]+")
+# No "*": a wildcard would match no host, and leave its header unsent without a word.
+_HOST = re.compile(r"[^\s/:@?#\[\]\\*]+")
 
 
 @dataclass(frozen=True)
