@@ -125,6 +125,12 @@ def test_secrets_are_masked_and_short_values_left_alone() -> None:
     assert redact(text) == "*** text/html *** *** a=1"
 
 
+@pytest.mark.parametrize("scheme", ["Bearer", "token", "Basic"])
+def test_the_credential_of_an_h_authorization_is_masked_on_its_own_too(scheme: str) -> None:
+    redact = Redactor(secrets_of([("Authorization", f"{scheme} {SECRET}")], []))
+    assert redact(f"?access_token={SECRET}") == "?access_token=***"
+
+
 @pytest.mark.parametrize(
     ("rule", "url", "fetched"),
     [

@@ -116,11 +116,11 @@ class Redactor:
 
 def secrets_of(headers: Iterable[tuple[str, str]], host_headers: Iterable[HostHeader]) -> list[str]:
     """The values a run must never write: those of secret ``-H`` headers and of every
-    host header (a GitHub token's among them), and the token alone, without ``Bearer``."""
+    host header (a GitHub token's among them), and each token alone, without ``Bearer``."""
     values = [value for name, value in headers if is_secret(name)]
-    for header in host_headers:
-        values.append(header.value)
-        scheme, _, credential = header.value.partition(" ")
+    values += [header.value for header in host_headers]
+    for value in list(values):
+        scheme, _, credential = value.partition(" ")
         if credential and scheme.lower() in {"bearer", "token", "basic"}:
             values.append(credential)
     return values
