@@ -95,6 +95,10 @@ def load_config(path: Path, settings: Mapping[str, Setting]) -> dict[str, Any]:
         elif isinstance(value, list):
             raise ConfigError(f"{where}: {key!r} takes one value, not a list")
         if setting.path:
+            for each in value if setting.multiple else [value]:
+                # A number would reach open() and os.stat() as a file descriptor.
+                if not isinstance(each, str):
+                    raise ConfigError(f"{where}: {key!r} takes a path, not {each!r}")
             value = (
                 [_beside(base, each) for each in value]
                 if setting.multiple
