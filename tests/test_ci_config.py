@@ -145,6 +145,8 @@ def test_headers_from_the_environment_are_one_per_line(project, server, run_fetc
         ("x = \n", {}, "is not valid TOML"),
         ("cache = 2\n", {}, "'cache' takes a path, not 2"),
         ("files-from = [0]\n", {}, "'files-from' takes a path, not 0"),
+        ("verbose = 2\n", {}, "'verbose' takes true or false, not 2"),
+        ("quiet = 1.5\n", {}, "'quiet' takes true or false, not 1.5"),
     ],
 )
 def test_a_bad_setting_is_a_one_line_usage_error_saying_where_it_came_from(

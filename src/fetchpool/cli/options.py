@@ -189,6 +189,7 @@ def _config_settings(command: click.Command) -> dict[str, Any]:
                 param=param.name or param.config_key,
                 multiple=param.multiple,
                 path=isinstance(param.type, click.Path),
+                flag=param.is_bool_flag,
             )
     return settings
 
