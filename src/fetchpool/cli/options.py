@@ -8,6 +8,7 @@ file (see config.py); the command line wins.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -68,6 +69,23 @@ class _LineList(click.types.StringParamType):
     variable, not one per word."""
 
     envvar_list_splitter = "\n"
+
+
+class _Number(click.FloatRange):
+    """A FloatRange that takes no NaN, nor infinity when ``finite``: both pass its
+    comparisons, and reach sockets and clocks that refuse them."""
+
+    def __init__(self, min: float, *, min_open: bool = False, finite: bool = False) -> None:
+        super().__init__(min, min_open=min_open)
+        self.finite = finite
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if self.finite and math.isinf(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def option(*decls: str, **attrs: Any) -> Callable[[F], F]:
@@ -266,7 +284,7 @@ check_options = _all(
         option(
             "-t",
             "--timeout",
-            type=click.FloatRange(0, min_open=True),
+            type=_Number(0, min_open=True, finite=True),
             default=DEFAULTS.timeout,
             show_default=True,
             help="Seconds for one attempt: connecting, the status and headers, and what is"
@@ -275,7 +293,7 @@ check_options = _all(
         option(
             "-m",
             "--max-time",
-            type=click.FloatRange(0, min_open=True),
+            type=_Number(0, min_open=True),
             default=DEFAULTS.max_time,
             help="Seconds for a URL as a whole: every attempt, redirect and wait."
             "  [default: no cap]",
@@ -290,7 +308,7 @@ check_options = _all(
         ),
         option(
             "--max-retry-wait",
-            type=click.FloatRange(0),
+            type=_Number(0),
             default=DEFAULTS.max_retry_wait,
             show_default=True,
             help="Longest wait before a retry, Retry-After included (seconds).",
@@ -376,7 +394,7 @@ check_options = _all(
         ),
         option(
             "--rate",
-            type=click.FloatRange(0, min_open=True),
+            type=_Number(0, min_open=True),
             default=DEFAULTS.rate,
             help="Most requests per second to any one host.  [default: no cap]",
         ),
