@@ -284,6 +284,9 @@ def test_a_bad_hosts_table_is_a_usage_error_that_shows_no_value(
         ["-H", SECRET],
         ["--host-header", "h.test", SECRET],
         ["--host-header", "not a host", f"X-Key: {SECRET}"],
+        ["--github-token", f"{SECRET}\nmore"],
+        ["--github-token", f"{SECRET}\x00"],
+        ["--github-token", f"{SECRET}\u0442"],
     ],
 )
 def test_a_bad_header_is_a_usage_error_that_shows_no_value(args: list[str]) -> None:
@@ -294,6 +297,26 @@ def test_a_bad_header_is_a_usage_error_that_shows_no_value(args: list[str]) -> N
 
 
 # -- a GitHub token -----------------------------------------------------------------------
+
+
+def test_a_bad_github_token_in_the_environment_is_a_usage_error_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", f"{SECRET}\n{SECRET}")
+    done = run_in_process(input="http://127.0.0.1:9/\n")
+    assert done.returncode == 2
+    [line] = done.stderr.decode().splitlines()
+    assert "--github-token" in line and "(from $GITHUB_TOKEN)" in line
+    assert SECRET not in line
+
+
+def test_a_github_token_ending_in_a_line_break_is_sent_without_it(
+    server: TestHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", f"{SECRET}\n")
+    done = run_in_process("-q", "-f", "jsonl", input=server.url("/status/200") + "\n")
+    assert (done.returncode, records(done.stdout)[0]["status"]) == (0, 200)
+    assert SECRET not in done.stderr.decode()
 
 
 def github_request(url: str, after: str | None = None) -> dict[str, str]:

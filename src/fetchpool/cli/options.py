@@ -127,6 +127,20 @@ def _host_headers(ctx: click.Context, param: click.Parameter, value: Any) -> tup
     return tuple(headers)
 
 
+def _github_token(ctx: click.Context, param: click.Parameter, value: Any) -> str | None:
+    """The token without the blanks around it; a usage error says what is wrong with it,
+    never what it is."""
+    token = str(value).strip() if value is not None else None
+    if token:
+        try:
+            parse_header(f"Authorization: Bearer {token}")
+        except ValueError:
+            raise click.BadParameter(
+                "the token holds a line break, a NUL or a character that is not Latin-1"
+            ) from None
+    return token
+
+
 def _listed(parse: Callable[[str], str]) -> Callback:
     """A callback for a repeatable option whose values are comma-separated lists: one
     tuple of every item, ``parse``d, in order (empty items left out, so an empty value
@@ -220,7 +234,10 @@ def where_from(exc: click.UsageError) -> str:
         return ""
     source = ctx.get_parameter_source(param.name)
     if source == ParameterSource.ENVIRONMENT and isinstance(param, Option) and param.envvar:
-        return f" (from ${param.envvar})"
+        names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar)
+        # The first one set, as Click reads them (--github-token has two).
+        name = next((name for name in names if os.environ.get(name)), names[0])
+        return f" (from ${name})"
     if source == ParameterSource.DEFAULT_MAP and CONFIG_META in ctx.meta:
         return f" (from {ctx.meta[CONFIG_META]})"
     return ""
@@ -349,6 +366,7 @@ check_options = _all(
             "--github-token",
             envvar=[ENV_PREFIX + "GITHUB_TOKEN", "GITHUB_TOKEN"],
             metavar="TOKEN",
+            callback=_github_token,
             help="Sent over https to github.com, api.github.com and raw.githubusercontent.com"
             " alone, never in the clear."
             "  [default: $GITHUB_TOKEN]",
