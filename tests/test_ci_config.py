@@ -67,6 +67,8 @@ def test_config_keys_may_use_dashes_or_underscores_and_paths_are_relative_to_the
         ("max-workers = [1, 2]\n", "'max-workers' takes one value, not a list"),
         ("[output]\nx = 1\n", "'output' is a table"),
         ("max-workers = \n", "is not valid TOML"),
+        ("output = 1\n", "'output' takes a path, not 1"),
+        ("output = true\n", "'output' takes a path, not True"),
     ],
 )
 def test_a_config_file_with_mistakes_is_an_error_naming_them(tmp_path, text, message):
@@ -141,6 +143,10 @@ def test_headers_from_the_environment_are_one_per_line(project, server, run_fetc
         ("", {"FETCHPOOL_MAX_WORKERS": "many"}, "(from $FETCHPOOL_MAX_WORKERS)"),
         ('shard = "5/4"\n', {}, "shard 5/4 is not K/N"),
         ("x = \n", {}, "is not valid TOML"),
+        ("cache = 2\n", {}, "'cache' takes a path, not 2"),
+        ("files-from = [0]\n", {}, "'files-from' takes a path, not 0"),
+        ("verbose = 2\n", {}, "'verbose' takes true or false, not 2"),
+        ("quiet = 1.5\n", {}, "'quiet' takes true or false, not 1.5"),
     ],
 )
 def test_a_bad_setting_is_a_one_line_usage_error_saying_where_it_came_from(

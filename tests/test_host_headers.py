@@ -9,17 +9,21 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import requests
+import urllib3
 
 from fetchpool.core.credentials import (
     GITHUB_HOSTS,
     HostHeader,
     Redactor,
+    github_headers,
     is_secret,
     parse_host,
     secrets_of,
 )
+from fetchpool.core.fetch import _ChainCookies, _Requests
 from fetchpool.core.inputs import InputLine
-from fetchpool.core.options import Remap, remapped
+from fetchpool.core.options import Options, Remap, remapped
 from fetchpool.core.pool import PoolState
 from fetchpool.core.results import Result
 from fetchpool.core.wire import outcome_of, result_of
@@ -83,7 +87,9 @@ def test_a_host_is_named_as_a_request_names_it(text: str, host: str) -> None:
     assert parse_host(text) == host
 
 
-@pytest.mark.parametrize("text", ["", ".", "..example.com", "https://x.test", "a b", "x/y", "a:1"])
+@pytest.mark.parametrize(
+    "text", ["", ".", "..example.com", "https://x.test", "a b", "x/y", "a:1", "*.example.com"]
+)
 def test_what_is_no_host_name_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="is not a host name"):
         parse_host(text)
@@ -117,6 +123,12 @@ def test_secrets_are_masked_and_short_values_left_alone() -> None:
     )
     text = f"{SECRET} text/html ghp_abcdef Bearer ghp_abcdef a=1"
     assert redact(text) == "*** text/html *** *** a=1"
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "token", "Basic"])
+def test_the_credential_of_an_h_authorization_is_masked_on_its_own_too(scheme: str) -> None:
+    redact = Redactor(secrets_of([("Authorization", f"{scheme} {SECRET}")], []))
+    assert redact(f"?access_token={SECRET}") == "?access_token=***"
 
 
 @pytest.mark.parametrize(
@@ -272,6 +284,9 @@ def test_a_bad_hosts_table_is_a_usage_error_that_shows_no_value(
         ["-H", SECRET],
         ["--host-header", "h.test", SECRET],
         ["--host-header", "not a host", f"X-Key: {SECRET}"],
+        ["--github-token", f"{SECRET}\nmore"],
+        ["--github-token", f"{SECRET}\x00"],
+        ["--github-token", f"{SECRET}\u0442"],
     ],
 )
 def test_a_bad_header_is_a_usage_error_that_shows_no_value(args: list[str]) -> None:
@@ -284,7 +299,54 @@ def test_a_bad_header_is_a_usage_error_that_shows_no_value(args: list[str]) -> N
 # -- a GitHub token -----------------------------------------------------------------------
 
 
-def test_a_github_token_goes_to_githubs_hosts_alone(
+def test_a_bad_github_token_in_the_environment_is_a_usage_error_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", f"{SECRET}\n{SECRET}")
+    done = run_in_process(input="http://127.0.0.1:9/\n")
+    assert done.returncode == 2
+    [line] = done.stderr.decode().splitlines()
+    assert "--github-token" in line and "(from $GITHUB_TOKEN)" in line
+    assert SECRET not in line
+
+
+def test_a_github_token_ending_in_a_line_break_is_sent_without_it(
+    server: TestHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", f"{SECRET}\n")
+    done = run_in_process("-q", "-f", "jsonl", input=server.url("/status/200") + "\n")
+    assert (done.returncode, records(done.stdout)[0]["status"]) == (0, 200)
+    assert SECRET not in done.stderr.decode()
+
+
+def github_request(url: str, after: str | None = None) -> dict[str, str]:
+    """The headers fetchpool sends, with a GitHub token, to ``url``, or to the hop a
+    redirect from ``url`` to ``after`` leads to."""
+    requests_of = _Requests(Options(host_headers=github_headers(SECRET)))
+    request = requests_of.prepare("GET", url)
+    if after is not None:
+        answer = requests.Response()
+        answer.status_code = 302
+        answer.raw = urllib3.HTTPResponse(headers={"Location": after})
+        request = requests_of.next_hop(request, answer, _ChainCookies(None))
+    return dict(request.headers)
+
+
+@pytest.mark.parametrize(
+    "host", [*GITHUB_HOSTS, "gist.github.com", "github.com.evil.test", "example.test"]
+)
+def test_a_github_token_goes_to_githubs_hosts_alone(host: str) -> None:
+    sent = github_request(f"https://{host}/x").get("Authorization")
+    assert sent == (f"Bearer {SECRET}" if host in GITHUB_HOSTS else None)
+
+
+def test_a_github_token_stays_behind_when_a_redirect_drops_to_plain_http() -> None:
+    assert "Authorization" not in github_request("https://github.com/a", "http://github.com/b")
+    upgraded = github_request("http://github.com/a", "https://github.com/b")
+    assert upgraded["Authorization"] == f"Bearer {SECRET}"
+
+
+def test_a_github_token_is_never_sent_in_the_clear(
     server: TestHTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every host through the test server as a proxy: it sees each request's host and headers.
@@ -293,16 +355,11 @@ def test_a_github_token_goes_to_githubs_hosts_alone(
     for name in ("no_proxy", "NO_PROXY"):
         monkeypatch.setenv(name, "")
     monkeypatch.setenv("GITHUB_TOKEN", SECRET)
-    hosts = [*GITHUB_HOSTS, "gist.github.com", "github.com.evil.test", "example.test"]
     done = run_in_process(
-        "-q", "-f", "jsonl", input="".join(f"http://{host}/status/200\n" for host in hosts)
+        "-q", "-f", "jsonl", input="".join(f"http://{host}/status/200\n" for host in GITHUB_HOSTS)
     )
-    assert [record["status"] for record in records(done.stdout)] == [200] * len(hosts)
-    sent = {seen.path: seen.headers.get("authorization") for seen in server.log}
-    assert sent == {
-        f"http://{host}/status/200": f"Bearer {SECRET}" if host in GITHUB_HOSTS else None
-        for host in hosts
-    }
+    assert [record["status"] for record in records(done.stdout)] == [200] * len(GITHUB_HOSTS)
+    assert [seen.headers.get("authorization") for seen in server.log] == [None] * 3
 
 
 def test_a_spent_rate_limit_that_resets_within_the_wait_is_waited_for(
@@ -326,6 +383,18 @@ def test_a_spent_rate_limit_that_resets_later_is_inconclusive_and_says_when(
     assert (record["status"], record["attempts"]) == (429, 1)
     assert (record["kind"], record["category"]) == ("rate_limited", "inconclusive")
     assert "resets at" in record["error"] and "--max-retry-wait 5 s" in record["error"]
+
+
+@pytest.mark.parametrize("reset", ["99999999999999999999", "99999999999"])
+def test_a_rate_limit_reset_past_any_clock_is_reported_as_rate_limited(
+    reset: str, server: TestHTTPServer
+) -> None:
+    done = run_in_process(
+        "-q", "-f", "jsonl", input=server.url(f"/flaky/gh-far-{reset}/5/429?reset={reset}") + "\n"
+    )
+    (record,) = records(done.stdout)
+    assert (record["status"], record["kind"]) == (429, "rate_limited")
+    assert "over --max-retry-wait" in record["error"]
 
 
 def test_a_403_without_a_spent_limit_is_not_waited_on(server: TestHTTPServer) -> None:
@@ -358,6 +427,22 @@ def test_remaps_come_from_the_config_file(
     monkeypatch.chdir(tmp_path)
     done = run_in_process("-q", "-f", "jsonl", input="http://mirror.test/status/200\n")
     assert records(done.stdout)[0]["status"] == 200
+
+
+def test_the_cache_answers_for_the_url_a_remap_fetches(
+    server: TestHTTPServer, tmp_path: Path
+) -> None:
+    cache, line = str(tmp_path / "cache.json"), "http://docs.old.test/status/200\n"
+    rule = rf"^http://docs\.old\.test/ {server.base}/"
+    run_in_process("-q", "--cache", cache, "--remap", rule, input=line)
+    done = run_in_process("-q", "-f", "jsonl", "--cache", cache, "--remap", rule, input=line)
+    (cached,) = records(done.stdout)
+    assert (cached["cached"], cached["remapped"]) == (True, server.url("/status/200"))
+    # Another remap fetches another URL: the cache knows nothing of it.
+    elsewhere = rf"^http://docs\.old\.test/status/200 {server.base}/status/404"
+    done = run_in_process("-q", "-f", "jsonl", "--cache", cache, "--remap", elsewhere, input=line)
+    (record,) = records(done.stdout)
+    assert (record["cached"], record["status"]) == (False, 404)
 
 
 def test_an_invalid_remap_is_a_usage_error_naming_the_flag() -> None:
@@ -399,3 +484,39 @@ def test_a_secret_in_the_url_waited_for_is_masked_on_the_progress_line() -> None
     state = PoolState(running=1, waiting=0, spilled=0, head=head, head_started=0.0)
     hide = Redactor([SECRET])
     assert describe_wait(state, now=60.0, hide=hide) == "waiting for http://h.test/?k=*** (60 s)"
+
+
+def test_a_redirect_whose_host_parsers_disagree_on_drops_the_secret_headers(
+    server: TestHTTPServer,
+) -> None:
+    # "http://localhost:P\@127.0.0.1:P/" names 127.0.0.1 to urlsplit, but the request
+    # goes to localhost, where requests' parser stops the host at the backslash.
+    port = server.url("/").split(":")[2].split("/")[0]
+    away = f"http://localhost:{port}\\@127.0.0.1:{port}/status/200"
+    start = server.url(f"/redirect-to?url={quote(away)}")
+    run_in_process("-q", "-H", f"X-Api-Key: {SECRET}", input=start + "\n")
+    assert headers_at(server, f"/redirect-to?url={quote(away)}")["x-api-key"] == SECRET
+    hops = [seen for seen in server.log if "redirect-to" not in seen.path]
+    assert hops and all("x-api-key" not in seen.headers for seen in hops)
+
+
+def test_the_cache_file_holds_no_secret_and_still_answers_the_next_run(
+    server: TestHTTPServer, tmp_path: Path
+) -> None:
+    away = server.url(f"/status/200?k={SECRET}")
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"{away}\n{server.url('/redirect-to')}?url={quote(away)}\n")
+    cache = tmp_path / "cache.json"
+    args = ("-q", "-f", "jsonl", "-H", f"X-Api-Key: {SECRET}", "--cache", str(cache), str(urls))
+    assert run_in_process(*args).returncode == 0
+    assert SECRET not in cache.read_text()
+    again = run_in_process(*args)
+    assert [record["cached"] for record in records(again.stdout)] == [True, True]
+
+
+def test_dump_masks_the_runs_secrets(tmp_path: Path) -> None:
+    (tmp_path / "page.md").write_text(f"[a](https://a.test/?k={SECRET})\n")
+    done = run_in_process("--dump", "-H", f"X-Api-Key: {SECRET}", str(tmp_path / "page.md"))
+    assert done.returncode == 0
+    assert SECRET not in done.stdout.decode() + done.stderr.decode()
+    assert "https://a.test/?k=***" in done.stdout.decode()

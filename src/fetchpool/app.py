@@ -134,7 +134,11 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     _refuse_overwrite(output, [*plan.sources, *plan.files_from, plan.cache])
     # Read before the output is opened: it may be last run's report, about to be replaced.
     baseline = _load_baseline(report.baseline)
-    cache = Cache.load(plan.cache, plan.max_age) if plan.cache else None
+    cache = (
+        Cache.load(plan.cache, plan.max_age, secrets_hidden(plan.options), plan.options.remap)
+        if plan.cache
+        else None
+    )
     if plan.options.verify is False:
         import warnings
 
@@ -258,10 +262,11 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
         lines = _read_pages(lines, plan.options)
     skipped = 0
     shown: dict[str, str] = {}  # each source as shown, made once: a document has many links
+    hide = secrets_hidden(plan.options)
     try:
         with _open_output(output, env) as stream:
             for item in lines:
-                # As a report shows them: no password, no bare surrogate.
+                # As a report shows them: no password or secret, no bare surrogate.
                 source = shown.get(item.source)
                 if source is None:
                     source = shown[item.source] = printable(escape_surrogates(item.source))
@@ -271,9 +276,11 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
                     problem = None  # a link found all the same, which a run would skip
                 if problem is None:
                     link = escape_surrogates(mask_credentials(item.text))
+                    link = link if hide is None else hide(link)
                     stream.write(f"{where}\t{printable(link)}\n")
                     continue
                 skipped += 1
+                problem = problem if hide is None else hide(problem)
                 env.stderr.write(f"fetchpool: skipped {where}: {printable(problem)}\n")
     except OSError as exc:
         if _reader_gone(exc):

@@ -2,11 +2,12 @@
 
 The file is JSON: ``{"fetchpool-cache": 1, "entries": {KEY: {"checked": EPOCH,
 "status": CODE, "final_url": URL}}}``. KEY is urls.url_key of the URL with its password
-masked (urls.mask_credentials), as is final_url: no password is written to the file, and
-URLs that differ only in their password share an entry. Only ok results are stored; a URL that
-fails is dropped from the cache, so it is fetched again next time. The file is
-replaced in one step (a temporary file renamed over it), so a run that dies
-midway leaves the old cache whole.
+masked (urls.mask_credentials), and the run's secrets too (credentials.Redactor), as is
+final_url: no password or secret is written to the file, and URLs that differ only in
+their password share an entry. A URL --remap rewrites is kept as the URL fetched. Only
+ok results are stored; a URL that fails is dropped from the cache, so it is fetched again
+next time. The file is replaced in one step (a temporary file renamed over it), so a
+run that dies midway leaves the old cache whole.
 
 Runs may share a cache: each saves under an exclusive lock on ``FILE.lock`` (flock,
 where the system has it), merging its results into the file as it is then, so that
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 
 from ..core.inputs import InputLine
 from ..core.options import DEFAULT_MAX_AGE as DEFAULT_MAX_AGE  # importable here too
+from ..core.options import Remap, remapped
 from ..core.results import Result
 from ..core.urls import mask_credentials, url_key
 from ..errors import CacheError as CacheError  # importable here too, as before
@@ -47,23 +49,40 @@ def cache_key(url: str) -> str:
 class Cache:
     """Ok results from earlier runs, by URL key (see urlkey.url_key)."""
 
-    def __init__(self, path: str, max_age: float, entries: dict[str, Entry] | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        max_age: float,
+        entries: dict[str, Entry] | None = None,
+        hide: Callable[[str], str] | None = None,
+        remaps: tuple[Remap, ...] = (),
+    ) -> None:
         self.path = path
         self.max_age = max_age
+        self._hide = hide
+        self._remaps = remaps
         self._entries = entries or {}
         self._fresh: dict[str, Entry] = {}
         # Keys that failed in this run, and when: an entry checked before then is dropped.
         self._failed: dict[str, float] = {}
 
     @classmethod
-    def load(cls, path: str, max_age: float) -> Cache:
-        """The cache in ``path``, empty when there is no such file.
+    def load(
+        cls,
+        path: str,
+        max_age: float,
+        hide: Callable[[str], str] | None = None,
+        remaps: tuple[Remap, ...] = (),
+    ) -> Cache:
+        """The cache in ``path``, empty when there is no such file; ``hide`` masks the
+        run's secrets in its keys and final URLs, and ``remaps`` (--remap) say which URL
+        a line fetches.
 
         Raises CacheError when the file exists but is not a fetchpool cache, so
         that a mistyped path never overwrites some other file.
         """
         entries = _read_entries(path)
-        return cls(path, max_age, entries)
+        return cls(path, max_age, entries, hide, remaps)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -76,7 +95,8 @@ class Cache:
         """
         if item.error:
             return None
-        entry = self._entries.get(cache_key(item.text))
+        target = remapped(item.text, self._remaps) if self._remaps else item.text
+        entry = self._entries.get(self._key(target))
         if entry is None or time.time() - entry.checked > self.max_age:
             return None
         if not accepts(entry.status):
@@ -92,19 +112,28 @@ class Cache:
             item.source,
             item.line,
             cached=True,
+            remapped=None if target == item.text else target,
         )
 
     def record(self, result: Result) -> None:
         """Note a result of this run: ok ones are stored, failures removed."""
         if result.cached:
             return
-        key = cache_key(result.url)
+        key = self._key(result.remapped or result.url)
         if result.ok and result.status is not None and key not in self._failed:
-            final_url = None if result.final_url is None else mask_credentials(result.final_url)
+            final_url = None if result.final_url is None else self._masked(result.final_url)
             self._fresh.setdefault(key, Entry(time.time(), result.status, final_url))
         elif not result.ok:
             self._failed.setdefault(key, time.time())
             self._fresh.pop(key, None)
+
+    def _key(self, url: str) -> str:
+        key = cache_key(url)
+        return key if self._hide is None else self._hide(key)
+
+    def _masked(self, url: str) -> str:
+        masked = mask_credentials(url)
+        return masked if self._hide is None else self._hide(masked)
 
     def save(self) -> None:
         """Write the cache: the file as it is now (another run may have saved since this

@@ -35,6 +35,7 @@ class Setting:
     param: str  # the name Click passes the value by
     multiple: bool = False
     path: bool = False
+    flag: bool = False  # a boolean flag (--quiet, --verbose)
 
 
 def find_config(start: Path) -> Path | None:
@@ -94,7 +95,14 @@ def load_config(path: Path, settings: Mapping[str, Setting]) -> dict[str, Any]:
             value = [value] if not isinstance(value, list) else value
         elif isinstance(value, list):
             raise ConfigError(f"{where}: {key!r} takes one value, not a list")
+        # Click reads "yes" or "off" as a flag's value, but a number only as text.
+        if setting.flag and not isinstance(value, (bool, str)):
+            raise ConfigError(f"{where}: {key!r} takes true or false, not {value!r}")
         if setting.path:
+            for each in value if setting.multiple else [value]:
+                # A number would reach open() and os.stat() as a file descriptor.
+                if not isinstance(each, str):
+                    raise ConfigError(f"{where}: {key!r} takes a path, not {each!r}")
             value = (
                 [_beside(base, each) for each in value]
                 if setting.multiple

@@ -8,6 +8,7 @@ file (see config.py); the command line wins.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -70,6 +71,23 @@ class _LineList(click.types.StringParamType):
     envvar_list_splitter = "\n"
 
 
+class _Number(click.FloatRange):
+    """A FloatRange that takes no NaN, nor infinity when ``finite``: both pass its
+    comparisons, and reach sockets and clocks that refuse them."""
+
+    def __init__(self, min: float, *, min_open: bool = False, finite: bool = False) -> None:
+        super().__init__(min, min_open=min_open)
+        self.finite = finite
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if self.finite and math.isinf(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
 def option(*decls: str, **attrs: Any) -> Callable[[F], F]:
     return click.option(*decls, cls=Option, **attrs)
 
@@ -107,6 +125,20 @@ def _host_headers(ctx: click.Context, param: click.Parameter, value: Any) -> tup
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from exc
     return tuple(headers)
+
+
+def _github_token(ctx: click.Context, param: click.Parameter, value: Any) -> str | None:
+    """The token without the blanks around it; a usage error says what is wrong with it,
+    never what it is."""
+    token = str(value).strip() if value is not None else None
+    if token:
+        try:
+            parse_header(f"Authorization: Bearer {token}")
+        except ValueError:
+            raise click.BadParameter(
+                "the token holds a line break, a NUL or a character that is not Latin-1"
+            ) from None
+    return token
 
 
 def _listed(parse: Callable[[str], str]) -> Callback:
@@ -189,6 +221,7 @@ def _config_settings(command: click.Command) -> dict[str, Any]:
                 param=param.name or param.config_key,
                 multiple=param.multiple,
                 path=isinstance(param.type, click.Path),
+                flag=param.is_bool_flag,
             )
     return settings
 
@@ -201,7 +234,10 @@ def where_from(exc: click.UsageError) -> str:
         return ""
     source = ctx.get_parameter_source(param.name)
     if source == ParameterSource.ENVIRONMENT and isinstance(param, Option) and param.envvar:
-        return f" (from ${param.envvar})"
+        names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar)
+        # The first one set, as Click reads them (--github-token has two).
+        name = next((name for name in names if os.environ.get(name)), names[0])
+        return f" (from ${name})"
     if source == ParameterSource.DEFAULT_MAP and CONFIG_META in ctx.meta:
         return f" (from {ctx.meta[CONFIG_META]})"
     return ""
@@ -265,7 +301,7 @@ check_options = _all(
         option(
             "-t",
             "--timeout",
-            type=click.FloatRange(0, min_open=True),
+            type=_Number(0, min_open=True, finite=True),
             default=DEFAULTS.timeout,
             show_default=True,
             help="Seconds for one attempt: connecting, the status and headers, and what is"
@@ -274,7 +310,7 @@ check_options = _all(
         option(
             "-m",
             "--max-time",
-            type=click.FloatRange(0, min_open=True),
+            type=_Number(0, min_open=True),
             default=DEFAULTS.max_time,
             help="Seconds for a URL as a whole: every attempt, redirect and wait."
             "  [default: no cap]",
@@ -289,7 +325,7 @@ check_options = _all(
         ),
         option(
             "--max-retry-wait",
-            type=click.FloatRange(0),
+            type=_Number(0),
             default=DEFAULTS.max_retry_wait,
             show_default=True,
             help="Longest wait before a retry, Retry-After included (seconds).",
@@ -330,7 +366,9 @@ check_options = _all(
             "--github-token",
             envvar=[ENV_PREFIX + "GITHUB_TOKEN", "GITHUB_TOKEN"],
             metavar="TOKEN",
-            help="Sent to github.com, api.github.com and raw.githubusercontent.com alone."
+            callback=_github_token,
+            help="Sent over https to github.com, api.github.com and raw.githubusercontent.com"
+            " alone, never in the clear."
             "  [default: $GITHUB_TOKEN]",
         ),
         option(
@@ -374,7 +412,7 @@ check_options = _all(
         ),
         option(
             "--rate",
-            type=click.FloatRange(0, min_open=True),
+            type=_Number(0, min_open=True),
             default=DEFAULTS.rate,
             help="Most requests per second to any one host.  [default: no cap]",
         ),

@@ -45,7 +45,8 @@ def parse_host(text: str) -> str:
     return ("." if host.startswith(".") else "") + encoded
 
 
-_HOST = re.compile(r"[^\s/:@?#\[\]\\]+")
+# No "*": a wildcard would match no host, and leave its header unsent without a word.
+_HOST = re.compile(r"[^\s/:@?#\[\]\\*]+")
 
 
 @dataclass(frozen=True)
@@ -56,16 +57,24 @@ class HostHeader:
     host: str
     name: str
     value: str
+    # Sent over https alone: a token no link written http:// may put on the wire in clear.
+    https_only: bool = False
 
-    def matches(self, hostname: str) -> bool:
+    def matches(self, hostname: str, https: bool = True) -> bool:
+        if self.https_only and not https:
+            return False
         if self.host.startswith("."):
             return hostname == self.host[1:] or hostname.endswith(self.host)
         return hostname == self.host
 
 
 def github_headers(token: str) -> tuple[HostHeader, ...]:
-    """The headers a GitHub token makes: ``Authorization: Bearer`` to GitHub's hosts."""
-    return tuple(HostHeader(host, "Authorization", f"Bearer {token}") for host in GITHUB_HOSTS)
+    """The headers a GitHub token makes: ``Authorization: Bearer`` to GitHub's hosts, over
+    https alone."""
+    return tuple(
+        HostHeader(host, "Authorization", f"Bearer {token}", https_only=True)
+        for host in GITHUB_HOSTS
+    )
 
 
 class HostHeaders:
@@ -79,11 +88,12 @@ class HostHeaders:
     def __bool__(self) -> bool:
         return bool(self._headers)
 
-    def _of(self, hostname: str) -> tuple[tuple[str, str], ...]:
-        """The headers for ``hostname`` (lower-case), later ones over earlier of a name."""
+    def _of(self, hostname: str, https: bool) -> tuple[tuple[str, str], ...]:
+        """The headers for ``hostname`` (lower-case) over https or not, later ones over
+        earlier of a name."""
         chosen: dict[str, tuple[str, str]] = {}
         for header in self._headers:
-            if header.matches(hostname):
+            if header.matches(hostname, https):
                 chosen[header.name.lower()] = (header.name, header.value)
         return tuple(chosen.values())
 
@@ -106,11 +116,11 @@ class Redactor:
 
 def secrets_of(headers: Iterable[tuple[str, str]], host_headers: Iterable[HostHeader]) -> list[str]:
     """The values a run must never write: those of secret ``-H`` headers and of every
-    host header (a GitHub token's among them), and the token alone, without ``Bearer``."""
+    host header (a GitHub token's among them), and each token alone, without ``Bearer``."""
     values = [value for name, value in headers if is_secret(name)]
-    for header in host_headers:
-        values.append(header.value)
-        scheme, _, credential = header.value.partition(" ")
+    values += [header.value for header in host_headers]
+    for value in list(values):
+        scheme, _, credential = value.partition(" ")
         if credential and scheme.lower() in {"bearer", "token", "basic"}:
             values.append(credential)
     return values

@@ -661,7 +661,7 @@ class _Requests:
             request.prepare_url(url, None)
         request.headers = self.headers.copy()
         if self._host_headers:
-            request.headers.update(self._host_headers.of(_hostname(str(request.url))))
+            request.headers.update(self._host_headers.of(*_where(str(request.url))))
         if "@" in url:  # credentials in the URL become a header; no "@", no credentials
             request.prepare_auth(None, url)
         return request
@@ -701,15 +701,18 @@ class _Requests:
                 raise Failed(FailureKind.INVALID_REDIRECT, BAD_LOCATION) from exc
         hop.headers = request.headers.copy()
         hop.headers.pop("Cookie", None)
+        # The hop goes to the prepared URL's host: urlsplit reads some Locations
+        # ("http://a\\@b/") as naming another host than the one requests connects to.
+        target = str(hop.url)
         if self._host_headers:
-            self._host_headers_for(hop, previous, str(hop.url))
+            self._host_headers_for(hop, previous, target)
         if self._session.should_strip_auth(previous, target):  # type: ignore[no-untyped-call]
             hop.headers.pop("Authorization", None)
             for name in self._secrets:
                 hop.headers.pop(name, None)
             cookies.given = None
             if self._host_headers:  # its own host's may have been among those dropped
-                hop.headers.update(self._host_headers.of(_hostname(str(hop.url))))
+                hop.headers.update(self._host_headers.of(*_where(target)))
         if "@" in target:
             hop.prepare_auth(None, target)
         hop.prepare_cookies(cookies)
@@ -721,20 +724,23 @@ class _Requests:
     def _host_headers_for(self, hop: requests.PreparedRequest, previous: str, url: str) -> None:
         """Give ``hop`` its host's --host-header headers in place of the last hop's: each
         of those names goes back to its -H value, if any, or away."""
-        before, after = _hostname(previous), _hostname(url)
+        before, after = _where(previous), _where(url)
         if before == after:
             return
-        for name, _ in self._host_headers.of(before):
+        for name, _ in self._host_headers.of(*before):
             given = self.headers.get(name)
             if given is None:
                 hop.headers.pop(name, None)
             else:
                 hop.headers[name] = given
-        hop.headers.update(self._host_headers.of(after))
+        hop.headers.update(self._host_headers.of(*after))
 
 
-def _hostname(url: str) -> str:
-    return host_key(urlsplit(url).hostname)
+def _where(url: str) -> tuple[str, bool]:
+    """The host a request for ``url`` goes to, and whether over https: what decides its
+    --host-header headers."""
+    parts = urlsplit(url)
+    return host_key(parts.hostname), parts.scheme.lower() == "https"
 
 
 class _Resumed(NamedTuple):

@@ -59,14 +59,17 @@ def rate_limit_reset(response: requests.Response, now: float | None = None) -> f
 
 def rate_limited(reset: float, max_wait: float, retries_left: int) -> str:
     """Why a check ended on a spent rate limit that resets in ``reset`` seconds."""
-    when = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + reset))
+    try:
+        when = time.strftime(" at %H:%M:%S UTC", time.gmtime(time.time() + reset))
+    except (OverflowError, OSError, ValueError):  # a server's reset past any clock
+        when = ""
     if retries_left <= 0:
         why = "no retries left"
     elif reset > max_wait:
         why = f"over --max-retry-wait {max_wait:g} s"
     else:
         why = "past -m"
-    return f"rate limited: the host's limit resets at {when}, in {reset:.0f} s ({why})"
+    return f"rate limited: the host's limit resets{when}, in {reset:.0f} s ({why})"
 
 
 def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | None) -> float:
