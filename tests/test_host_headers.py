@@ -5,11 +5,17 @@ and secrets masked in everything written."""
 from __future__ import annotations
 
 import json
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
 import requests
+import trustme
 import urllib3
 
 from fetchpool.core.credentials import (
@@ -340,10 +346,76 @@ def test_a_github_token_goes_to_githubs_hosts_alone(host: str) -> None:
     assert sent == (f"Bearer {SECRET}" if host in GITHUB_HOSTS else None)
 
 
+def test_a_host_written_with_its_final_dot_is_the_same_host() -> None:
+    assert github_request("https://api.github.com./x")["Authorization"] == f"Bearer {SECRET}"
+
+
 def test_a_github_token_stays_behind_when_a_redirect_drops_to_plain_http() -> None:
     assert "Authorization" not in github_request("https://github.com/a", "http://github.com/b")
     upgraded = github_request("http://github.com/a", "https://github.com/b")
     assert upgraded["Authorization"] == f"Bearer {SECRET}"
+
+
+@dataclass
+class LocalGitHub:
+    """GitHub's hosts and ``other.test`` over https, on a local server."""
+
+    server: TestHTTPServer
+    port: int
+    bundle: str  # the CA bundle that trusts it
+
+    def url(self, host: str, path: str) -> str:
+        return f"https://{host}:{self.port}{path}"
+
+
+@pytest.fixture
+def github(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[LocalGitHub]:
+    """A local GitHub, its host names resolved to it in this process, and GITHUB_TOKEN set."""
+    authority = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert(*GITHUB_HOSTS, "other.test").configure_cert(context)
+    secure = TestHTTPServer()
+    secure.socket = context.wrap_socket(secure.socket, server_side=True)
+    secure.start()
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(authority.cert_pem.bytes())
+    names = {*GITHUB_HOSTS, "other.test"}
+    resolve = socket.getaddrinfo
+
+    def here(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return resolve("127.0.0.1" if host in names else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", here)
+    monkeypatch.setenv("GITHUB_TOKEN", SECRET)
+    try:
+        yield LocalGitHub(secure, secure.server_address[1], str(bundle))
+    finally:
+        secure.stop()
+
+
+def test_a_github_token_reaches_githubs_hosts_and_no_other(github: LocalGitHub) -> None:
+    away = github.url("other.test", "/status/200?from=redirect")
+    urls = [
+        *(github.url(host, "/status/200") for host in GITHUB_HOSTS),
+        github.url("other.test", "/status/200"),
+        github.url("github.com", f"/redirect-to?url={quote(away)}"),
+    ]
+    done = run_in_process(
+        "-q", "-f", "jsonl", "--ca-bundle", github.bundle, input="\n".join(urls) + "\n"
+    )
+    assert [record["status"] for record in records(done.stdout)] == [200] * 5, done.stdout
+    sent = {
+        (seen.headers["host"].split(":")[0], seen.path): seen.headers.get("authorization")
+        for seen in github.server.log
+    }
+    token = f"Bearer {SECRET}"
+    assert sent == {
+        **{(host, "/status/200"): token for host in GITHUB_HOSTS},
+        ("other.test", "/status/200"): None,
+        ("github.com", f"/redirect-to?url={quote(away)}"): token,
+        ("other.test", "/status/200?from=redirect"): None,
+    }
+    assert SECRET not in done.stdout.decode() + done.stderr.decode()
 
 
 def test_a_github_token_is_never_sent_in_the_clear(

@@ -740,7 +740,8 @@ def _where(url: str) -> tuple[str, bool]:
     """The host a request for ``url`` goes to, and whether over https: what decides its
     --host-header headers."""
     parts = urlsplit(url)
-    return host_key(parts.hostname), parts.scheme.lower() == "https"
+    # "api.github.com." is api.github.com, as a name lookup has it.
+    return host_key(parts.hostname).rstrip("."), parts.scheme.lower() == "https"
 
 
 class _Resumed(NamedTuple):
