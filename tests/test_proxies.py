@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
+import pytest
+
+from .inprocess import run_in_process
 from .server import TestHTTPServer
 
 
@@ -56,3 +60,27 @@ def test_a_proxy_that_refuses_a_tunnel_says_so_and_is_not_retried(
     result = json.loads(done.stdout)
     assert result["error"].startswith("proxy: CONNECT answered 501 ")
     assert (result["category"], result["attempts"]) == ("inconclusive", 1)
+
+
+@pytest.mark.parametrize(
+    ("proxy", "reason"),
+    [
+        ("http://[bad", "proxy: 'http://[bad' (from the environment) is not a URL"),
+        ("http://127.0.0.1:99999", "is not a URL"),
+        ("ftp://proxy.test", "proxy: ftp:// (from the environment) is no proxy scheme"),
+        ("socks5://127.0.0.1:1080", "needs PySocks"),
+        ("http://user:secret@[bad", "proxy: 'http://user:***@[bad'"),
+    ],
+)
+def test_a_proxy_setting_that_cannot_be_used_makes_links_inconclusive_not_broken(
+    proxy: str, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if proxy.startswith("socks") and importlib.util.find_spec("socks") is not None:
+        pytest.skip("PySocks is installed here")
+    for name, value in proxy_env(proxy, "").items():
+        monkeypatch.setenv(name, value)
+    done = run_in_process("-q", "-f", "jsonl", input="http://fetchpool-proxied.test/\n")
+    (result,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert reason in result["error"]
+    assert (result["kind"], result["category"], result["attempts"]) == ("proxy", "inconclusive", 1)
+    assert "secret" not in done.stdout.decode()

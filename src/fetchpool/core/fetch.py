@@ -6,6 +6,7 @@ retry, retry.py's; a host's limits, limits.py's."""
 from __future__ import annotations
 
 import http.client
+import importlib.util
 import os
 import threading
 import time
@@ -48,7 +49,7 @@ from .retry import (
     rate_limited,
 )
 from .transport import SharedAdapter
-from .urls import BAD_LOCATION, check_url, prepared_as_is, redirect_target
+from .urls import BAD_LOCATION, check_url, mask_credentials, prepared_as_is, redirect_target
 
 # A body this small is read to its end so the connection can carry the next
 # request; a larger one is cut off by closing the connection.
@@ -143,6 +144,24 @@ def proxies_from_environment(scheme: str, netloc: str) -> dict[str, str] | None:
     proxies = requests.utils.get_environ_proxies(f"{scheme}://{netloc}/")
     chosen = {key: proxies[key] for key in (scheme, "all") if key in proxies}
     return chosen or None
+
+
+@lru_cache(maxsize=64)
+def _proxy_problem(proxy: str) -> str | None:
+    """Why a proxy the environment names (http_proxy, ...) cannot be used, or None."""
+    try:
+        parts = urllib3.util.parse_url(proxy)
+    except urllib3.exceptions.LocationParseError:
+        return f"proxy: {mask_credentials(proxy)!r} (from the environment) is not a URL"
+    scheme = (parts.scheme or "http").lower()
+    if scheme.startswith("socks"):
+        if importlib.util.find_spec("socks") is None:  # PySocks, which requests needs for SOCKS
+            return "proxy: a SOCKS proxy (from the environment) needs PySocks, not installed"
+    elif scheme not in ("http", "https"):
+        return f"proxy: {scheme}:// (from the environment) is no proxy scheme fetchpool speaks"
+    if not parts.host:
+        return f"proxy: {mask_credentials(proxy)!r} (from the environment) names no host"
+    return None
 
 
 def _environment_ca_bundle() -> str | None:
@@ -527,6 +546,10 @@ class Fetcher:
                 slot = self._limiter.slot(host_key(parts.hostname), self._stop, url_deadline)
             if self._has_proxies:
                 proxies = dict(self._proxies_for(parts.scheme.lower(), parts.netloc.lower()) or {})
+                for proxy in proxies.values():
+                    unusable = _proxy_problem(proxy)
+                    if unusable is not None:  # the environment's fault: not the URL's, nor passing
+                        raise Failed(FailureKind.PROXY, unusable, transient=False)
         # Certificate settings matter only to TLS. For a plain http URL sent directly,
         # True spares requests a look at the CA bundle's path on disk for every request.
         verify = True if url.startswith("http:") and not proxies else self._verify
