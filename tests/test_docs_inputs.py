@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fetchpool.docs.globs import Glob, is_glob
+from fetchpool.docs.sources import git_unquoted
 
 from .inprocess import run_in_process
 
@@ -97,6 +98,39 @@ def test_the_list_git_diff_gives_works_with_deleted_and_non_document_files(
     assert status == 1  # the deleted file is not read: inconclusive
     status, _, _ = results("--fail-on", "broken", "--files-from", "-", input=changed)
     assert status == 0
+
+
+def test_a_name_git_quotes_is_the_file_it_names(repo: Path) -> None:
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("no git")
+    (repo / "café.md").write_text("[x](gone-café.md)\n")
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    shutil.rmtree(repo / ".git")
+    subprocess.run([git, "init", "-q"], check=True, env=env)
+    subprocess.run([git, "add", "-N", "café.md"], check=True, env=env)
+    changed = subprocess.run(
+        [git, "diff", "--name-only"], check=True, capture_output=True, text=True, env=env
+    ).stdout
+    assert changed == '"caf\\303\\251.md"\n'  # as git writes a name that is not ASCII
+    status, shown, _ = results("--files-from", "-", input=changed)
+    assert (status, shown) == (1, [("café.md", "gone-café.md")])
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ('"caf\\303\\251.md"', "café.md"),
+        ('"tab\\there.md"', "tab\there.md"),
+        ('"quote\\"d.md"', 'quote"d.md'),
+        ('"back\\\\slash.md"', "back\\slash.md"),
+        ('"not\\q.md"', None),
+        ("plain.md", None),
+        ('"', None),
+    ],
+)
+def test_git_quoted_names_are_unquoted_as_git_quoted_them(text: str, path: str | None) -> None:
+    assert git_unquoted(text) == path
 
 
 def test_standard_input_cannot_be_both_the_list_and_a_source(repo: Path) -> None:

@@ -81,6 +81,36 @@ def is_site(source: str) -> bool:
     return sitemap_like(source) and os.path.isfile(source)
 
 
+_GIT_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+def git_unquoted(text: str) -> str | None:
+    """A path as git writes one it quotes (``"caf\\303\\251.md"``: a name that is not
+    plain ASCII, unless core.quotePath is off), as the file system names it; None when
+    ``text`` is not such a path."""
+    if len(text) < 2 or not text.startswith('"') or not text.endswith('"'):
+        return None
+    raw = bytearray()
+    body, at = text[1:-1], 0
+    while at < len(body):
+        char = body[at]
+        if char != "\\":
+            raw += char.encode("utf-8", "surrogateescape")
+            at += 1
+            continue
+        escape = body[at + 1 : at + 2]
+        octal = body[at + 1 : at + 4]
+        if len(octal) == 3 and all(digit in "01234567" for digit in octal) and octal < "400":
+            raw.append(int(octal, 8))
+            at += 4
+        elif escape in _GIT_ESCAPES:
+            raw.append(_GIT_ESCAPES[escape])
+            at += 2
+        else:
+            return None
+    return os.fsdecode(bytes(raw))
+
+
 class DocumentReader:
     """Reads SOURCEs, documents and URL lists alike, into input lines in order.
 
@@ -149,8 +179,11 @@ class DocumentReader:
         """The lines of the paths a --files-from list names, one a line (blank lines and
         ``#`` comments skipped), each read as ``_found`` says."""
         for line in read_sources([listing], stdin):
+            text = line.text
+            if text.startswith('"') and not os.path.lexists(text):
+                text = git_unquoted(text) or text
             # A path, never standard input: "-" in a list is a file of that name.
-            path = clean_path(line.text) if line.text != "-" else os.path.join(os.curdir, "-")
+            path = clean_path(text) if text != "-" else os.path.join(os.curdir, "-")
             if line.error is not None:
                 yield self._not_read(path, f"not a path: {line.error}")
             else:
