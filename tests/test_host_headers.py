@@ -5,6 +5,7 @@ and secrets masked in everything written."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from fetchpool.core.inputs import InputLine
 from fetchpool.core.options import Options, Remap, remapped
 from fetchpool.core.pool import PoolState
 from fetchpool.core.results import Result
+from fetchpool.core.retry import rate_limited
 from fetchpool.core.wire import outcome_of, result_of
 from fetchpool.render import FORMATS
 from fetchpool.render.progress import describe_wait
@@ -592,3 +594,13 @@ def test_dump_masks_the_runs_secrets(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert SECRET not in done.stdout.decode() + done.stderr.decode()
     assert "https://a.test/?k=***" in done.stdout.decode()
+
+
+@pytest.mark.parametrize(
+    ("reset", "shape"),
+    [(60, r"resets at \d\d:\d\d:\d\d UTC, in 60 s"), (86400, r"resets at \d{4}-\d\d-\d\d \d\d:")],
+)
+def test_a_rate_limit_says_when_it_resets_with_the_date_when_it_is_hours_away(
+    reset: int, shape: str
+) -> None:
+    assert re.search(shape, rate_limited(reset, 30, 2))

@@ -60,7 +60,9 @@ def rate_limit_reset(response: requests.Response, now: float | None = None) -> f
 def rate_limited(reset: float, max_wait: float, retries_left: int) -> str:
     """Why a check ended on a spent rate limit that resets in ``reset`` seconds."""
     try:
-        when = time.strftime(" at %H:%M:%S UTC", time.gmtime(time.time() + reset))
+        # The date too when it is not within the day: a reset hours away reads as today's.
+        shape = " at %H:%M:%S UTC" if reset < 12 * 3600 else " at %Y-%m-%d %H:%M:%S UTC"
+        when = time.strftime(shape, time.gmtime(time.time() + reset))
     except (OverflowError, OSError, ValueError):  # a server's reset past any clock
         when = ""
     if retries_left <= 0:
