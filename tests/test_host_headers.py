@@ -89,6 +89,9 @@ def test_a_header_is_a_secret_by_its_name(name: str, secret: bool) -> None:
         (".example.com", ".example.com"),
         ("127.0.0.1", "127.0.0.1"),
         ("bücher.example", "xn--bcher-kva.example"),
+        ("::1", "::1"),
+        ("[::1]", "::1"),
+        ("[2001:DB8:0:0::1]", "2001:db8::1"),
     ],
 )
 def test_a_host_is_named_as_a_request_names_it(text: str, host: str) -> None:
@@ -604,3 +607,17 @@ def test_a_rate_limit_says_when_it_resets_with_the_date_when_it_is_hours_away(
     reset: int, shape: str
 ) -> None:
     assert re.search(shape, rate_limited(reset, 30, 2))
+
+
+def test_a_host_header_for_an_ipv6_address_reaches_it(server: TestHTTPServer) -> None:
+    six = TestHTTPServer("::1").start()
+    try:
+        done = run_in_process(
+            "-q", "--host-header", "[::1]", f"X-Api-Key: {SECRET}",
+            input=f"{six.url('/status/200')}\n{server.url('/status/200?v=4')}\n",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout
+        assert [seen.headers.get("x-api-key") for seen in six.log] == [SECRET]
+        assert "x-api-key" not in headers_at(server, "/status/200?v=4")
+    finally:
+        six.stop()

@@ -8,6 +8,7 @@ dropped when a redirect leaves the host, as curl drops ``Authorization`` and ``C
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,12 @@ def is_secret(name: str) -> bool:
 
 def parse_host(text: str) -> str:
     """A host as ``--host-header`` names it: ``api.example.com``, or ``.example.com`` for
-    example.com and every name under it; lower-cased, in IDNA. Raises ValueError."""
+    example.com and every name under it; lower-cased, in IDNA; an IPv6 address (``::1`` or
+    ``[::1]``) as a URL's host gives it. Raises ValueError."""
+    try:  # as urlsplit gives a URL's IPv6 host: no brackets, compressed
+        return str(ipaddress.IPv6Address(text.strip().removeprefix("[").removesuffix("]")))
+    except ValueError:
+        pass
     host = text.strip().lower().rstrip(".") if text.strip() != "." else ""
     bare = host.lstrip(".")
     if not bare or host.count(".") > bare.count(".") + 1 or not _HOST.fullmatch(bare):
