@@ -1009,3 +1009,27 @@ def test_a_fragment_on_a_crawled_page_whose_body_stalls_is_not_checked(website: 
         ("inconclusive", "not_checked"),
         ("inconclusive", "unreadable"),
     ]
+
+
+def test_a_remapped_site_is_crawled_as_written_and_fetched_where_remapped(website: Site) -> None:
+    # The docs as published at docs.old.test, checked against a local build of them.
+    site = website(
+        {
+            "/docs/index.html": page("a.html", "b.html"),
+            "/docs/a.html": page("c.html"),
+            "/docs/b.html": page(),
+            "/docs/c.html": page(),
+        }
+    )
+    remap = rf"^http://docs\.old\.test/ {site.url('/')}"
+    done, rows = check("--crawl", "--remap", remap, "http://docs.old.test/docs/index.html")
+    assert done.returncode == 0, done.stderr
+    assert urls(rows) == [
+        "http://docs.old.test/docs/index.html",
+        "http://docs.old.test/docs/a.html",
+        "http://docs.old.test/docs/b.html",
+        "http://docs.old.test/docs/c.html",
+    ]
+    assert rows[3]["source"] == "http://docs.old.test/docs/a.html"
+    assert rows[3]["remapped"] == site.url("/docs/c.html")
+    assert all(site.count(f"/docs/{name}") == 1 for name in ("index.html", "a.html", "c.html"))

@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -305,7 +305,7 @@ class Fetcher:
             max_time = self.options.max_time
             spent = time.perf_counter() - started + (resumed.elapsed if resumed else 0.0)
             until = None if max_time is None else time.monotonic() + max_time - spent
-            settle(item, self._read_page(tried, until))
+            settle(item, self._read_page(tried, until, self._page_url(item.text, tried)))
         return self._result_of(item, tried, started, resumed)
 
     def fetch_body(self, url: str, limit: int) -> tuple[Result, bytes | None]:
@@ -354,25 +354,42 @@ class Fetcher:
             remapped=self._remapped(item.text),
         )
 
-    def _read_page(self, tried: _Tried, until: float | None = None) -> Page | None:
-        """The links of the page ``tried`` read (None when no page was read); a reader
-        that fails costs the page's links, not its check, as does a turn to read that does
-        not come by ``until`` (time.monotonic(); -m)."""
+    def _page_url(self, written: str, tried: _Tried) -> str | None:
+        """The URL a page read is known by, which its links are resolved against: where
+        its redirects led, or, for a page --remap fetched elsewhere without a redirect, the
+        URL as written (a site checked through a local build is crawled as published)."""
+        final = tried.final_url
+        if final is None or not self.options.remap:
+            return final
+        target = self._target(written)
+        if target == written:
+            return final
+        with suppress(*_REQUEST_ERRORS):
+            if final in (target, self._requests.prepare("GET", target).url):
+                return written
+        return final
+
+    def _read_page(
+        self, tried: _Tried, until: float | None = None, url: str | None = None
+    ) -> Page | None:
+        """The links of the page ``tried`` read, as the page at ``url`` (its final URL
+        unless given); None when no page was read. A reader that fails costs the page's
+        links, not its check, as does a turn to read that does not come by ``until``
+        (time.monotonic(); -m)."""
         body = tried.body
-        if body is None or tried.final_url is None:
+        url = url or tried.final_url
+        if body is None or url is None:
             return None
         if body.problem is not None:
-            return Page(tried.final_url, (), body.problem)
+            return Page(url, (), body.problem)
         assert self.page_reader is not None
         try:
             with self._reading_slots(len(body.data), until):
-                return self.page_reader.read(
-                    body.data, body.content_type, tried.final_url, body.cut
-                )
+                return self.page_reader.read(body.data, body.content_type, url, body.cut)
         except _NoTurn:
-            return Page(tried.final_url, (), "page not read: -m ran out while it waited its turn")
+            return Page(url, (), "page not read: -m ran out while it waited its turn")
         except Exception as exc:
-            return Page(tried.final_url, (), f"cannot read its links: {type(exc).__name__}: {exc}")
+            return Page(url, (), f"cannot read its links: {type(exc).__name__}: {exc}")
 
     @contextmanager
     def _reading_slots(self, size: int, until: float | None = None) -> Iterator[None]:
