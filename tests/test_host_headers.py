@@ -556,6 +556,21 @@ def test_secrets_are_masked_in_every_format(format_name: str, server: TestHTTPSe
     assert "***" in done.stdout.decode()
 
 
+def test_secrets_are_masked_in_the_verbose_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # -v shows the path each local link resolved to: here, a folder named as the secret.
+    (tmp_path / SECRET).mkdir()
+    (tmp_path / "a.md").write_text(f"[there]({SECRET}/)\n[gone]({SECRET}/nothing.md)\n")
+    monkeypatch.chdir(tmp_path)
+    done = run_in_process(
+        "--offline", "-f", "table", "--show", "all", "-v", "-H", f"X-Api-Key: {SECRET}", "a.md"
+    )
+    assert done.returncode == 1
+    assert SECRET not in done.stdout.decode() + done.stderr.decode()
+    assert done.stdout.decode().count("***") >= 3  # both links, and the path one resolved to
+
+
 def test_a_secret_in_the_url_waited_for_is_masked_on_the_progress_line() -> None:
     head = InputLine(f"http://h.test/?k={SECRET}")
     state = PoolState(running=1, waiting=0, spilled=0, head=head, head_started=0.0)
