@@ -93,3 +93,13 @@ def _origin_and_path(url: str) -> tuple[str, str] | None:
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         host = f"{host}:{port}"
     return f"{scheme}://{host}", parts.path or "/"
+
+
+def sitemap_like(name: str) -> bool:
+    """Whether ``name`` (a file name or a URL) is named as a sitemap is: ``.xml`` or
+    ``.xml.gz``, in any case, a URL's query and fragment not looked at."""
+    try:
+        path = urlsplit(name).path if "://" in name else name
+    except ValueError:
+        return False
+    return path.lower().endswith((".xml", ".xml.gz"))

@@ -15,6 +15,7 @@ from ..docs.found import Found
 from ..docs.local import WEB_SCHEMES, scheme_of
 from ..docs.options import DocumentKind
 from ..docs.reading import Unreadable, decode_served
+from .options import sitemap_like
 
 # What each link of a page is to a crawl: a link to check (and read, in scope); one
 # marked nofollow (checked, never read); a sitemap's entry (a page to start from); a
@@ -39,12 +40,12 @@ class PageReading:
         """Whether a page of ``media_type`` at ``url`` is read for links."""
         if media_type in _HTML or media_type in _MARKDOWN or media_type in _XML:
             return True
-        return media_type in _ANY and _sitemap_like(url)
+        return media_type in _ANY and sitemap_like(url)
 
     def read(self, body: bytes, content_type: str, url: str, cut: bool) -> Page:
         """The links of ``body``, each made absolute against ``url`` (and a ``<base>``)."""
         media, charset = media_of(content_type)
-        if media in _XML or (media in _ANY and _sitemap_like(url)):
+        if media in _XML or (media in _ANY and sitemap_like(url)):
             return _sitemap(body, url, cut)
         kind = DocumentKind.HTML if media in _HTML else DocumentKind.MARKDOWN
         problem = (
@@ -183,9 +184,3 @@ def _sitemap(body: bytes, url: str, cut: bool) -> Page:
     join = Resolver(url).join
     links = [(join(written), line, column, role) for written, line, column in sitemap.entries]
     return Page(url, tuple(links), problem)
-
-
-def _sitemap_like(url: str) -> bool:
-    from .sitemaps import sitemap_like
-
-    return sitemap_like(url)

@@ -12,13 +12,14 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import urlsplit
 from xml.sax import SAXException, SAXParseException, handler
 from xml.sax.expatreader import ExpatLocator
 from xml.sax.xmlreader import Locator
 
 from defusedxml import DefusedXmlException
 from defusedxml.expatreader import create_parser
+
+from .options import sitemap_like as sitemap_like  # named here too, as before
 
 # The protocol's limits for one sitemap: 50,000 URLs, 50 MB uncompressed.
 MAX_ENTRIES: Final = 50_000
@@ -45,16 +46,6 @@ class Sitemap:
     kind: str
     entries: tuple[tuple[str, int, int], ...]
     problem: str | None = None
-
-
-def sitemap_like(name: str) -> bool:
-    """Whether ``name`` (a file name or a URL) is named as a sitemap is: ``.xml`` or
-    ``.xml.gz``, in any case, a URL's query and fragment not looked at."""
-    try:
-        path = urlsplit(name).path if "://" in name else name
-    except ValueError:
-        return False
-    return path.lower().endswith((".xml", ".xml.gz"))
 
 
 def read_sitemap(data: bytes) -> Sitemap:

@@ -19,6 +19,7 @@ from ..core.failures import FailureKind
 from ..core.inputs import InputLine, check_source, read_sources
 from ..core.results import Result
 from ..core.wire import Fault
+from ..crawl.options import sitemap_like
 from .extract import anchors_of, links_of
 from .found import Found
 from .globs import Glob, is_glob
@@ -74,11 +75,7 @@ def is_page_url(source: str) -> bool:
 def is_site(source: str) -> bool:
     """Whether the SOURCE ``source`` is read as part of a website: a page's URL, or a
     sitemap file (``.xml``, ``.xml.gz``). Never standard input (``-``)."""
-    if is_page_url(source):
-        return True
-    from ..crawl.sitemaps import sitemap_like
-
-    return sitemap_like(source) and os.path.isfile(source)
+    return is_page_url(source) or (sitemap_like(source) and os.path.isfile(source))
 
 
 _GIT_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
