@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from ..core.failures import FailureKind
 from ..core.inputs import InputLine
+from ..core.limits import host_key
 from ..core.options import Options
 from ..core.pages import PageLine
 from ..core.urls import url_key
@@ -75,7 +76,6 @@ class Crawler:
         self._robots: dict[str, Robots] = {}
         self._robots_as_written: dict[str, Robots] = {}
         self._robots_fetcher: Fetcher | None = None
-        self._asked = 0
         self._used = 0
         self.repeats = 0
         self.limit_reached = False
@@ -90,7 +90,7 @@ class Crawler:
 
     def describe(self) -> str:
         """The crawl so far, for a progress display: ``12 pages read · 40 to read``."""
-        waiting = max(self._asked - self.pages.delivered, 0)
+        waiting = max(len(self._depths) - self.pages.delivered, 0)
         return f"{self.pages_read:,} pages read · {waiting:,} to read"
 
     # --- SOURCEs ----------------------------------------------------------------------
@@ -144,7 +144,7 @@ class Crawler:
             if self._aborted:
                 break
             robots = self._robots_of(prefix)
-            host = (urlsplit(prefix).hostname or "").lower()
+            host = host_key(urlsplit(prefix).hostname)
             if robots.crawl_delay:
                 delays[host] = max(delays.get(host, 0.0), robots.crawl_delay)
         return {host: min(delay, MAX_CRAWL_DELAY) for host, delay in delays.items()}
@@ -200,20 +200,12 @@ class Crawler:
             from ..docs.sources import KnownLine
 
             unread = self._robots_of(url).reason
+            reason, kind = _DISALLOWED, FailureKind.ROBOTS_DISALLOWED
             if unread is not None:
                 # Not the site's wish but its fault: the link is not known to be fine.
                 reason = f"not requested: {unread} (--ignore-robots requests it)"
-                return KnownLine(
-                    url, source, line, column=column, reason=reason, kind=FailureKind.NOT_CHECKED
-                )
-            return KnownLine(
-                url,
-                source,
-                line,
-                column=column,
-                reason=_DISALLOWED,
-                kind=FailureKind.ROBOTS_DISALLOWED,
-            )
+                kind = FailureKind.NOT_CHECKED
+            return KnownLine(url, source, line, column=column, reason=reason, kind=kind)
         if (
             not self.limit_reached
             and self._to_read(url, role, depth, scoped)
@@ -246,7 +238,6 @@ class Crawler:
         number = len(self._depths)
         self._depths.append(min(depth, _LAST_DEPTH))
         self._listed.append(role == SITEMAP)
-        self._asked += 1
         return PageLine(url, source, line, column, sink=self.pages, number=number)
 
     def _check_key(self, url: str) -> str:
