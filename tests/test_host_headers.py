@@ -161,7 +161,7 @@ def test_the_credential_of_an_h_authorization_is_masked_on_its_own_too(scheme: s
     ],
 )
 def test_a_remap_rewrites_the_first_match_of_the_url(rule: str, url: str, fetched: str) -> None:
-    assert remapped(url, (Remap.parse(rule),)) == fetched
+    assert (remapped(url, (Remap.parse(rule),)) or url) == fetched
 
 
 def test_the_first_remap_that_matches_applies() -> None:

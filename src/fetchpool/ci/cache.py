@@ -95,8 +95,8 @@ class Cache:
         """
         if item.error:
             return None
-        target = remapped(item.text, self._remaps) if self._remaps else item.text
-        entry = self._entries.get(self._key(target))
+        rewritten = remapped(item.text, self._remaps) if self._remaps else None
+        entry = self._entries.get(self._key(rewritten or item.text))
         if entry is None or time.time() - entry.checked > self.max_age:
             return None
         if not accepts(entry.status):
@@ -112,7 +112,7 @@ class Cache:
             item.source,
             item.line,
             cached=True,
-            remapped=None if target == item.text else target,
+            remapped=rewritten,
         )
 
     def record(self, result: Result) -> None:

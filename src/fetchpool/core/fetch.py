@@ -240,10 +240,11 @@ class Fetcher:
 
     def reject(self, item: InputLine) -> Result | None:
         """The error Result for a line that cannot be fetched at all, or None when it can."""
+        rewritten = self._remapped(item.text)
         if item.error:
             problem: Failure | None = Failure(FailureKind.BAD_LINE, item.error)
         else:
-            problem = check_url(self._target(item.text))
+            problem = check_url(rewritten or item.text)
         if problem is None:
             return None
         kind, reason = problem
@@ -259,17 +260,13 @@ class Fetcher:
             item.line,
             kind=kind,
             column=item.column,
-            remapped=self._remapped(item.text),
+            remapped=rewritten,
         )
 
-    def _target(self, url: str) -> str:
-        """The URL fetched for ``url``: itself, or what --remap makes of it."""
-        return remapped(url, self.options.remap) if self.options.remap else url
-
     def _remapped(self, url: str) -> str | None:
-        """What --remap made of ``url``, or None when it left it as it is."""
-        target = self._target(url)
-        return None if target == url else target
+        """What --remap makes of ``url``, the URL fetched in its place; None when it
+        leaves it as it is."""
+        return remapped(url, self.options.remap) if self.options.remap else None
 
     def fetch(self, item: InputLine | str) -> Result:
         """Check one URL; never raises for anything the network or the input does."""
@@ -292,9 +289,10 @@ class Fetcher:
     def _check(self, item: InputLine, resumed: _Resumed | None) -> Result:
         started = time.perf_counter()
         read = type(item) is PageLine and self.page_reader is not None
+        rewritten = self._remapped(item.text)
         try:
             tried = self._fetch_with_retries(
-                self._target(item.text), resumed, _READ_PAGE if read else None
+                rewritten or item.text, resumed, _READ_PAGE if read else None
             )
         except HandOff as handed:
             spent = time.perf_counter() - started + (resumed.elapsed if resumed else 0.0)
@@ -305,8 +303,8 @@ class Fetcher:
             max_time = self.options.max_time
             spent = time.perf_counter() - started + (resumed.elapsed if resumed else 0.0)
             until = None if max_time is None else time.monotonic() + max_time - spent
-            settle(item, self._read_page(tried, until, self._page_url(item.text, tried)))
-        return self._result_of(item, tried, started, resumed)
+            settle(item, self._read_page(tried, self._page_url(item.text, rewritten, tried), until))
+        return self._result_of(item, tried, started, resumed, rewritten)
 
     def fetch_body(self, url: str, limit: int) -> tuple[Result, bytes | None]:
         """Check ``url`` with GET and read its last page's body, whatever its kind, up to
@@ -317,20 +315,25 @@ class Fetcher:
         if rejected is not None:
             return rejected, None
         started = time.perf_counter()
+        rewritten = self._remapped(url)
         try:
-            tried = self._fetch_with_retries(
-                self._target(url), None, _Reading(limit, any_kind=True)
-            )
+            tried = self._fetch_with_retries(rewritten or url, None, _Reading(limit, any_kind=True))
         except Exception as exc:
             tried = _Tried(None, None, classify(exc), 1)
         read = tried.body
         body = read.data if read is not None and read.problem is None else None
-        return self._result_of(item, tried, started, None), body
+        return self._result_of(item, tried, started, None, rewritten), body
 
     def _result_of(
-        self, item: InputLine, tried: _Tried, started: float, resumed: _Resumed | None
+        self,
+        item: InputLine,
+        tried: _Tried,
+        started: float,
+        resumed: _Resumed | None,
+        rewritten: str | None,
     ) -> Result:
-        """The Result of ``item`` from its attempts, ``tried`` since ``started``."""
+        """The Result of ``item`` from its attempts, ``tried`` since ``started``, at
+        ``rewritten`` when --remap fetched that instead."""
         kind: FailureKind | None
         failure = tried.failure
         if failure is not None:  # no answer, or one whose page lacks the #fragment
@@ -351,33 +354,29 @@ class Fetcher:
             item.line,
             kind=kind,
             column=item.column,
-            remapped=self._remapped(item.text),
+            remapped=rewritten,
         )
 
-    def _page_url(self, written: str, tried: _Tried) -> str | None:
+    def _page_url(self, written: str, rewritten: str | None, tried: _Tried) -> str | None:
         """The URL a page read is known by, which its links are resolved against: where
-        its redirects led, or, for a page --remap fetched elsewhere without a redirect, the
-        URL as written (a site checked through a local build is crawled as published)."""
+        its redirects led, or, for a page --remap fetched at ``rewritten`` without a
+        redirect, the URL as written (a site checked through a local build is crawled as
+        published)."""
         final = tried.final_url
-        if final is None or not self.options.remap:
+        if final is None or rewritten is None:
             return final
-        target = self._target(written)
-        if target == written:
-            return final
+        if final == rewritten:
+            return written
         with suppress(*_REQUEST_ERRORS):
-            if final in (target, self._requests.prepare("GET", target).url):
+            if final == self._requests.prepare("GET", rewritten).url:
                 return written
         return final
 
-    def _read_page(
-        self, tried: _Tried, until: float | None = None, url: str | None = None
-    ) -> Page | None:
-        """The links of the page ``tried`` read, as the page at ``url`` (its final URL
-        unless given); None when no page was read. A reader that fails costs the page's
-        links, not its check, as does a turn to read that does not come by ``until``
-        (time.monotonic(); -m)."""
+    def _read_page(self, tried: _Tried, url: str | None, until: float | None) -> Page | None:
+        """The links of the page ``tried`` read, as the page at ``url``; None when no page
+        was read. A reader that fails costs the page's links, not its check, as does a
+        turn to read that does not come by ``until`` (time.monotonic(); -m)."""
         body = tried.body
-        url = url or tried.final_url
         if body is None or url is None:
             return None
         if body.problem is not None:

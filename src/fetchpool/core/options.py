@@ -118,13 +118,13 @@ class Remap:
 _DOLLAR = re.compile(r"\$(?:(\d+)|\{(\w+)\})")
 
 
-def remapped(url: str, remaps: tuple[Remap, ...]) -> str:
-    """``url`` as the first remap that matches it rewrites it; itself when none does."""
+def remapped(url: str, remaps: tuple[Remap, ...]) -> str | None:
+    """``url`` as the first remap that matches it rewrites it; None when none changes it."""
     for remap in remaps:
         rewritten = remap.apply(url)
         if rewritten is not None:
-            return rewritten
-    return url
+            return None if rewritten == url else rewritten
+    return None
 
 
 @dataclass(frozen=True)
