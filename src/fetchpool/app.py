@@ -134,11 +134,8 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
     _refuse_overwrite(output, [*plan.sources, *plan.files_from, plan.cache])
     # Read before the output is opened: it may be last run's report, about to be replaced.
     baseline = _load_baseline(report.baseline)
-    cache = (
-        Cache.load(plan.cache, plan.max_age, secrets_hidden(plan.options), plan.options.remap)
-        if plan.cache
-        else None
-    )
+    hide = secrets_hidden(plan.options)
+    cache = Cache.load(plan.cache, plan.max_age, hide, plan.options.remap) if plan.cache else None
     if plan.options.verify is False:
         import warnings
 
@@ -210,7 +207,7 @@ def check(plan: CheckPlan, env: Environment, stop: SignalStop | None = None) -> 
                 baseline=baseline,
                 cache=cache,
                 reader=reader,
-                hide=secrets_hidden(plan.options),
+                hide=hide,
                 documents=documents,
             )
         finally:
@@ -244,7 +241,7 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
     in input order (after --include, --exclude and --shard), and check none: what a run
     would check, links to local files included. Raises as ``check`` does for sources."""
     from .core.failures import FailureKind
-    from .core.urls import mask_credentials
+    from .core.urls import masked
     from .docs.sources import DocumentReader, KnownLine
     from .render.text import escape_surrogates, place, printable
 
@@ -275,8 +272,7 @@ def dump(plan: CheckPlan, env: Environment) -> Outcome:
                 if isinstance(item, KnownLine) and item.kind is FailureKind.ROBOTS_DISALLOWED:
                     problem = None  # a link found all the same, which a run would skip
                 if problem is None:
-                    link = escape_surrogates(mask_credentials(item.text))
-                    link = link if hide is None else hide(link)
+                    link = escape_surrogates(masked(item.text, hide))
                     stream.write(f"{where}\t{printable(link)}\n")
                     continue
                 skipped += 1

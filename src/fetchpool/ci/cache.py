@@ -27,7 +27,7 @@ from ..core.inputs import InputLine
 from ..core.options import DEFAULT_MAX_AGE as DEFAULT_MAX_AGE  # importable here too
 from ..core.options import Remap, remapped
 from ..core.results import Result
-from ..core.urls import mask_credentials, url_key
+from ..core.urls import mask_credentials, masked, url_key
 from ..errors import CacheError as CacheError  # importable here too, as before
 
 FORMAT_KEY = "fetchpool-cache"
@@ -121,7 +121,7 @@ class Cache:
             return
         key = self._key(result.remapped or result.url)
         if result.ok and result.status is not None and key not in self._failed:
-            final_url = None if result.final_url is None else self._masked(result.final_url)
+            final_url = None if result.final_url is None else masked(result.final_url, self._hide)
             self._fresh.setdefault(key, Entry(time.time(), result.status, final_url))
         elif not result.ok:
             self._failed.setdefault(key, time.time())
@@ -130,10 +130,6 @@ class Cache:
     def _key(self, url: str) -> str:
         key = cache_key(url)
         return key if self._hide is None else self._hide(key)
-
-    def _masked(self, url: str) -> str:
-        masked = mask_credentials(url)
-        return masked if self._hide is None else self._hide(masked)
 
     def save(self) -> None:
         """Write the cache: the file as it is now (another run may have saved since this

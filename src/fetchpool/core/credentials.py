@@ -88,7 +88,6 @@ class HostHeaders:
 
     def __init__(self, headers: Sequence[HostHeader]) -> None:
         self._headers = tuple(headers)
-        self.names = frozenset(header.name.lower() for header in headers)
         self.of = lru_cache(maxsize=4096)(self._of)
 
     def __bool__(self) -> bool:

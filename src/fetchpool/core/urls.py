@@ -5,9 +5,16 @@ belongs to."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .failures import Failed, Failure, FailureKind
+
+
+def is_web_url(text: str) -> bool:
+    """Whether ``text`` starts as an http or https URL does (any case): a web page, not a
+    path, when both could be meant."""
+    return text[:8].lower().startswith(("http://", "https://"))
 
 
 def host_of(url: str) -> str:
@@ -226,6 +233,13 @@ def mask_credentials(url: str) -> str:
     if not at or not colon or not password:
         return url
     return f"{url[:begin]}{user}:{MASK}@{url[begin + len(userinfo) + 1 :]}"
+
+
+def masked(url: str, hide: Callable[[str], str] | None = None) -> str:
+    """``url`` as it may be shown or stored: its password masked (``mask_credentials``),
+    then what ``hide`` masks (a run's secrets: credentials.Redactor)."""
+    url = mask_credentials(url)
+    return url if hide is None else hide(url)
 
 
 def mask_credentials_in(text: str) -> str:

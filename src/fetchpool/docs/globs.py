@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from ..core.urls import is_web_url
 from .options import kind_of
 from .walk import Skipped, clean_path, documents
 
@@ -22,9 +23,7 @@ def is_glob(source: str) -> bool:
     """Whether the SOURCE ``source`` is a pattern: it holds ``*``, ``?`` or ``[`` and
     names no file itself (a file named ``a[1].md`` is that file)."""
     return (
-        not _WILDCARDS.isdisjoint(source)
-        and not source[:8].lower().startswith(("http://", "https://"))
-        and not os.path.lexists(source)
+        not _WILDCARDS.isdisjoint(source) and not is_web_url(source) and not os.path.lexists(source)
     )
 
 

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urljoin
 from ..core.failures import FailureKind
 from ..core.inputs import InputLine, check_source, read_sources
 from ..core.results import Result
+from ..core.urls import is_web_url
 from ..core.wire import Fault
 from ..crawl.options import sitemap_like
 from .extract import anchors_of, links_of
@@ -69,7 +70,7 @@ def has_documents(sources: Iterable[str], options: DocumentOptions) -> bool:
 
 def is_page_url(source: str) -> bool:
     """Whether the SOURCE ``source`` is a web page's URL (and no file of that name)."""
-    return source[:8].lower().startswith(("http://", "https://")) and not os.path.exists(source)
+    return is_web_url(source) and not os.path.exists(source)
 
 
 def is_site(source: str) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from ..core.failures import FailureKind
+from ..core.urls import is_web_url
 from .options import kind_of
 from .reading import Unreadable, read_bytes
 from .tree import Tree
@@ -108,7 +109,7 @@ def clean_path(path: str) -> str:
     """``path`` as every report names it: without ``.`` components and repeated or
     trailing separators (``./docs//a.md`` is ``docs/a.md``); ``..`` and an absolute
     start are kept, and so are ``-`` (standard input) and a web page's URL."""
-    if path == "-" or path[:8].lower().startswith(("http://", "https://")):
+    if path == "-" or is_web_url(path):
         return path
     start = os.sep if path.startswith(os.sep) else ""
     cleaned = start + os.sep.join(part for part in path.split(os.sep) if part not in ("", "."))

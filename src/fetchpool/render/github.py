@@ -16,8 +16,9 @@ import os
 from typing import TextIO
 
 from ..core.results import BROKEN, SKIPPED, Result
+from ..core.urls import is_web_url
 from .base import Writer
-from .text import outcome_text, place, printable
+from .text import outcome_text, printable, where
 
 _DATA_ESCAPES = str.maketrans({"%": "%25", "\r": "%0D", "\n": "%0A"})
 _PROPERTY_ESCAPES = str.maketrans({"%": "%25", "\r": "%0D", "\n": "%0A", ":": "%3A", ",": "%2C"})
@@ -60,9 +61,9 @@ class GitHubWriter(Writer):
             return ""
         properties = {}
         message = f"{result.url} -> {outcome_text(result)}"
-        if result.source[:8].lower().startswith(("http://", "https://")):
+        if is_web_url(result.source):
             # A web page is no file of the checkout: the place goes in the message.
-            message += f" (on {place(result.source, result.line, result.column)})"
+            message += f" (on {where(result)})"
         elif result.source != "-":
             properties["file"] = annotation_path(result.source, self.workspace)
             properties["line"] = str(result.line)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from ..core.inputs import InputLine
 from ..core.pool import PoolState
 from ..core.results import BROKEN, INCONCLUSIVE, OK, SKIPPED, Tally
-from ..core.urls import mask_credentials
+from ..core.urls import masked
 from .summary import class_counts
 from .text import escape_surrogates, printable
 
@@ -43,7 +43,7 @@ def describe_wait(
     if waited < NAME_THE_WAIT_AFTER:
         return None
     url = state.head.text if isinstance(state.head, InputLine) else str(state.head)
-    url = mask_credentials(url) if hide is None else hide(mask_credentials(url))
+    url = masked(url, hide)
     shown = printable(escape_surrogates(url))
     return f"waiting for {shown} ({waited:.0f} s)"
 

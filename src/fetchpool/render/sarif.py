@@ -21,6 +21,7 @@ import orjson
 from .. import __version__
 from ..core.failures import FailureKind
 from ..core.results import BROKEN, INCONCLUSIVE, Result
+from ..core.urls import is_web_url
 from .base import Writer
 from .github import annotation_path
 from .text import reason
@@ -53,7 +54,7 @@ def rules() -> list[dict[str, Any]]:
 
 def location(source: str, line: int, column: int, workspace: str | None) -> dict[str, Any]:
     """Where a link is written, as SARIF locates it."""
-    if source[:8].lower().startswith(("http://", "https://")):
+    if is_web_url(source):
         artifact: dict[str, Any] = {"uri": source}
     else:
         path = annotation_path(source, workspace).replace(os.sep, "/")

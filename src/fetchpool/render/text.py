@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 
 from ..core.results import SKIPPED, Result
-from ..core.urls import mask_credentials, mask_credentials_in
+from ..core.urls import mask_credentials_in, masked
 
 # C0 controls, DEL and C1 controls: what a terminal may act on rather than show.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -61,19 +61,19 @@ def for_display(result: Result, hide: Callable[[str], str] | None = None) -> Res
 
     Every format writes what this gives: what a run fetched keeps the real URL.
     """
-    mask = _masking(hide)
-    url = mask(mask_credentials(result.url))
+    url = escape_surrogates(masked(result.url, hide))
     final_url = result.final_url
     if final_url is not None:
-        final_url = mask(mask_credentials(final_url))
+        final_url = escape_surrogates(masked(final_url, hide))
     error = result.error
     if error is not None:
-        error = mask(mask_credentials_in(error))
+        error = mask_credentials_in(error)
+        error = escape_surrogates(error if hide is None else hide(error))
     # A source may be a page's URL (a crawl): masked as any URL is.
-    source = mask(mask_credentials(result.source))
+    source = escape_surrogates(masked(result.source, hide))
     remapped = result.remapped
     if remapped is not None:
-        remapped = mask(mask_credentials(remapped))
+        remapped = escape_surrogates(masked(remapped, hide))
     if (
         url is result.url
         and final_url is result.final_url
@@ -85,12 +85,6 @@ def for_display(result: Result, hide: Callable[[str], str] | None = None) -> Res
     return dataclasses.replace(
         result, url=url, final_url=final_url, error=error, source=source, remapped=remapped
     )
-
-
-def _masking(hide: Callable[[str], str] | None) -> Callable[[str], str]:
-    if hide is None:
-        return escape_surrogates
-    return lambda text: escape_surrogates(hide(text))
 
 
 def format_elapsed(seconds: float) -> str:
