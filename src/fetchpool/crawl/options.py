@@ -47,7 +47,7 @@ def check_prefix(prefix: str) -> str:
 def default_scope(url: str) -> str | None:
     """The scope a start page gives: its scheme, host and port, and its path up to its
     last ``/`` (as linkchecker and muffet take it); None for a URL that is no web page's."""
-    parts = _origin_and_path(url)
+    parts = origin_and_path(url)
     if parts is None:
         return None
     origin, path = parts
@@ -60,7 +60,7 @@ def in_scope(url: str, prefixes: tuple[str, ...]) -> bool:
     # prefix's host ends at its "/", so no other host (nor user info) can match it.
     if url.startswith(prefixes):
         return True
-    parts = _origin_and_path(url)
+    parts = origin_and_path(url)
     if parts is None:
         return False
     normal = parts[0] + parts[1]
@@ -69,14 +69,14 @@ def in_scope(url: str, prefixes: tuple[str, ...]) -> bool:
 
 def normal_prefix(prefix: str) -> str:
     """A --scope prefix (see check_prefix) as in_scope compares it."""
-    parts = _origin_and_path(prefix)
+    parts = origin_and_path(prefix)
     return prefix if parts is None else parts[0] + parts[1]
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _origin_and_path(url: str) -> tuple[str, str] | None:
+def origin_and_path(url: str) -> tuple[str, str] | None:
     """``scheme://host[:port]`` and the path (``/`` at least) of an http(s) URL, in the
     one spelling scopes are compared in: scheme and host lower-cased, a default port and
     any user info left out; None for what is not an http(s) URL with a host."""

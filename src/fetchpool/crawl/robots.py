@@ -6,34 +6,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from protego import Protego
 
+from .options import origin_and_path
+
 # RFC 9309 asks crawlers to read at least 500 KiB of a robots.txt; what lies beyond is cut.
 MAX_ROBOTS: Final = 512 * 1024
-
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
 
 def robots_url(url: str) -> str:
     """The robots.txt URL of ``url``'s origin: ``scheme://host[:port]/robots.txt``, with the
     scheme and host lowercased, a default port left out and any user info dropped.
 
-    Raises ValueError when ``url`` has no host, or a port that is not a number from 0 to
-    65535, or brackets that do not close.
+    Raises ValueError when ``url`` is no http(s) URL with a host, or has a port that is not
+    a number from 0 to 65535, or brackets that do not close.
     """
-    parts = urlsplit(url)
-    host = parts.hostname
-    if not host:
-        raise ValueError(f"{url!r} has no host")
-    port = parts.port  # raises ValueError for a port that is not a number
-    scheme = parts.scheme.lower()
-    if ":" in host:  # an IPv6 address, which hostname gives without its brackets
-        host = f"[{host}]"
-    if port is not None and port != _DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{port}"
-    return f"{scheme}://{host}/robots.txt"
+    parts = origin_and_path(url)
+    if parts is None:
+        raise ValueError(f"{url!r} is no http(s) URL with a host and a valid port")
+    return parts[0] + "/robots.txt"
 
 
 @dataclass(frozen=True)
