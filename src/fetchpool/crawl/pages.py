@@ -14,7 +14,7 @@ from ..core.pages import READ_LIMIT, Page, media_of
 from ..docs.found import Found
 from ..docs.local import WEB_SCHEMES, scheme_of
 from ..docs.options import DocumentKind
-from ..docs.reading import Unreadable, decode_served
+from ..docs.reading import Unreadable, decode
 from .options import sitemap_like
 
 # What each link of a page is to a crawl: a link to check (and read, in scope); one
@@ -52,7 +52,7 @@ class PageReading:
             f"page over {READ_LIMIT // 2**20} MiB: its links past that not read" if cut else None
         )
         try:
-            text = decode_served(body, kind, charset)
+            text = decode(body, kind, charset)
         except Unreadable as exc:
             return Page(url, (), str(exc))
         del body

@@ -140,14 +140,18 @@ def special_kind(mode: int) -> str:
     return "a special file"
 
 
-def decode(data: bytes, kind: DocumentKind | None) -> str:
-    """A document's text: by its byte order mark; for HTML, by the charset its ``<meta>``
-    declares; else UTF-8, or Windows-1252 as browsers read it (what they read unlabelled
-    legacy text as) when it is no UTF-8. Raises Unreadable for what is not text: a NUL
-    byte."""
+def decode(data: bytes, kind: DocumentKind | None, charset: str | None = None) -> str:
+    """A document's text: by its byte order mark; then by ``charset``, the one a server's
+    Content-Type gives (None: none), when it is one browsers know; for HTML, by the charset
+    its ``<meta>`` declares; else UTF-8, or Windows-1252 as browsers read it (what they read
+    unlabelled legacy text as) when it is no UTF-8. Raises Unreadable for what is not text:
+    a NUL byte."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(codec, "replace")
+    served = None if charset is None else codec_of(charset)
+    if served is not None:
+        return data.decode(served, "replace")
     if kind is DocumentKind.HTML:
         declared = _declared(data[:1024])
         if declared is not None:
@@ -160,17 +164,6 @@ def decode(data: bytes, kind: DocumentKind | None) -> str:
     except UnicodeDecodeError:
         pass
     return data.decode("cp1252", _AS_C1)
-
-
-def decode_served(data: bytes, kind: DocumentKind | None, charset: str | None) -> str:
-    """A document served over HTTP with ``charset`` in its Content-Type (None: none): by
-    its byte order mark, else by that charset when it is one browsers know, else as
-    ``decode`` reads a file. Raises Unreadable as decode does."""
-    if charset is not None and not any(data.startswith(bom) for bom, _ in _BOMS):
-        codec = codec_of(charset)
-        if codec is not None:
-            return data.decode(codec, "replace")
-    return decode(data, kind)
 
 
 def _declared(head: bytes) -> str | None:
