@@ -99,10 +99,11 @@ def temporary_database() -> sqlite3.Connection:
     return db
 
 
-class _Spill:
-    """Finished results beyond the memory budget, by index, in a temporary SQLite file.
+class Spill:
+    """Values beyond a memory budget, by index, in a temporary SQLite file: the map's
+    finished results, a crawl's pages waiting their turn (crawl.frontier).
 
-    Not thread-safe on its own: the map calls it under its lock.
+    Not thread-safe on its own: its users call it under their lock.
     """
 
     def __init__(self) -> None:
@@ -192,7 +193,7 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         # Guarded by _lock: finished results by index, the spill file, the items being
         # worked on (with when they started), and how the input ended.
         self._done: dict[int, object] = {}
-        self._spill: _Spill | None = None
+        self._spill: Spill | None = None
         self._running: dict[int, tuple[T, float]] = {}
         self._end: int | None = None
         # The consumer sleeps on _wake while it waits for index _sleeping (-1: not asleep).
@@ -321,7 +322,7 @@ class OrderedMap(Generic[T, R], Iterator[R]):
         # The head goes straight to the consumer, and an exception is kept as it is.
         if index != self._head and self._kept >= self._memory and not isinstance(value, _Raised):
             if self._spill is None:
-                self._spill = _Spill()
+                self._spill = Spill()
             if self._spill.put(index, value):
                 return
         self._done[index] = value

@@ -5,12 +5,11 @@ SQLite file, the same kind of store as the ordered map's results that wait."""
 from __future__ import annotations
 
 import hashlib
-import marshal
 import sqlite3
 import threading
 
 from ..core.pages import Page
-from ..core.pool import temporary_database
+from ..core.pool import Spill, temporary_database
 
 # Bytes of pages read that wait in memory for their turn, all told; the rest spill.
 PAGES_IN_MEMORY = 4 * 1024 * 1024
@@ -39,24 +38,26 @@ class PageStore:
         self._pages: dict[int, Page] = {}
         self._where = bytearray()
         self._kept = 0
-        self._db: sqlite3.Connection | None = None
+        self._spill: Spill | None = None
         self._closed = False
         self.delivered = 0
-        self.spilled = 0
 
     def deliver(self, number: int, page: Page | None) -> None:
         with self._ready:
             if self._closed or self._place(number) != _AWAITED:
                 return
             self.delivered += 1
+            size = _size(page)
             if page is None:
                 self._where[number] = _NOT_READ
-            elif self._kept + _size(page) > self._budget and self._pages:
-                self._spill(number, page)
+            elif self._kept + size > self._budget and self._pages:
+                if self._spill is None:
+                    self._spill = Spill()
+                self._spill.put(number, tuple(page))
                 self._where[number] = _SPILLED
             else:
                 self._pages[number] = page
-                self._kept += _size(page)
+                self._kept += size
                 self._where[number] = _KEPT
             self._ready.notify_all()
 
@@ -74,7 +75,8 @@ class PageStore:
                     self._kept -= _size(page)
                     return page
                 if place == _SPILLED:
-                    return self._unspill(number)
+                    assert self._spill is not None
+                    return Page(*self._spill.take(number))  # type: ignore[misc]
                 return None
             return None
 
@@ -83,29 +85,20 @@ class PageStore:
         with self._ready:
             self._closed = True
             self._pages.clear()
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            if self._spill is not None:
+                self._spill.close()
+                self._spill = None
             self._ready.notify_all()
+
+    @property
+    def spilled(self) -> int:
+        """Pages waiting in the temporary file."""
+        return 0 if self._spill is None else self._spill.count
 
     def _place(self, number: int) -> int:
         if number >= len(self._where):
             self._where.extend(bytes(number + 1 - len(self._where)))
         return self._where[number]
-
-    def _spill(self, number: int, page: Page) -> None:
-        if self._db is None:
-            self._db = temporary_database()
-            self._db.execute("CREATE TABLE pages (number INTEGER PRIMARY KEY, page BLOB)")
-        self._db.execute("INSERT INTO pages VALUES (?, ?)", (number, marshal.dumps(tuple(page))))
-        self.spilled += 1
-
-    def _unspill(self, number: int) -> Page:
-        assert self._db is not None
-        self.spilled -= 1
-        row = self._db.execute("SELECT page FROM pages WHERE number = ?", (number,)).fetchone()
-        self._db.execute("DELETE FROM pages WHERE number = ?", (number,))
-        return Page(*marshal.loads(row[0]))
 
 
 def _size(page: Page | None) -> int:
