@@ -38,6 +38,11 @@ def workflow_command(command: str, message: str, **properties: str) -> str:
     return f"::{command}{' ' + props if props else ''}::{escape_data(message)}\n"
 
 
+def checkout(workspace: str | None = None) -> str | None:
+    """The checkout paths are given relative to: ``workspace``, else $GITHUB_WORKSPACE."""
+    return workspace if workspace is not None else os.environ.get("GITHUB_WORKSPACE")
+
+
 def annotation_path(source: str, workspace: str | None) -> str:
     """``source`` relative to the checkout (``$GITHUB_WORKSPACE``) when it lies inside it,
     since that is the path GitHub matches annotations against."""
@@ -53,7 +58,7 @@ def annotation_path(source: str, workspace: str | None) -> str:
 class GitHubWriter(Writer):
     def __init__(self, stream: TextIO, workspace: str | None = None) -> None:
         super().__init__(stream)
-        self.workspace = workspace if workspace is not None else os.environ.get("GITHUB_WORKSPACE")
+        self.workspace = checkout(workspace)
 
     def format(self, result: Result) -> str:
         category = result.category

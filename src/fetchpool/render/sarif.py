@@ -23,7 +23,7 @@ from ..core.failures import FailureKind
 from ..core.results import BROKEN, INCONCLUSIVE, Result
 from ..core.urls import is_web_url
 from .base import Writer
-from .github import annotation_path
+from .github import annotation_path, checkout
 from .text import reason
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -74,7 +74,7 @@ def location(source: str, line: int, column: int, workspace: str | None) -> dict
 class SarifWriter(Writer):
     def __init__(self, stream: TextIO, workspace: str | None = None) -> None:
         super().__init__(stream)
-        self.workspace = workspace if workspace is not None else os.environ.get("GITHUB_WORKSPACE")
+        self.workspace = checkout(workspace)
         self._count = 0
 
     def format(self, result: Result) -> str:
