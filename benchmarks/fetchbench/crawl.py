@@ -255,27 +255,10 @@ def crawl_tools(
     """Each crawler reading the site at ``start``, ``workers`` at once where it has a
     setting, its report on standard output."""
     width = str(workers)
-    fetchpool = [exe.fetchpool, "--crawl", "-w", width, "-q", "-f", "jsonl", start]
-    tools = [
-        Tool(
-            FETCHPOOL_CRAWL,
-            fetchpool,
-            count_ok=_not_counted,
-            read_broken=read_fetchpool,
-            exit_ok=(0, 1),
-        )
-    ]
+    tools = [_crawler(FETCHPOOL_CRAWL, [*_fetchpool_crawl(exe, workers), start], read_fetchpool)]
     if crawlers.linkinator:
         command = [crawlers.linkinator, start, "--recurse", "--concurrency", width]
-        tools.append(
-            Tool(
-                LINKINATOR,
-                [*command, "--format", "csv"],
-                count_ok=_not_counted,
-                read_broken=read_linkinator,
-                exit_ok=(0, 1),
-            )
-        )
+        tools.append(_crawler(LINKINATOR, [*command, "--format", "csv"], read_linkinator))
     if crawlers.linkchecker:
         config = workdir / "linkcheckerrc"
         config.write_text(LINKCHECKER_CONFIG)
@@ -283,30 +266,30 @@ def crawl_tools(
         config.chmod(0o644)
         command = [crawlers.linkchecker, "-f", str(config), "-t", width, "--check-extern"]
         command += ["--no-status", "--no-warnings", "-o", "csv", start]
-        tools.append(
-            Tool(
-                LINKCHECKER,
-                command,
-                count_ok=_not_counted,
-                read_broken=read_linkchecker,
-                exit_ok=(0, 1),
-            )
-        )
+        tools.append(_crawler(LINKCHECKER, command, read_linkchecker))
     if crawlers.wget:
         # -P: the files --spider fetches to read (and robots.txt, which it keeps) go there.
         files = workdir / "wget-files"
         command = [crawlers.wget, "--spider", "-r", "-l", "inf", "-nd", "-nv", "-P", str(files)]
-        tools.append(
-            Tool(
-                WGET,
-                [*command, "-o", "/dev/stdout", start],
-                count_ok=_not_counted,
-                read_broken=read_wget,
-                # 8: a server answered with an error (a broken link).
-                exit_ok=(0, 8),
-            )
-        )
+        # 8: a server answered with an error (a broken link).
+        tools.append(_crawler(WGET, [*command, "-o", "/dev/stdout", start], read_wget, (0, 8)))
     return tools
+
+
+def _fetchpool_crawl(exe: Exes, workers: int) -> list[str]:
+    """fetchpool crawling with ``workers`` threads, quiet, its report as jsonl."""
+    return [exe.fetchpool, "--crawl", "-w", str(workers), "-q", "-f", "jsonl"]
+
+
+def _crawler(
+    name: str,
+    command: list[str],
+    read_broken: Callable[[bytes], frozenset[str]],
+    exit_ok: tuple[int, ...] = (0, 1),
+) -> Tool:
+    """A crawler as a tool: it reports broken links (read by ``read_broken``), not ok ones,
+    and exits 1 (or as ``exit_ok`` says) when it found any."""
+    return Tool(name, command, count_ok=_not_counted, read_broken=read_broken, exit_ok=exit_ok)
 
 
 # --- the sites ----------------------------------------------------------------------------
@@ -473,12 +456,9 @@ def crawl_memory_case(
     for one in served:
         site = one.site
         name = f"{FETCHPOOL_CRAWL}, {site.pages:,} pages"
-        command = [exe.fetchpool, "--crawl", "-w", str(workers), "-q", "-f", "jsonl"]
         # --max-pages counts pages read: past its default of 100,000 a site is read in part.
-        command += ["--max-pages", str(max(site.pages, 100_000)), site.start]
-        tools.append(
-            Tool(name, command, count_ok=_not_counted, read_broken=read_fetchpool, exit_ok=(0, 1))
-        )
+        pages = ["--max-pages", str(max(site.pages, 100_000)), site.start]
+        tools.append(_crawler(name, [*_fetchpool_crawl(exe, workers), *pages], read_fetchpool))
         sites[name] = site
     log(title)
     run_interleaved(tools, args.crawl_memory_repeats, child_env(workdir), log, tools[:1])
